@@ -1,0 +1,68 @@
+// Lint rules, including the import direction of STYLE.md:
+//   errors <- net, selector <- resources <- datastore/api <- ipam <- client <- cli, cni, http
+// Only the entry points (cli, cni, http) may reach a concrete datastore (embedded/, etcd/, open.ts).
+import tseslint from 'typescript-eslint';
+
+const concreteStores = ['**/datastore/embedded/**', '**/datastore/etcd/**', '**/datastore/open.js'];
+const folders = [
+  'errors',
+  'net',
+  'selector',
+  'resources',
+  'datastore',
+  'ipam',
+  'client',
+  'cli',
+  'cni',
+  'http',
+];
+
+/** Forbid imports of the given sibling folders of src/ from files in `from`. */
+function layer(from, forbidden, { concrete = true } = {}) {
+  const patterns = forbidden.map((name) => ({
+    group: [`../${name}/**`, `../../${name}/**`, `../../../${name}/**`],
+    message: `src/${from} may not import src/${name} (see STYLE.md, "Direction of imports").`,
+  }));
+  if (concrete) {
+    patterns.push({
+      group: concreteStores,
+      message: 'Only the entry points (cli, cni, http) choose a concrete datastore.',
+    });
+  }
+  return {
+    files: [`src/${from}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  };
+}
+
+const above = (name) => folders.slice(folders.indexOf(name) + 1);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  layer('errors', above('errors')),
+  layer(
+    'net',
+    above('net')
+      .filter((name) => name !== 'selector')
+      .concat('selector'),
+  ),
+  layer('selector', [...above('selector'), 'net']),
+  layer('resources', above('resources')),
+  {
+    ...layer('datastore', above('datastore'), { concrete: false }),
+    ignores: ['src/datastore/open.ts'],
+  },
+  layer('ipam', above('ipam')),
+  layer('client', above('client')),
+  layer('cli', ['cni', 'http'], { concrete: false }),
+  layer('cni', ['cli', 'http'], { concrete: false }),
+);

@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './registry.js';
+export * from './cidrpool-error.js';
+export * from './format.js';

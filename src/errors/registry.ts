@@ -1,0 +1,30 @@
+import { CLIENT_CODES } from './codes/client.js';
+import { CLI_CODES } from './codes/cli.js';
+import { CNI_CODES } from './codes/cni.js';
+import { DS_CODES } from './codes/datastore.js';
+import { GENERAL_CODES } from './codes/general.js';
+import { IPAM_CODES } from './codes/ipam.js';
+import { NET_CODES } from './codes/net.js';
+import { RES_CODES } from './codes/resources.js';
+import { SEL_CODES } from './codes/selector.js';
+import type { ErrorSpec } from './types.js';
+
+/** The one registry of error codes: code -> category, retryable, exit code, CNI code, summary. */
+export const ERROR_CODES = {
+  ...GENERAL_CODES,
+  ...NET_CODES,
+  ...SEL_CODES,
+  ...RES_CODES,
+  ...DS_CODES,
+  ...IPAM_CODES,
+  ...CLIENT_CODES,
+  ...CLI_CODES,
+  ...CNI_CODES,
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The registry entry of a code. */
+export function getErrorSpec(code: ErrorCode): ErrorSpec {
+  return ERROR_CODES[code];
+}

@@ -1,0 +1,177 @@
+// Calico v3 resource shapes (projectcalico.org/v3). Field names are Calico's, exactly.
+// CONTRACT shared by resources/, client/, ipam/, cli/ and cni/.
+
+export const API_VERSION_V3 = 'projectcalico.org/v3';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  uid?: string;
+  creationTimestamp?: string | null;
+  deletionTimestamp?: string;
+  generation?: number;
+}
+
+export type EncapMode = 'Never' | 'Always' | 'CrossSubnet';
+export type AllowedUse = 'Workload' | 'Tunnel' | 'LoadBalancer';
+export type AssignmentMode = 'Automatic' | 'Manual';
+
+export interface IPPoolSpec {
+  cidr: string;
+  vxlanMode?: EncapMode;
+  ipipMode?: EncapMode;
+  natOutgoing?: boolean;
+  disabled?: boolean;
+  disableBGPExport?: boolean;
+  blockSize?: number;
+  nodeSelector?: string;
+  namespaceSelector?: string;
+  allowedUses?: AllowedUse[];
+  assignmentMode?: AssignmentMode;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+export interface IPPool {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'IPPool';
+  metadata: ObjectMeta;
+  spec: IPPoolSpec;
+  status?: { conditions?: Condition[] };
+}
+
+export interface IPReservation {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'IPReservation';
+  metadata: ObjectMeta;
+  spec: { reservedCIDRs?: string[] };
+}
+
+export interface IPAMConfigurationSpec {
+  strictAffinity: boolean;
+  autoAllocateBlocks: boolean;
+  maxBlocksPerHost?: number;
+  kubeVirtVMAddressPersistence?: 'Enabled' | 'Disabled';
+  ipCooldownSeconds?: number;
+}
+
+export interface IPAMConfiguration {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'IPAMConfiguration';
+  metadata: ObjectMeta;
+  spec: IPAMConfigurationSpec;
+}
+
+export interface NodeSpec {
+  bgp?: {
+    asNumber?: number;
+    ipv4Address?: string;
+    ipv6Address?: string;
+    ipv4IPIPTunnelAddr?: string;
+    routeReflectorClusterID?: string;
+  };
+  ipv4VXLANTunnelAddr?: string;
+  ipv6VXLANTunnelAddr?: string;
+  vxlanTunnelMACAddr?: string;
+  vxlanTunnelMACAddrV6?: string;
+  wireguard?: { interfaceIPv4Address?: string; interfaceIPv6Address?: string };
+  wireguardPublicKey?: string;
+  orchRefs?: { nodeName?: string; orchestrator: string }[];
+  addresses?: { address: string; type?: string }[];
+}
+
+export interface Node {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'Node';
+  metadata: ObjectMeta;
+  spec: NodeSpec;
+  status?: Record<string, unknown>;
+}
+
+export interface WorkloadEndpointSpec {
+  orchestrator?: string;
+  workload?: string;
+  node?: string;
+  containerID?: string;
+  pod?: string;
+  endpoint?: string;
+  serviceAccountName?: string;
+  ipNetworks?: string[];
+  ipNATs?: { internalIP: string; externalIP: string }[];
+  ipv4Gateway?: string;
+  ipv6Gateway?: string;
+  profiles?: string[];
+  interfaceName?: string;
+  mac?: string;
+  ports?: { name?: string; protocol: string; port: number; hostPort?: number; hostIP?: string }[];
+  allowSpoofedSourcePrefixes?: string[];
+}
+
+export interface WorkloadEndpoint {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'WorkloadEndpoint';
+  metadata: ObjectMeta;
+  spec: WorkloadEndpointSpec;
+}
+
+export type Resource = IPPool | IPReservation | IPAMConfiguration | Node | WorkloadEndpoint;
+export type ResourceKind = Resource['kind'];
+
+/** Kind -> facts used by keys, the CLI alias table and list output. */
+export interface KindInfo {
+  readonly kind: ResourceKind;
+  /** Lower-case plural used in etcd keys, e.g. `ippools`. */
+  readonly plural: string;
+  readonly listKind: string;
+  readonly namespaced: boolean;
+  /** CLI spellings (matched case-insensitively). */
+  readonly aliases: readonly string[];
+}
+
+export const KINDS: Readonly<Record<ResourceKind, KindInfo>> = {
+  IPPool: {
+    kind: 'IPPool',
+    plural: 'ippools',
+    listKind: 'IPPoolList',
+    namespaced: false,
+    aliases: ['ippool', 'ippools', 'ipp', 'ipps', 'pool', 'pools'],
+  },
+  IPReservation: {
+    kind: 'IPReservation',
+    plural: 'ipreservations',
+    listKind: 'IPReservationList',
+    namespaced: false,
+    aliases: ['ipreservation', 'ipreservations', 'reservation', 'reservations'],
+  },
+  IPAMConfiguration: {
+    kind: 'IPAMConfiguration',
+    plural: 'ipamconfigurations',
+    listKind: 'IPAMConfigurationList',
+    namespaced: false,
+    aliases: ['ipamconfiguration', 'ipamconfigurations', 'ipamconfig', 'ipamconfigs'],
+  },
+  Node: {
+    kind: 'Node',
+    plural: 'nodes',
+    listKind: 'NodeList',
+    namespaced: false,
+    aliases: ['node', 'nodes', 'no', 'nos'],
+  },
+  WorkloadEndpoint: {
+    kind: 'WorkloadEndpoint',
+    plural: 'workloadendpoints',
+    listKind: 'WorkloadEndpointList',
+    namespaced: true,
+    aliases: ['workloadendpoint', 'workloadendpoints', 'wep', 'weps'],
+  },
+};
