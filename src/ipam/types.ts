@@ -141,3 +141,34 @@ export interface IpamEnvironment {
   random(): number;
   log?(level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void;
 }
+
+/**
+ * The IPAM engine's public operations (created by `createIpam(store, env)` in src/ipam/index.ts).
+ * CONTRACT used by client/, cli/ and cni/.
+ */
+export interface Ipam {
+  /** Assign addresses automatically (ipam-core.md §3). A shortfall is reported in the result. */
+  autoAssign(request: AutoAssignRequest): Promise<AutoAssignResult>;
+  /** Assign one given address (§4.1). Throws IPAM_* codes (e.g. already assigned, not in a pool). */
+  assignIp(request: AssignIpRequest): Promise<void>;
+  /** Release addresses (§4.2); may succeed for some blocks and fail for others (see result). */
+  releaseIps(options: readonly ReleaseOptions[]): Promise<ReleaseResult>;
+  /** Release every address of a handle (§4.3); returns the addresses released. Throws when the handle is missing. */
+  releaseByHandle(handleId: string): Promise<string[]>;
+  /** Addresses held under a handle (cooling-down ones excluded). */
+  ipsByHandle(handleId: string): Promise<string[]>;
+  /** The allocation of one address, or undefined when it is not assigned. */
+  getAssignmentAttributes(ip: string): Promise<AllocationInfo | undefined>;
+  /** §4.5 wrappers. */
+  releaseAffinity(cidr: string, host: string, mustBeEmpty: boolean): Promise<void>;
+  releaseHostAffinities(host: string, mustBeEmpty: boolean): Promise<void>;
+  releasePoolAffinities(poolCidr: string): Promise<void>;
+  /** §4.7: every pool (or the named ones / CIDRs), plus the orphan group when all are wanted. */
+  getUtilization(pools?: readonly string[]): Promise<PoolUtilization[]>;
+  /** Allocations whose node differs from the block owner, and the count without a node attribute. */
+  listBorrowed(): Promise<{ borrowed: BorrowedAllocation[]; withoutNode: number }>;
+  /** The stored configuration, or the defaults when none is stored (read-only, like Calico HEAD). */
+  getConfig(): Promise<IpamConfig>;
+  /** Validate the cross-field rules (§1.8) and store the configuration. */
+  setConfig(config: IpamConfig): Promise<void>;
+}
