@@ -1,4 +1,48 @@
 import type { ErrorSpec } from '../types.js';
 
-/** Error codes raised by src/datastore. Every code starts with DS_. */
-export const DS_CODES = {} as const satisfies Record<string, ErrorSpec>;
+/** Error codes raised by src/datastore (every backend). Every code starts with DS_. */
+export const DS_CODES = {
+  DS_NOT_FOUND: {
+    category: 'not-found',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 100,
+    summary: 'The key does not exist.',
+  },
+  DS_ALREADY_EXISTS: {
+    category: 'conflict',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 101,
+    summary: 'Create of a key that already exists.',
+  },
+  DS_CONFLICT: {
+    category: 'conflict',
+    retryable: true,
+    exitCode: 1,
+    cniCode: 11,
+    summary: 'A compare-and-swap failed: the key changed since it was read (details.key).',
+  },
+  DS_UNAVAILABLE: {
+    category: 'unavailable',
+    retryable: true,
+    exitCode: 1,
+    cniCode: 11,
+    summary: 'The datastore could not be reached or did not answer in time.',
+  },
+  DS_CORRUPT: {
+    category: 'internal',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 102,
+    summary: 'A stored value could not be decoded (details.key names it).',
+  },
+  DS_CONFIG: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 7,
+    summary:
+      'The datastore configuration is wrong: bad config file, endpoint, certificate or data directory.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
