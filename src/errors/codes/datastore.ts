@@ -45,4 +45,13 @@ export const DS_CODES = {
     summary:
       'The datastore configuration is wrong: bad config file, endpoint, certificate or data directory.',
   },
+  DS_COMPACTED: {
+    category: 'conflict',
+    retryable: false,
+    exitCode: 1,
+    // Datastore codes use 100-102; 103-106 belong to the CNI plugin, so watch errors take 107.
+    cniCode: 107,
+    summary:
+      'A watch started from a revision whose events were already discarded: list again and watch from the revision of that list.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
