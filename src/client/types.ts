@@ -36,3 +36,16 @@ export interface ResourceClient {
     resourceVersion?: Revision,
   ): Promise<Resource>;
 }
+
+/** Injected clock, uid source and the pool-delete pause, so behaviour is deterministic in tests. */
+export interface ResourceClientEnvironment {
+  /** Milliseconds since the epoch (creationTimestamp). Default Date.now. */
+  now?(): number;
+  /** A new metadata.uid. Default crypto.randomUUID. */
+  newUid?(): string;
+  /**
+   * Pause between disabling a pool and releasing its affinities on delete (ipam-core.md §1.4 step
+   * 2). Default 500 ms, as libcalico.
+   */
+  readonly poolDeletePauseMs?: number;
+}

@@ -1,0 +1,252 @@
+// The typed resource client: defaults + validation + cross-resource rules around the revisioned
+// store, with libcalico/calicoctl semantics (surfaces.md §1.5, ipam-core.md §1.3-1.4).
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Datastore, Revision } from '../datastore/api.js';
+import { resourceKey, resourcePrefix } from '../datastore/keys.js';
+import { isCidrpoolError, type FieldIssue } from '../errors/index.js';
+import type { Ipam } from '../ipam/types.js';
+import {
+  copyWithoutNulls,
+  META_MESSAGES,
+  validateResource,
+  validateUpdate,
+  withDefaults,
+} from '../resources/index.js';
+import type { IPPool, Resource, ResourceKind } from '../resources/types.js';
+import {
+  alreadyExists,
+  notFound,
+  resourceId,
+  translateStoreError,
+  updateConflict,
+  validationError,
+} from './client-errors.js';
+import { findPoolCreateIssues } from './pool-create-rules.js';
+import { decodeResource, encodeResource, formatTimestamp } from './stored-form.js';
+import type { ListedResources, ResourceClient, ResourceClientEnvironment } from './types.js';
+
+/** calicoctl apply retries an update conflict this many times (without a resourceVersion). */
+const APPLY_ATTEMPTS = 5;
+/** Deletes without a resourceVersion re-read and retry a conflict this many times. */
+const DELETE_ATTEMPTS = 5;
+const DEFAULT_POOL_DELETE_PAUSE_MS = 500;
+
+const idOf = (r: Resource): string =>
+  resourceId(r.kind, r.metadata?.name ?? '', r.metadata?.namespace);
+const keyOf = (r: Resource): string => resourceKey(r.kind, r.metadata.name, r.metadata.namespace);
+
+function throwIfIssues(issues: readonly FieldIssue[]): void {
+  if (issues.length > 0) throw validationError(issues);
+}
+
+/** The input without nulls and without a resourceVersion. */
+function withoutVersion<R extends Resource>(resource: R): R {
+  const copy = copyWithoutNulls(resource);
+  if (copy.metadata) delete copy.metadata.resourceVersion;
+  return copy;
+}
+
+class StoreResourceClient implements ResourceClient {
+  constructor(
+    private readonly store: Datastore,
+    private readonly ipam: Ipam,
+    private readonly env: Required<Pick<ResourceClientEnvironment, 'now' | 'newUid'>> & {
+      readonly poolDeletePauseMs: number;
+    },
+  ) {}
+
+  async create<R extends Resource>(resource: R): Promise<R> {
+    const input = copyWithoutNulls(resource);
+    const issues = validateResource(input);
+    if (issues.length === 0 && input.metadata.resourceVersion) {
+      issues.push({
+        path: 'metadata.resourceVersion',
+        value: input.metadata.resourceVersion,
+        message: META_MESSAGES.resourceVersionOnCreate,
+      });
+    }
+    throwIfIssues(issues);
+    const defaulted = withDefaults(input);
+    const key = keyOf(defaulted);
+    if (defaulted.kind === 'IPPool') {
+      // Existence first, so that apply of an existing pool reaches its update path rather than
+      // failing the create-only rules against itself.
+      if (await this.store.get(key)) throw alreadyExists(idOf(defaulted));
+      throwIfIssues(await findPoolCreateIssues(this.store, defaulted));
+    }
+    const value = encodeResource(defaulted, {
+      uid: this.env.newUid(),
+      creationTimestamp: formatTimestamp(this.env.now()),
+    });
+    try {
+      return decodeResource(await this.store.create(key, value)) as R;
+    } catch (err) {
+      throw translateStoreError(err, idOf(defaulted));
+    }
+  }
+
+  async update<R extends Resource>(resource: R): Promise<R> {
+    const input = copyWithoutNulls(resource);
+    throwIfIssues(validateResource(input));
+    const key = keyOf(input);
+    const id = idOf(input);
+    const current = await this.store.get(key);
+    if (!current) throw notFound(id);
+    const expected = input.metadata.resourceVersion;
+    if (expected !== undefined && expected !== current.revision) {
+      throw updateConflict(
+        id,
+        `resource version '${expected}' is out of date (latest: ${current.revision}). Update the resource YAML/JSON in order to make changes`,
+      );
+    }
+    const stored = decodeResource(current);
+    const defaulted = withDefaults(input);
+    throwIfIssues(validateUpdate(stored, defaulted));
+    // The stored identity is kept; labels, annotations and spec are replaced wholesale.
+    const value = encodeResource(defaulted, {
+      uid: stored.metadata.uid,
+      creationTimestamp: stored.metadata.creationTimestamp,
+    });
+    try {
+      return decodeResource(await this.store.update(key, value, expected ?? current.revision)) as R;
+    } catch (err) {
+      throw translateStoreError(err, id);
+    }
+  }
+
+  async apply<R extends Resource>(resource: R): Promise<R> {
+    const version = resource.metadata?.resourceVersion;
+    const unversioned = withoutVersion(resource);
+    if (version) {
+      try {
+        return await this.create(unversioned);
+      } catch (err) {
+        if (!isCidrpoolError(err, 'CLIENT_ALREADY_EXISTS')) throw err;
+      }
+      return this.update(resource); // Fails with `update conflict` when the version is stale.
+    }
+    let lastError: unknown;
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
+      try {
+        return await this.create(unversioned);
+      } catch (err) {
+        if (!isCidrpoolError(err, 'CLIENT_ALREADY_EXISTS')) throw err;
+      }
+      try {
+        return await this.update(unversioned);
+      } catch (err) {
+        // Conflict: changed between our read and write. Not found: deleted since the create
+        // attempt; the next round creates it. calicoctl sleeps 1 s here; a re-read is enough
+        // because every round works from a fresh read.
+        if (!isCidrpoolError(err, 'CLIENT_CONFLICT', 'CLIENT_NOT_FOUND')) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  async get(kind: ResourceKind, name: string, namespace?: string): Promise<Resource> {
+    const found = await this.find(kind, name, namespace);
+    if (!found) throw notFound(resourceId(kind, name, namespace));
+    return found;
+  }
+
+  async find(kind: ResourceKind, name: string, namespace?: string): Promise<Resource | undefined> {
+    const kv = await this.store.get(resourceKey(kind, name, namespace));
+    return kv ? decodeResource(kv) : undefined;
+  }
+
+  async list(kind: ResourceKind, namespace?: string): Promise<ListedResources> {
+    const prefix = resourcePrefix(kind, namespace);
+    const items: Resource[] = [];
+    let revision: Revision | undefined;
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.store.list(prefix, { limit: 1000, startAfter });
+      revision ??= page.revision;
+      items.push(...page.items.map(decodeResource));
+      if (!page.more || page.items.length === 0) break;
+      startAfter = page.items[page.items.length - 1]!.key;
+    }
+    return { items, revision: revision! };
+  }
+
+  async delete(
+    kind: ResourceKind,
+    name: string,
+    namespace?: string,
+    resourceVersion?: Revision,
+  ): Promise<Resource> {
+    if (kind === 'IPPool') return this.deletePool(name, resourceVersion);
+    const key = resourceKey(kind, name, namespace);
+    const id = resourceId(kind, name, namespace);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < DELETE_ATTEMPTS; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound(id);
+      if (resourceVersion !== undefined && resourceVersion !== kv.revision)
+        throw updateConflict(id);
+      try {
+        // CAS on the revision read, so the value returned is exactly the one deleted.
+        await this.store.delete(key, kv.revision);
+        return decodeResource(kv);
+      } catch (err) {
+        lastError = translateStoreError(err, id);
+        if (resourceVersion !== undefined || !isCidrpoolError(err, 'DS_CONFLICT')) throw lastError;
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * ipam-core.md §1.4: disable (a validated update), pause, release the pool's block affinities
+   * (empty blocks are deleted; blocks with addresses become unaffine and keep them), delete.
+   * Addresses in use are never released. A failure after the disable leaves the pool disabled,
+   * which is safe and lets the delete be retried.
+   */
+  private async deletePool(name: string, resourceVersion?: Revision): Promise<Resource> {
+    const key = resourceKey('IPPool', name);
+    const id = resourceId('IPPool', name);
+    const kv = await this.store.get(key);
+    if (!kv) throw notFound(id);
+    if (resourceVersion !== undefined && resourceVersion !== kv.revision) throw updateConflict(id);
+    let pool = decodeResource(kv) as IPPool;
+    if (pool.spec.disabled !== true) {
+      pool = await this.update<IPPool>({
+        ...pool,
+        metadata: { ...pool.metadata, resourceVersion: kv.revision },
+        spec: { ...pool.spec, disabled: true },
+      });
+    }
+    // libcalico sleeps 500 ms here so that allocations which read the pool list before it was
+    // disabled can finish before the affinities go. It narrows that race rather than closing it
+    // (an allocation may take longer), so the pause is kept, and made configurable for tests.
+    if (this.env.poolDeletePauseMs > 0) await delay(this.env.poolDeletePauseMs);
+    await this.ipam.releasePoolAffinities(pool.spec.cidr);
+    try {
+      await this.store.delete(key, pool.metadata.resourceVersion);
+    } catch (err) {
+      throw translateStoreError(err, id);
+    }
+    return pool;
+  }
+}
+
+/**
+ * A ResourceClient over `store`; `ipam` is used to release a deleted pool's affinities. `env`
+ * injects the clock, uid source and the pool-delete pause (default 500 ms). The client raises
+ * CLIENT_NOT_FOUND, CLIENT_ALREADY_EXISTS, CLIENT_CONFLICT, CLIENT_VALIDATION, and passes
+ * DS_UNAVAILABLE / DS_CORRUPT through.
+ */
+export function createResourceClient(
+  store: Datastore,
+  ipam: Ipam,
+  env: ResourceClientEnvironment = {},
+): ResourceClient {
+  return new StoreResourceClient(store, ipam, {
+    now: env.now ?? (() => Date.now()),
+    newUid: env.newUid ?? (() => randomUUID()),
+    poolDeletePauseMs: env.poolDeletePauseMs ?? DEFAULT_POOL_DELETE_PAUSE_MS,
+  });
+}

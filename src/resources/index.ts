@@ -1,0 +1,28 @@
+// Public surface of src/resources.
+export * from './types.js';
+export * from './messages.js';
+export {
+  withDefaults,
+  copyWithoutNulls,
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_NODE_SELECTOR,
+  DEFAULT_ALLOWED_USES,
+} from './defaults.js';
+export { canonicalizeResource } from './canonical.js';
+export {
+  validateResource,
+  validateUpdate,
+  assertValidResource,
+  formatValidationMessage,
+  formatIssueCalicoStyle,
+  isResourceKind,
+  unknownTypeMessage,
+} from './validate.js';
+export { isEncapEnabled, tryParsePoolCidr } from './validation/ip-pool.js';
+export { convertV1IpPool, validateV1IpPool, v1PoolName, type V1IpPool } from './v1-ip-pool.js';
+export { readManifests, type ManifestResource } from './manifest/read-manifests.js';
+export {
+  readManifestSource,
+  type ManifestSource,
+  type ManifestSourceOptions,
+} from './manifest/read-manifest-source.js';

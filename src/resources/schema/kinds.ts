@@ -1,0 +1,130 @@
+// The structural schema of every kind a manifest may hold: the v3 kinds, their List kinds and the
+// legacy v1 `ipPool`. Field names are Calico's, exactly.
+import type { ResourceKind } from '../types.js';
+import type { Shape } from './shape.js';
+
+const str: Shape = { type: 'string' };
+const bool: Shape = { type: 'boolean' };
+const int: Shape = { type: 'integer' };
+const any: Shape = { type: 'any' };
+const strings: Shape = { type: 'array', items: str };
+const obj = (fields: Record<string, Shape>): Shape => ({ type: 'object', fields });
+const encap: Shape = { type: 'string', enum: ['Never', 'Always', 'CrossSubnet', ''] };
+
+/** Kubernetes ObjectMeta: every field calicoctl output may carry is known, not only ours. */
+export const OBJECT_META: Shape = obj({
+  name: str,
+  generateName: str,
+  namespace: str,
+  selfLink: str,
+  uid: str,
+  resourceVersion: str,
+  generation: int,
+  creationTimestamp: str,
+  deletionTimestamp: str,
+  deletionGracePeriodSeconds: int,
+  labels: { type: 'map', values: str },
+  annotations: { type: 'map', values: str },
+  ownerReferences: any,
+  finalizers: strings,
+  managedFields: any,
+});
+
+const top = (spec: Shape, status: Shape = any): Shape =>
+  obj({ apiVersion: str, kind: str, metadata: OBJECT_META, spec, status });
+
+const SPECS: Record<ResourceKind, Shape> = {
+  IPPool: top(
+    obj({
+      cidr: str,
+      vxlanMode: encap,
+      ipipMode: encap,
+      natOutgoing: bool,
+      disabled: bool,
+      disableBGPExport: bool,
+      blockSize: { type: 'integer', min: -2147483648, max: 2147483647 },
+      nodeSelector: str,
+      namespaceSelector: str,
+      // Items are strings here; rule 10 reports unknown uses with Calico's own words.
+      allowedUses: strings,
+      assignmentMode: { type: 'string', enum: ['Automatic', 'Manual', ''] },
+    }),
+    obj({ conditions: { type: 'array', items: any } }),
+  ),
+  IPReservation: top(obj({ reservedCIDRs: strings })),
+  IPAMConfiguration: top(
+    obj({
+      strictAffinity: bool,
+      autoAllocateBlocks: bool,
+      maxBlocksPerHost: int,
+      kubeVirtVMAddressPersistence: { type: 'string', enum: ['Enabled', 'Disabled'] },
+      ipCooldownSeconds: int,
+    }),
+  ),
+  Node: top(
+    obj({
+      bgp: obj({
+        asNumber: int,
+        ipv4Address: str,
+        ipv6Address: str,
+        ipv4IPIPTunnelAddr: str,
+        routeReflectorClusterID: str,
+      }),
+      ipv4VXLANTunnelAddr: str,
+      ipv6VXLANTunnelAddr: str,
+      vxlanTunnelMACAddr: str,
+      vxlanTunnelMACAddrV6: str,
+      wireguard: obj({ interfaceIPv4Address: str, interfaceIPv6Address: str }),
+      wireguardPublicKey: str,
+      orchRefs: { type: 'array', items: obj({ nodeName: str, orchestrator: str }) },
+      addresses: { type: 'array', items: obj({ address: str, type: str }) },
+    }),
+  ),
+  WorkloadEndpoint: top(
+    obj({
+      orchestrator: str,
+      workload: str,
+      node: str,
+      containerID: str,
+      pod: str,
+      endpoint: str,
+      serviceAccountName: str,
+      ipNetworks: strings,
+      ipNATs: { type: 'array', items: obj({ internalIP: str, externalIP: str }) },
+      ipv4Gateway: str,
+      ipv6Gateway: str,
+      profiles: strings,
+      interfaceName: str,
+      mac: str,
+      ports: {
+        type: 'array',
+        // Calico's protocol is a number or a name (numorstring.Protocol).
+        items: obj({ name: str, protocol: any, port: int, hostPort: int, hostIP: str }),
+      },
+      allowSpoofedSourcePrefixes: strings,
+    }),
+  ),
+};
+
+/** The schema of a v3 resource of `kind`. */
+export const shapeOfKind = (kind: ResourceKind): Shape => SPECS[kind];
+
+/** A typed List (`IPPoolList`): list metadata and items, each item checked on its own. */
+export const LIST_SHAPE: Shape = obj({
+  apiVersion: str,
+  kind: str,
+  metadata: obj({ resourceVersion: str, continue: str, selfLink: str, remainingItemCount: int }),
+  items: { type: 'array', items: any },
+});
+
+/** The calicoctl v1 `ipPool` (surfaces.md §5.1). */
+export const V1_IPPOOL_SHAPE: Shape = obj({
+  apiVersion: str,
+  kind: str,
+  metadata: obj({ cidr: str }),
+  spec: obj({
+    ipip: obj({ enabled: bool, mode: str }),
+    'nat-outgoing': bool,
+    disabled: bool,
+  }),
+});
