@@ -135,7 +135,7 @@ describe('etcd store: bytes, revisions and errors as etcd has them', () => {
     assert.ok(listed.items.every((kv) => kv.value === value));
   });
 
-  it('a watch from a compacted revision fails with DS_CONFLICT naming the compaction', async () => {
+  it('a watch from a compacted revision fails with DS_COMPACTED naming the compaction', async () => {
     const p = '/cidrpool-store/compacted/';
     const first = await store.put(`${p}x`, '1');
     const last = await store.put(`${p}x`, '2');
@@ -152,7 +152,21 @@ describe('etcd store: bytes, revisions and errors as etcd has them', () => {
         },
       );
     });
-    assert.ok(isCidrpoolError(error, 'DS_CONFLICT'), String(error));
+    assert.ok(isCidrpoolError(error, 'DS_COMPACTED'), String(error));
     assert.match(error.message, /compacted/);
+  });
+
+  it("a transaction over etcd's 128-operation limit is DS_REJECTED and writes nothing", async () => {
+    const p = '/cidrpool-store/too-many-ops/';
+    const operations = Array.from({ length: 129 }, (_, i) => ({
+      op: 'put' as const,
+      key: `${p}${i}`,
+      value: 'x',
+    }));
+    await assert.rejects(
+      () => store.txn([], operations),
+      (err) => isCidrpoolError(err, 'DS_REJECTED') && /too many operations/i.test(err.message),
+    );
+    assert.equal((await store.list(p)).items.length, 0);
   });
 });

@@ -100,7 +100,7 @@ export class EtcdWatch implements Watcher {
       this.finish(
         compacted
           ? new CidrpoolError(
-              'DS_CONFLICT',
+              'DS_COMPACTED',
               `watch ${this.prefix}: revision ${this.delivered + 1n} has been compacted ` +
                 `(oldest kept: ${response.compact_revision}); list again and watch from its revision`,
               { details: { key: this.prefix, compactRevision: response.compact_revision } },

@@ -119,7 +119,7 @@ export function toCidrpoolError(
         cause: failure.cause,
       });
     case 'rejected':
-      return new CidrpoolError('DS_CONFIG', `${where} rejected ${what}: ${failure.reason}`, {
+      return new CidrpoolError('DS_REJECTED', `${where} rejected ${what}: ${failure.reason}`, {
         details: { endpoint },
         cause: failure.cause,
       });

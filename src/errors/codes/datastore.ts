@@ -54,4 +54,12 @@ export const DS_CODES = {
     summary:
       'A watch started from a revision whose events were already discarded: list again and watch from the revision of that list.',
   },
+  DS_REJECTED: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 108,
+    summary:
+      'The datastore refused the request itself (e.g. etcd: a value over 1.5 MiB or a transaction of more than 128 operations); a retry will not help.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
