@@ -10,7 +10,8 @@ import type { IPPool } from '../resources/types.js';
  * Issues of rule 19 (the CIDR overlaps another pool, disabled ones included) and rule 20 (an
  * existing block inside the new pool has another prefix length) for a defaulted, valid pool.
  * A stored pool with the same name is skipped: creating it fails as "already exists" instead.
- * Like libcalico, this is a read before the write, so two concurrent creates can both pass.
+ * This is a read before the write, as in libcalico; the client's guarded transaction
+ * (resource-client.ts, createPool) makes concurrent creates re-run it against each other.
  */
 export async function findPoolCreateIssues(store: Datastore, pool: IPPool): Promise<FieldIssue[]> {
   const cidr = tryParseCidr(pool.spec.cidr);

@@ -31,6 +31,10 @@ const APPLY_ATTEMPTS = 5;
 /** Deletes without a resourceVersion re-read and retry a conflict this many times. */
 const DELETE_ATTEMPTS = 5;
 const DEFAULT_POOL_DELETE_PAUSE_MS = 500;
+/** A pool create that keeps losing the race to other pool creates gives up after this. */
+const POOL_CREATE_ATTEMPTS = 20;
+/** Rewritten by every pool create, so concurrent creates are checked against each other. */
+export const POOL_CREATE_GUARD_KEY = '/cidrpool/guards/ippool-create';
 
 const idOf = (r: Resource): string =>
   resourceId(r.kind, r.metadata?.name ?? '', r.metadata?.namespace);
@@ -68,22 +72,52 @@ class StoreResourceClient implements ResourceClient {
     }
     throwIfIssues(issues);
     const defaulted = withDefaults(input);
-    const key = keyOf(defaulted);
-    if (defaulted.kind === 'IPPool') {
-      // Existence first, so that apply of an existing pool reaches its update path rather than
-      // failing the create-only rules against itself.
-      if (await this.store.get(key)) throw alreadyExists(idOf(defaulted));
-      throwIfIssues(await findPoolCreateIssues(this.store, defaulted));
-    }
     const value = encodeResource(defaulted, {
       uid: this.env.newUid(),
       creationTimestamp: formatTimestamp(this.env.now()),
     });
+    if (defaulted.kind === 'IPPool') return (await this.createPool(defaulted, value)) as R;
     try {
-      return decodeResource(await this.store.create(key, value)) as R;
+      return decodeResource(await this.store.create(keyOf(defaulted), value)) as R;
     } catch (err) {
       throw translateStoreError(err, idOf(defaulted));
     }
+  }
+
+  /**
+   * Rules 19-20 are a read before the write. libcalico lets two concurrent creates of overlapping
+   * pools both pass; here every pool create also rewrites POOL_CREATE_GUARD_KEY in the same
+   * transaction, conditioned on the revision read before the check, so a create that raced another
+   * one re-runs its check against the winner.
+   */
+  private async createPool(pool: IPPool, value: string): Promise<IPPool> {
+    const key = keyOf(pool);
+    const id = idOf(pool);
+    for (let attempt = 0; attempt < POOL_CREATE_ATTEMPTS; attempt++) {
+      // Existence first, so that apply of an existing pool reaches its update path rather than
+      // failing the create-only rules against itself.
+      if (await this.store.get(key)) throw alreadyExists(id);
+      const guard = await this.store.get(POOL_CREATE_GUARD_KEY);
+      throwIfIssues(await findPoolCreateIssues(this.store, pool));
+      try {
+        const { revision } = await this.store.txn(
+          [
+            { key, absent: true },
+            guard
+              ? { key: POOL_CREATE_GUARD_KEY, revision: guard.revision }
+              : { key: POOL_CREATE_GUARD_KEY, absent: true },
+          ],
+          [
+            { op: 'put', key, value },
+            { op: 'put', key: POOL_CREATE_GUARD_KEY, value: JSON.stringify({ lastPool: id }) },
+          ],
+        );
+        return decodeResource({ key, value, revision }) as IPPool;
+      } catch (err) {
+        if (!isCidrpoolError(err, 'DS_CONFLICT')) throw translateStoreError(err, id);
+      }
+    }
+    throw updateConflict(id, 'too many concurrent IPPool creates; try again');
   }
 
   async update<R extends Resource>(resource: R): Promise<R> {
