@@ -1,0 +1,94 @@
+// `cidrpool ipam check [--show-all-ips] [--show-problem-ips] [-o REPORT]` (surfaces.md §2.3).
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { CheckReport } from '../../ipam/types.js';
+import { withBackend } from '../backend.js';
+import { encodeReport, type CheckReportFile, type ReportAllocation } from '../check-report.js';
+import { getClusterInformation } from '../cluster-info.js';
+import { writeOut } from '../io.js';
+import { addDatastoreOptions } from '../options.js';
+import { renderCheck } from '../output/ipam-check.js';
+import { startProgress } from '../progress.js';
+import { clientVersion } from './version.js';
+
+interface CheckOptions {
+  readonly showAllIps?: boolean;
+  readonly showProblemIps?: boolean;
+  readonly output?: string;
+  readonly config?: string;
+}
+
+function toReportFile(
+  report: CheckReport,
+  cluster: { guid: string; locked: boolean; revision: string; type: string },
+): CheckReportFile {
+  const allocations: Record<string, ReportAllocation[]> = {};
+  for (const [ip, list] of Object.entries(report.allocations)) {
+    allocations[ip] = list.map((a) => ({
+      ip: a.ip,
+      handle: a.handle,
+      sequenceNumber: a.sequenceNumber,
+      pod: a.pod,
+      namespace: a.namespace,
+      node: a.node,
+      type: a.type,
+      creationTimestamp: a.creationTimestamp,
+      inUse: a.inUse,
+      borrowed: a.borrowed || undefined,
+      coolingDown: a.coolingDown || undefined,
+      owners: a.owners.length > 0 ? [...a.owners] : null,
+    }));
+  }
+  return {
+    version: clientVersion(),
+    clusterGUID: cluster.guid,
+    datastoreLocked: cluster.locked,
+    clusterInformationRevision: cluster.revision,
+    clusterType: cluster.type,
+    allocations,
+    leakedHandles:
+      report.leakedHandles.length > 0
+        ? report.leakedHandles.map((h) => ({ ID: h.id, Revision: h.revision }))
+        : undefined,
+  };
+}
+
+async function runCheck(options: CheckOptions): Promise<void> {
+  const { report, file } = await withBackend(options, async ({ store, ipam }) => {
+    const { info, revision } = await getClusterInformation(store);
+    const progress = startProgress('Checking IPAM', 1);
+    let report: CheckReport;
+    try {
+      report = await ipam.check();
+    } finally {
+      progress.stop();
+    }
+    const file = toReportFile(report, {
+      guid: info.spec.clusterGUID,
+      locked: !info.spec.datastoreReady,
+      revision,
+      type: info.spec.clusterType,
+    });
+    return { report, file };
+  });
+  writeOut(
+    renderCheck(report, {
+      showProblemIps: Boolean(options.showProblemIps),
+      showAllIps: Boolean(options.showAllIps),
+    }),
+  );
+  if (options.output) await writeFile(options.output, encodeReport(file), { mode: 0o644 });
+}
+
+/** Register `ipam check`. */
+export function addIpamCheckCommand(ipam: Command): void {
+  const command = ipam
+    .command('check')
+    .description('Check the integrity of the IPAM datastructures.')
+    .option('--show-all-ips', 'print every IP (implies --show-problem-ips)')
+    .option('--show-problem-ips', 'print each problem IP')
+    .option('-o, --output <FILE>', 'write a JSON report, for ipam release --from-report')
+    .option('--kubeconfig <KUBECONFIG>', 'accepted for calicoctl compatibility (no Kubernetes)');
+  addDatastoreOptions(command);
+  command.action((options: CheckOptions) => runCheck(options));
+}

@@ -1,0 +1,50 @@
+// `cidrpool` entry point: parse, run, print any error on stderr, exit 0 or 1 (as calicoctl).
+import { CommanderError } from 'commander';
+import { CidrpoolError } from '../errors/index.js';
+import { formatError } from './errors.js';
+import { flushStreams, writeErr } from './io.js';
+import { LOG_LEVELS, setLogLevel } from './log.js';
+import { buildProgram } from './program.js';
+
+/** The global -l value, read before parsing so that it applies to every command. */
+function applyLogLevel(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    let level: string | undefined;
+    if (arg === '-l' || arg === '--log-level') level = argv[i + 1];
+    else if (arg.startsWith('--log-level=')) level = arg.slice('--log-level='.length);
+    else if (arg.startsWith('-l') && arg.length > 2) level = arg.slice(2).replace(/^=/, '');
+    else continue;
+    if (level === undefined || !setLogLevel(level)) {
+      writeErr(`Unknown log level: ${level ?? ''}, expected one of: \n${LOG_LEVELS.join(', ')}.\n`);
+      return false;
+    }
+    return true;
+  }
+  return true;
+}
+
+/** Run the CLI on `argv` (without node and script) and exit with its status. */
+export async function main(argv: string[]): Promise<void> {
+  let code = 0;
+  if (!applyLogLevel(argv)) code = 1;
+  else {
+    try {
+      await buildProgram().parseAsync(argv, { from: 'user' });
+    } catch (err) {
+      code = 1;
+      if (err instanceof CommanderError) {
+        // --help and --version exit 0; usage errors were already printed by commander.
+        code = err.exitCode === 0 ? 0 : 1;
+      } else if (err instanceof CidrpoolError) {
+        if (err.message !== '') writeErr(formatError(err));
+      } else {
+        writeErr(formatError(err));
+        if (process.env.CIDRPOOL_DEBUG) writeErr(`${(err as Error)?.stack ?? ''}\n`);
+      }
+    }
+  }
+  await flushStreams();
+  // Exit explicitly: an etcd client may keep timers alive after its last call.
+  process.exit(code);
+}

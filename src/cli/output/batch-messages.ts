@@ -1,0 +1,106 @@
+// The result messages of create / apply / replace / delete / validate (surfaces.md §1.5),
+// including calicoctl's partial-success rules and its Go-slice rendering of error lists.
+
+/** What happened to one resource of a -f batch. */
+export interface Outcome {
+  readonly kind: string;
+  /** Undefined on success. */
+  readonly error?: string;
+}
+
+/** What a batch command prints: stdout lines, stderr lines, and whether it failed. */
+export interface BatchReport {
+  readonly stdout: string[];
+  readonly stderr: string[];
+  readonly failed: boolean;
+}
+
+export interface Verb {
+  /** `create` */
+  readonly present: string;
+  /** `created` */
+  readonly past: string;
+}
+
+/** The one kind of every resource, or undefined for a mixed batch. */
+export function singleKind(outcomes: readonly Outcome[]): string | undefined {
+  const kinds = new Set(outcomes.map((o) => o.kind));
+  return kinds.size === 1 ? [...kinds][0] : undefined;
+}
+
+/** Go prints an error slice as `[e1 e2]`. */
+export const goSlice = (errors: readonly string[]): string => `[${errors.join(' ')}]`;
+
+/**
+ * create, apply and validate: every resource is attempted; messages depend on how many failed.
+ * `errorPrefix` is `hit error` (create) or `hit error(s)` (apply and validate in v3.32.1).
+ */
+export function reportBatch(
+  verb: Verb,
+  outcomes: readonly Outcome[],
+  errorPrefix: 'hit error' | 'hit error(s)',
+): BatchReport {
+  const kind = singleKind(outcomes);
+  const quoted = kind ? ` '${kind}'` : '';
+  const errors = outcomes.filter((o) => o.error !== undefined).map((o) => o.error!);
+  const ok = outcomes.length - errors.length;
+  if (errors.length === 0) {
+    return {
+      stdout: [`Successfully ${verb.past} ${ok}${quoted} resource(s)`],
+      stderr: [],
+      failed: false,
+    };
+  }
+  if (ok === 0) {
+    const what = outcomes.length === 1 ? `${quoted} resource` : ` any${quoted} resources`;
+    return {
+      stdout: [],
+      stderr: [`failed to ${verb.present}${what}: ${goSlice(errors)}`],
+      failed: true,
+    };
+  }
+  // calicoctl prints the partial-success line only when successes outnumber failures.
+  const stdout =
+    ok > errors.length
+      ? [
+          `Partial success: ${verb.past} the first ${ok} out of ${outcomes.length}${quoted} resources:`,
+        ]
+      : [];
+  return { stdout, stderr: [`${errorPrefix}: ${goSlice(errors)}`], failed: true };
+}
+
+/**
+ * replace: calicoctl keeps only the last error and counts failed resources as handled, so any
+ * failure reports "the first N out of N" (surfaces.md §1.5, kept for compatibility).
+ */
+export function reportReplace(outcomes: readonly Outcome[]): BatchReport {
+  const kind = singleKind(outcomes);
+  const quoted = kind ? ` '${kind}'` : '';
+  const errors = outcomes.filter((o) => o.error !== undefined).map((o) => o.error!);
+  const n = outcomes.length;
+  if (errors.length === 0) {
+    return {
+      stdout: [`Successfully replaced ${n}${quoted} resource(s)`],
+      stderr: [],
+      failed: false,
+    };
+  }
+  return {
+    stdout: [`Partial success: replaced the first ${n} out of ${n}${quoted} resources:`],
+    stderr: [`hit error: ${errors[errors.length - 1]}`],
+    failed: true,
+  };
+}
+
+/** delete: the count of deleted resources, then one stderr line per failure and a blank line. */
+export function reportDelete(outcomes: readonly Outcome[]): BatchReport {
+  const kind = singleKind(outcomes);
+  const quoted = kind ? ` '${kind}'` : '';
+  const failures = outcomes.filter((o) => o.error !== undefined);
+  const ok = outcomes.length - failures.length;
+  const stdout = ok > 0 ? [`Successfully deleted ${ok}${quoted} resource(s)`] : [];
+  const stderr: string[] = [];
+  for (const failure of failures)
+    stderr.push(`Failed to delete '${failure.kind}' resource: ${failure.error}`, '');
+  return { stdout, stderr, failed: failures.length > 0 };
+}

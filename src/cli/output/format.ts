@@ -1,0 +1,118 @@
+// The -o values of `get` and how each renders the fetched objects (surfaces.md §1.6).
+import { CidrpoolError } from '../../errors/index.js';
+import { KINDS, type Resource, type ResourceKind } from '../../resources/types.js';
+import { COLUMNS, hasNamespaceColumn } from './columns.js';
+import { renderJson } from './json.js';
+import { renderTabTable } from './tabwriter.js';
+import { renderYaml } from './yaml.js';
+
+/** A parsed -o value. */
+export type OutputFormat =
+  | { readonly type: 'ps' | 'wide' | 'yaml' | 'json' }
+  | { readonly type: 'custom-columns'; readonly columns: readonly string[] };
+
+/** A List object as calicoctl prints it (`IPPoolList` with items and metadata.resourceVersion). */
+export interface ResourceList {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly resourceVersion?: string };
+  readonly items: Resource[];
+}
+
+/** What `get` prints: single resources or Lists. */
+export type Printable = Resource | ResourceList;
+
+/** Parse an -o value; throws CLI_OUTPUT_FORMAT with calicoctl's wording. */
+export function parseOutputFormat(value: string): OutputFormat {
+  if (value === 'ps' || value === 'wide' || value === 'json') return { type: value };
+  if (value === 'yaml' || value === 'yml') return { type: 'yaml' };
+  if (value.startsWith('custom-columns=')) {
+    const columns = value
+      .slice('custom-columns='.length)
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '');
+    if (columns.length === 0) {
+      throw new CidrpoolError('CLI_OUTPUT_FORMAT', 'need to specify at least one column');
+    }
+    return { type: 'custom-columns', columns };
+  }
+  if (value === 'go-template=')
+    throw new CidrpoolError('CLI_OUTPUT_FORMAT', 'need to specify a template');
+  if (value === 'go-template-file=') {
+    throw new CidrpoolError('CLI_OUTPUT_FORMAT', 'need to specify a template file');
+  }
+  if (value.startsWith('go-template')) {
+    throw new CidrpoolError(
+      'CLI_OUTPUT_FORMAT',
+      `unrecognized output format '${value}' (cidrpool has no Go templates; use -o json with jq)`,
+    );
+  }
+  throw new CidrpoolError('CLI_OUTPUT_FORMAT', `unrecognized output format '${value}'`);
+}
+
+/** Wrap listed resources in their List kind. */
+export function toList(kind: ResourceKind, items: Resource[], revision: string): ResourceList {
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: KINDS[kind].listKind,
+    metadata: { resourceVersion: revision },
+    items,
+  };
+}
+
+function kindOf(object: Printable): ResourceKind | undefined {
+  const kind = object.kind.endsWith('List') ? object.kind.slice(0, -4) : object.kind;
+  return kind in COLUMNS ? (kind as ResourceKind) : undefined;
+}
+
+/** Headings for a kind, checking custom columns against the kind's column map. */
+function headingsFor(kind: ResourceKind, format: OutputFormat, withNamespace: boolean): string[] {
+  const columns = COLUMNS[kind];
+  if (format.type === 'custom-columns') {
+    for (const heading of format.columns) {
+      if (!(heading in columns.cells)) {
+        const valid = Object.keys(columns.cells).sort().join(', ');
+        throw new CidrpoolError(
+          'CLI_OUTPUT_FORMAT',
+          `unknown heading ${heading}, valid values are: ${valid}`,
+        );
+      }
+    }
+    return [...format.columns];
+  }
+  const base = format.type === 'wide' ? columns.wide : columns.ps;
+  return withNamespace && hasNamespaceColumn(kind) ? ['NAMESPACE', ...base] : [...base];
+}
+
+/**
+ * Render `get` results: one table per object (a List gives one table of its items), or YAML/JSON
+ * of the single object, or a sequence/array when there are several.
+ */
+export function renderObjects(
+  objects: readonly Printable[],
+  format: OutputFormat,
+  options: { readonly withNamespace?: boolean } = {},
+): string {
+  if (format.type === 'yaml') {
+    if (objects.length === 0) return '';
+    return renderYaml(objects.length === 1 ? objects[0] : objects);
+  }
+  if (format.type === 'json') {
+    if (objects.length === 0) return '';
+    return renderJson(objects.length === 1 ? objects[0] : objects);
+  }
+  let out = '';
+  for (const object of objects) {
+    const kind = kindOf(object);
+    if (!kind) continue;
+    const headings = headingsFor(kind, format, options.withNamespace ?? false);
+    const items = 'items' in object ? object.items : [object];
+    const cells = COLUMNS[kind].cells;
+    const rows = items.map((item) =>
+      headings.map((h) => (h === 'NAMESPACE' ? (item.metadata.namespace ?? '') : cells[h]!(item))),
+    );
+    out += renderTabTable(headings, rows);
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+// The text `calicoctl ipam check` prints (surfaces.md §2.3), from the engine's CheckReport.
+import type { CheckAllocation, CheckReport } from '../../ipam/types.js';
+
+export interface CheckPrintOptions {
+  readonly showProblemIps: boolean;
+  readonly showAllIps: boolean;
+}
+
+const attrText = (attrs: Readonly<Record<string, string>>): string =>
+  Object.keys(attrs)
+    .sort()
+    .map((k) => `${k}=${attrs[k]}`)
+    .join(',');
+
+/** `Main:<handle|<none>> Extra:<k=v,...>[ Alternate:<k=v,...>]` */
+function describeAttrs(a: CheckAllocation): string {
+  const alternate =
+    a.alternateAttrs && Object.keys(a.alternateAttrs).length > 0
+      ? ` Alternate:${attrText(a.alternateAttrs)}`
+      : '';
+  return `attrs Main:${a.handle ?? '<none>'} Extra:${attrText(a.attrs)}${alternate}`;
+}
+
+/** The whole stdout of `ipam check`. */
+export function renderCheck(report: CheckReport, options: CheckPrintOptions): string {
+  const showProblems = options.showProblemIps || options.showAllIps;
+  const out: string[] = ['Checking IPAM for inconsistencies...', '', 'Loading all IPAM blocks...'];
+  out.push(`Found ${report.blocks.length} IPAM blocks.`);
+  for (const block of report.blocks)
+    out.push(` IPAM block ${block.cidr} affinity=${block.affinity ?? '<none>'}:`);
+  for (const invalid of report.invalidBlocks) {
+    for (const problem of invalid.problems)
+      out.push(` IPAM block ${invalid.cidr} is invalid: ${problem}`);
+  }
+  out.push(`IPAM blocks record ${report.allocationCount} allocations.`, '');
+  out.push('Loading all IPAM pools...', ...report.activePools.map((c) => `  ${c}`));
+  out.push(`Found ${report.activePools.length} active IP pools.`, '');
+  out.push('Loading all nodes.', `Found ${report.nodeTunnelIps.length} node tunnel IPs.`, '');
+  // cidrpool has no Kubernetes services, so there is never a load-balancer configuration.
+  out.push(
+    'Loading all service load balancer IPs.',
+    'No configuration for LoadBalancer kubecontroller found, skipping service check',
+    '',
+  );
+  out.push('Loading all workload endpoints.', `Found ${report.workloadIps.length} workload IPs.`);
+  out.push(`Workloads and nodes are using ${report.inUseCount} IPs.`, '');
+  out.push('Loading all handles', 'Looking for top (up to 20) nodes by allocations...');
+  for (const top of report.topNodes) out.push(`  ${top.node} has ${top.allocations} allocations`);
+  if (report.maxNodeAllocations !== undefined) {
+    out.push(
+      `Node with most allocations has ${report.maxNodeAllocations}; median is ${report.medianNodeAllocations ?? 0}`,
+    );
+  }
+  out.push('', 'Scanning for IPs that are allocated but not actually in use...');
+  const leaked = new Set(
+    report.leakedIps.map((a) => `${a.ip}|${a.handle ?? ''}|${a.sequenceNumber}`),
+  );
+  if (showProblems) {
+    for (const allocations of Object.values(report.allocations)) {
+      for (const a of allocations) {
+        if (leaked.has(`${a.ip}|${a.handle ?? ''}|${a.sequenceNumber}`))
+          out.push(`  ${a.ip} leaked; ${describeAttrs(a)}`);
+        else if (options.showAllIps) out.push(`  ${a.ip} allocated; ${describeAttrs(a)}`);
+      }
+    }
+    for (const ip of report.multipleOwners) out.push(`  ${ip} has multiple owners.`);
+  }
+  out.push(
+    `Found ${report.leakedIps.length} IPs that are allocated in IPAM but not actually in use.`,
+  );
+  out.push('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...');
+  if (showProblems) {
+    for (const u of report.notInPool)
+      out.push(`  ${u.ip} in use by ${u.owner} is not in any active IP pool.`);
+    for (const u of report.noAllocation) {
+      out.push(
+        `  ${u.ip} in use by ${u.owner} and in active IPAM pool but has no IPAM allocation.`,
+      );
+    }
+    if (options.showAllIps) {
+      for (const u of [...report.nodeTunnelIps, ...report.workloadIps])
+        out.push(`  ${u.ip} belongs to ${u.owner}`);
+    }
+  }
+  out.push(`Found ${report.notInPool.length} in-use IPs that are not in active IP pools.`);
+  out.push(
+    `Found ${report.noAllocation.length} in-use IPs that are in active IP pools but have no corresponding IPAM allocation.`,
+    '',
+  );
+  out.push('Scanning for IPAM handles with no matching IPs...');
+  if (options.showAllIps)
+    for (const h of report.leakedHandles) out.push(`  ${h.id} doesn't have any active IPs.`);
+  out.push(
+    `Found ${report.leakedHandles.length} handles with no matching IPs (and ${report.handlesWithIps} handles with matches).`,
+  );
+  out.push('Scanning for IPs with missing handle...');
+  if (showProblems)
+    for (const h of report.missingHandles)
+      out.push(`  ${h} is in use in a block but doesn't exist.`);
+  out.push(
+    `Found ${report.missingHandles.length} handles mentioned in blocks with no matching handle resource.`,
+  );
+  out.push(`Check complete; found ${report.problemCount} problems.`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,114 @@
+// Shared pieces of the CLI spawn tests: run the real ./bin/cidrpool on a private data folder,
+// compare with golden files, and normalise the values that change from run to run.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file runs as dist/test/cli/support.js). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI = join(REPO_ROOT, 'bin', 'cidrpool');
+const GOLDEN_DIR = join(REPO_ROOT, 'test', 'fixtures', 'golden', 'cli');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A temp folder for one test: a data dir for the embedded store plus room for files. */
+export interface Sandbox {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Run `cidrpool args...` with this sandbox's datastore; `input` goes to stdin. */
+  run(
+    args: readonly string[],
+    options?: { input?: string; env?: Record<string, string> },
+  ): Promise<CliRun>;
+  /** Like run, but fail the test unless the exit code is 0; returns stdout. */
+  ok(args: readonly string[], options?: { input?: string }): Promise<string>;
+  /** Write a file in the sandbox; returns its path. */
+  write(name: string, text: string): string;
+  read(name: string): string;
+  cleanup(): void;
+}
+
+/** Run the CLI with exactly `env` (no NODE_EXTRA_CA_CERTS: it slows every start, ENVIRONMENT.md). */
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** A sandbox whose store is the embedded one (or the `extraEnv` datastore, e.g. etcd). */
+export function createSandbox(extraEnv: Record<string, string> = {}): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'cidrpool-cli-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    CIDRPOOL_DATA_DIR: join(dir, 'data'),
+    ...extraEnv,
+  };
+  const sandbox: Sandbox = {
+    dir,
+    env,
+    run: (args, options = {}) => runCli(args, { ...env, ...(options.env ?? {}) }, options.input),
+    ok: async (args, options = {}) => {
+      const result = await runCli(args, env, options.input);
+      assert.equal(
+        result.code,
+        0,
+        `cidrpool ${args.join(' ')} failed:\n${result.stderr}${result.stdout}`,
+      );
+      return result.stdout;
+    },
+    write: (name, text) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    read: (name) => readFileSync(join(dir, name), 'utf8'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  return sandbox;
+}
+
+/** Replace uids, timestamps, revisions and handles, which differ from run to run. */
+export function normalize(text: string): string {
+  return text
+    .replace(/uid: [0-9a-f-]{36}/g, 'uid: <uid>')
+    .replace(/"uid": "[0-9a-f-]{36}"/g, '"uid": "<uid>"')
+    .replace(/creationTimestamp: "[^"]+"/g, 'creationTimestamp: <time>')
+    .replace(/"creationTimestamp": "[^"]+"/g, '"creationTimestamp": "<time>"')
+    .replace(/resourceVersion: "\d+"/g, 'resourceVersion: <rv>')
+    .replace(/"resourceVersion": "\d+"/g, '"resourceVersion": "<rv>"');
+}
+
+/**
+ * Compare with test/fixtures/golden/cli/<name>. With UPDATE_GOLDEN=1 the file is (re)written
+ * instead, to review with git diff.
+ */
+export function assertGolden(name: string, actual: string): void {
+  const path = join(GOLDEN_DIR, name);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
+    if (process.env.UPDATE_GOLDEN !== '1')
+      assert.fail(`golden file ${name} is missing (run with UPDATE_GOLDEN=1)`);
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(path, actual);
+    return;
+  }
+  assert.equal(actual, readFileSync(path, 'utf8'), `output differs from golden ${name}`);
+}
