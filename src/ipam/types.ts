@@ -29,6 +29,19 @@ export interface AutoAssignRequest {
   readonly namespace?: NamespaceInfo;
   /** Per-request cap on blocks per host (0 or absent: the configured value, else 20). */
   readonly maxBlocksPerHost?: number;
+  /** Windows: ordinals reserved at the start/end of every block this call creates (e.g. 3 and 1). */
+  readonly hostReservedAttrIPv4s?: HostReservedAttrSpec;
+  readonly hostReservedAttrIPv6s?: HostReservedAttrSpec;
+}
+
+/** Calico's HostReservedAttr: reserved ordinals of new blocks, held by one note attribute. */
+export interface HostReservedAttrSpec {
+  readonly startOfBlock: number;
+  readonly endOfBlock: number;
+  /** Default `windows-reserved-ipam-handle`. */
+  readonly handle?: string;
+  /** Default `windows host rsvd`. */
+  readonly note?: string;
 }
 
 export interface FamilyAssignment {
@@ -171,4 +184,99 @@ export interface Ipam {
   getConfig(): Promise<IpamConfig>;
   /** Validate the cross-field rules (§1.8) and store the configuration. */
   setConfig(config: IpamConfig): Promise<void>;
+  /** `ipam check` (§4.9, surfaces.md §2.3): every inconsistency, as data the CLI prints. */
+  check(): Promise<CheckReport>;
+}
+
+/**
+ * Options of `createIpam(store, options)` besides the environment.
+ * Concurrency: calls of one Ipam for the same host are serialised in-process (a per-host queue),
+ * so many allocators on one host never spin on one block; with `lockDir`, processes on the same
+ * machine also take a per-host lock file `<lockDir>/<host>.lock` around autoAssign and assignIp
+ * (the CNI plugin passes e.g. /var/run/cidrpool/ipam-locks). Different hosts never wait on each
+ * other: there is no global lock.
+ */
+export interface IpamOptions {
+  /** Directory for per-host lock files; absent: no cross-process lock. */
+  readonly lockDir?: string;
+  /** How long to wait for a host lock file (default 90 s, as Calico's CNI host lock). */
+  readonly lockTimeoutMs?: number;
+  /** Bound of every compare-and-swap loop (default 100, Calico's datastoreRetries). */
+  readonly retries?: number;
+}
+
+/** One address seen by `ipam check` (the report's allocation object). */
+export interface CheckAllocation {
+  readonly ip: string;
+  readonly blockCidr: string;
+  readonly handle?: string;
+  readonly sequenceNumber: bigint;
+  readonly pod?: string;
+  readonly namespace?: string;
+  readonly node?: string;
+  readonly type?: string;
+  /** The `timestamp` attribute. */
+  readonly creationTimestamp?: string;
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly alternateAttrs?: Readonly<Record<string, string>>;
+  readonly inUse: boolean;
+  /** `node` differs from the block's host affinity. */
+  readonly borrowed: boolean;
+  readonly coolingDown: boolean;
+  /** Who uses the address: `Node(n)`, `Workload(ns/name)`, `Reserved for Windows`. */
+  readonly owners: readonly string[];
+}
+
+/** An address in use by a node or workload. */
+export interface CheckInUseIp {
+  readonly ip: string;
+  readonly owner: string;
+}
+
+/** Result of `ipam check`; the CLI prints the text of surfaces.md §2.3 and `-o` JSON from it. */
+export interface CheckReport {
+  /** Every block, in key order: `IPAM block <cidr> affinity=<affinity|<none>>:`. */
+  readonly blocks: readonly {
+    readonly cidr: string;
+    readonly affinity?: string;
+    readonly allocations: number;
+  }[];
+  /** Number of allocations recorded by all blocks (cooling-down ones included). */
+  readonly allocationCount: number;
+  /** CIDRs of enabled pools, in name order. */
+  readonly activePools: readonly string[];
+  /** IPv4 VXLAN, WireGuard and IPIP tunnel addresses of Nodes (Calico reads only these). */
+  readonly nodeTunnelIps: readonly CheckInUseIp[];
+  /** Addresses of WorkloadEndpoints' spec.ipNetworks. */
+  readonly workloadIps: readonly CheckInUseIp[];
+  /** Distinct addresses used by workloads and nodes. */
+  readonly inUseCount: number;
+  /** Up to 20 nodes by allocations, descending. */
+  readonly topNodes: readonly { readonly node: string; readonly allocations: number }[];
+  /** Present when there is at least one allocation: the top count and the median (index n/2). */
+  readonly maxNodeAllocations?: number;
+  readonly medianNodeAllocations?: number;
+  /** Allocated in IPAM but not in use (cooling-down ones excluded). */
+  readonly leakedIps: readonly CheckAllocation[];
+  /** Addresses with more than one owner. */
+  readonly multipleOwners: readonly string[];
+  /** In use but outside every active pool. */
+  readonly notInPool: readonly CheckInUseIp[];
+  /** In use inside an active pool but with no allocation. */
+  readonly noAllocation: readonly CheckInUseIp[];
+  /** Handle objects that no allocation mentions, with their revision. */
+  readonly leakedHandles: readonly { readonly id: string; readonly revision: string }[];
+  /** Handles mentioned by allocations. */
+  readonly handlesWithIps: number;
+  /** Handles mentioned in blocks with no handle object (not counted as problems, as Calico). */
+  readonly missingHandles: readonly string[];
+  /** Blocks that break the invariants of ipam-core.md §2.1. */
+  readonly invalidBlocks: readonly {
+    readonly cidr: string;
+    readonly problems: readonly string[];
+  }[];
+  /** Every allocation by address, for `-o report.json`. */
+  readonly allocations: Readonly<Record<string, readonly CheckAllocation[]>>;
+  /** leaked + notInPool + noAllocation + leakedHandles, as Calico counts (invalid blocks apart). */
+  readonly problemCount: number;
 }

@@ -1,0 +1,461 @@
+// AutoAssign (ipam-core.md §3): affine blocks first, then a new claim, then borrowing.
+import type { AffinityType } from '../datastore/keys.js';
+import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import type { Cidr, IpFamily } from '../net/index.js';
+import { bitsOf, cidrContainsIp, formatCidr, parseCidr } from '../net/index.js';
+import { releaseBlockAffinity } from './affinity.js';
+import {
+  assignFromBlock,
+  blockCidr,
+  freeCount,
+  garbageCollect,
+  ipWithMask,
+  type HostReservedAttr,
+} from './block.js';
+import {
+  listHostAffinities,
+  readAffinity,
+  readHandle,
+  readBlock,
+  readConfig,
+  writeBlock,
+  type Stored,
+  type StoredAffinity,
+} from './block-store.js';
+import {
+  claimCidr,
+  findUsableBlock,
+  NoFreeBlocksError,
+  orderFromStart,
+  poolBlocks,
+  tooFewFree,
+  type ClaimRequest,
+} from './claim.js';
+import {
+  contentionError,
+  pause,
+  readNodeLabels,
+  readReservations,
+  type IpamContext,
+} from './context.js';
+import { encodeAffinity, type Block, type HandleValue } from './model.js';
+import { determinePools, loadPools, poolSelectsNode, type PoolInfo } from './pools.js';
+import type { AutoAssignRequest, FamilyAssignment, IntendedUse, IpamConfig } from './types.js';
+
+/** Calico's fallback block limit when neither the request nor the config sets one (§3.5). */
+export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
+
+interface FamilyState extends ClaimRequest {
+  readonly affinity: string;
+  readonly config: IpamConfig;
+  readonly handleId?: string;
+  readonly attrs?: Readonly<Record<string, string>>;
+  /** The pool listings made during this request (reclaim and borrowing share them). */
+  readonly scanned: Map<string, Stored<Block>[]>;
+  /** The handle as read at the start; used by the first block write only, then dropped. */
+  knownHandles?: Map<string, Stored<HandleValue> | undefined>;
+  /** The per-host block limit in force (§3.5). */
+  readonly limit: number;
+}
+
+const emptyAssignment = (family: IpFamily, num: number): FamilyAssignment => ({
+  family,
+  ips: [],
+  numRequested: num,
+  messages: [],
+});
+
+/** The effective per-host block limit (§3.5): the smaller positive of request and config, else 20. */
+export function blockLimit(requested: number | undefined, configured: number): number {
+  const r = requested && requested > 0 ? requested : 0;
+  const c = configured > 0 ? configured : 0;
+  const limit = r > 0 && c > 0 ? Math.min(r, c) : r || c;
+  return limit > 0 ? limit : DEFAULT_MAX_BLOCKS_PER_HOST;
+}
+
+/**
+ * AutoAssign for one family. A shortfall is reported in the assignment's messages, not thrown.
+ * Throws IPAM_USE_REQUIRED, IPAM_NODE_NOT_FOUND, IPAM_NO_QUALIFIED_POOL, IPAM_NO_POOLS_FOR_NODE,
+ * IPAM_POOL_NOT_FOUND, IPAM_NO_AUTO_ALLOCATE, IPAM_CONTENTION, SEL_*; IPAM_BLOCK_LIMIT carries the
+ * partial assignment in `details.assignment`.
+ */
+export async function autoAssignFamily(
+  ctx: IpamContext,
+  request: AutoAssignRequest,
+  family: IpFamily,
+  num: number,
+  hostReserved?: HostReservedAttr,
+): Promise<FamilyAssignment> {
+  const result = emptyAssignment(family, num);
+  if (num <= 0) return result;
+  const use: IntendedUse | undefined = request.intendedUse;
+  if (!use)
+    throw new CidrpoolError(
+      'IPAM_USE_REQUIRED',
+      'must specify the intended use when assigning an IP',
+    );
+  const host = request.hostname;
+  if (!host) throw new CidrpoolError('IPAM_INVALID_ARGUMENT', 'a host name is required');
+  const type: AffinityType = use === 'LoadBalancer' ? 'virtual' : 'host';
+  // These reads are independent: issue them together (Calico does them one after another).
+  const [config, reservations, nodeLabels, allPools, listedAffinities, handle] = await Promise.all([
+    readConfig(ctx.store),
+    readReservations(ctx),
+    // LoadBalancer addresses use a synthetic node without labels (§3.2 step 4.1).
+    use === 'LoadBalancer' ? Promise.resolve({}) : readNodeLabels(ctx, host),
+    loadPools(ctx.store),
+    listHostAffinities(ctx.store, host, family, type),
+    // The handle's current value, for the first block write (saves a read on the hot path).
+    request.handleId !== undefined
+      ? readHandle(ctx.store, request.handleId)
+      : Promise.resolve(undefined),
+  ]);
+  let maxPrefixLen = bitsOf(family);
+  if (hostReserved) {
+    maxPrefixLen =
+      bitsOf(family) - (hostReserved.startOfBlock + hostReserved.endOfBlock).toString(2).length;
+    if (maxPrefixLen <= 0)
+      throw new CidrpoolError('IPAM_INVALID_ARGUMENT', 'host reserved attribute too large');
+  }
+  const requested = family === 4 ? request.ipv4Pools : request.ipv6Pools;
+  const eligible = determinePools(
+    allPools,
+    family,
+    requested,
+    nodeLabels,
+    request.namespace?.labels ?? {},
+    maxPrefixLen,
+  );
+  if (eligible.length === 0)
+    throw new CidrpoolError(
+      'IPAM_NO_POOLS_FOR_NODE',
+      `no configured Calico pools for node ${host}`,
+    );
+  const pools = eligible.filter((p) => p.allowedUses.includes(use));
+  if (pools.length === 0)
+    throw new CidrpoolError(
+      'IPAM_NO_QUALIFIED_POOL',
+      `cannot find a qualified ippool, no pools match the required use (${use})`,
+    );
+
+  const st: FamilyState = {
+    family,
+    host,
+    type,
+    pools,
+    reservations,
+    cooldownSeconds: config.ipCooldownSeconds,
+    hostReserved,
+    affinity: `${type}:${host}`,
+    config,
+    handleId: request.handleId,
+    attrs: request.attrs,
+    scanned: new Map(),
+    knownHandles:
+      request.handleId !== undefined ? new Map([[request.handleId, handle]]) : undefined,
+    limit: blockLimit(request.maxBlocksPerHost, config.maxBlocksPerHost),
+  };
+  const affine = await prepareAffineBlocks(
+    ctx,
+    st,
+    listedAffinities,
+    allPools,
+    eligible,
+    nodeLabels,
+  );
+  let owned = affine.length;
+  const limit = st.limit;
+  const messages = new Set<string>();
+  const ips: string[] = [];
+  let borrow = false;
+  const skip = new Set<string>();
+
+  // Each round assigns, uses up an affine block or claims one (bounded by the limit); the
+  // bound only guards against a livelock that would otherwise never end.
+  const maxRounds = num + affine.length + limit + ctx.retries;
+  for (let round = 0; ips.length < num; round++) {
+    if (round >= maxRounds) throw contentionError('auto-assign');
+    const allowNewClaim = owned < limit;
+    let found: { block: Stored<Block>; newlyClaimed: boolean };
+    try {
+      found = await findOrClaimBlock(ctx, st, affine, allowNewClaim, skip);
+    } catch (err) {
+      if (err instanceof NoFreeBlocksError) {
+        if (config.strictAffinity)
+          messages.add('No more free affine blocks and strict affinity enabled');
+        borrow = !config.strictAffinity;
+        break;
+      }
+      if (isCidrpoolError(err, 'IPAM_BLOCK_LIMIT')) {
+        messages.add(err.message);
+        const partial: FamilyAssignment = {
+          family,
+          ips,
+          numRequested: num,
+          messages: [...messages],
+        };
+        throw new CidrpoolError('IPAM_BLOCK_LIMIT', err.message, {
+          details: { assignment: partial },
+        });
+      }
+      throw err;
+    }
+    if (found.newlyClaimed) owned++;
+    try {
+      const got = await assignFromExistingBlock(
+        ctx,
+        st,
+        found.block,
+        num - ips.length,
+        config.strictAffinity,
+      );
+      ips.push(...got);
+    } catch (err) {
+      if (isCidrpoolError(err, 'IPAM_CONTENTION', 'IPAM_AFFINITY_MISMATCH')) {
+        messages.add('Failed to assign IPs in newly allocated block');
+        skip.add(found.block.value.cidr);
+        continue;
+      }
+      throw err;
+    }
+  }
+  if (borrow && ips.length < num) {
+    const exhausted = await borrowAddresses(ctx, st, num, ips);
+    if (ips.length < num && exhausted.length > 0)
+      messages.add(`No IPs available in pools: [${exhausted.join(' ')}]`);
+  }
+  return { family, ips, numRequested: num, messages: [...messages] };
+}
+
+/**
+ * The host's affine blocks in the usable pools, in key order (§3.2 step 4.6). Affine blocks of
+ * enabled pools that no longer select the node are released lazily when empty.
+ */
+async function prepareAffineBlocks(
+  ctx: IpamContext,
+  st: FamilyState,
+  listed: readonly StoredAffinity[],
+  allPools: readonly PoolInfo[],
+  eligible: readonly PoolInfo[],
+  nodeLabels: Readonly<Record<string, string>>,
+): Promise<StoredAffinity[]> {
+  const inPools = (pools: readonly PoolInfo[], c: Cidr) =>
+    pools.some(
+      (p) =>
+        p.cidr.family === c.family && cidrContainsIp(p.cidr, { family: c.family, value: c.base }),
+    );
+  const used: StoredAffinity[] = [];
+  for (const aff of listed) {
+    const c = parseCidr(aff.cidr);
+    if (inPools(st.pools, c)) {
+      used.push(aff);
+      continue;
+    }
+    if (inPools(eligible, c)) continue; // selects the node, but not for this use: keep
+    const pool = allPools.find(
+      (p) =>
+        p.enabled &&
+        p.cidr.family === c.family &&
+        cidrContainsIp(p.cidr, { family: c.family, value: c.base }),
+    );
+    if (!pool || poolSelectsNode(pool, nodeLabels)) continue;
+    try {
+      await releaseBlockAffinity(ctx, st.host, st.type, c, { requireEmpty: true });
+    } catch (err) {
+      ctx.log('debug', 'lazy affinity release skipped', { cidr: aff.cidr, error: String(err) });
+    }
+  }
+  return used;
+}
+
+/**
+ * Calico findOrClaimBlock(minFree = 1): the next affine block with room, else a new claim.
+ * Throws NoFreeBlocksError, IPAM_BLOCK_LIMIT, IPAM_NO_AUTO_ALLOCATE, IPAM_CONTENTION.
+ */
+async function findOrClaimBlock(
+  ctx: IpamContext,
+  st: FamilyState,
+  affine: StoredAffinity[],
+  allowNewClaim: boolean,
+  skip: Set<string>,
+): Promise<{ block: Stored<Block>; newlyClaimed: boolean }> {
+  while (affine.length > 0) {
+    const aff = affine.shift()!;
+    const cidr = parseCidr(aff.cidr);
+    if (st.reservations.cidrs.length > 0 && st.reservations.coversWhole(cidr)) continue;
+    const block = await useAffineBlock(ctx, st, aff, cidr);
+    if (block && freeCount(block.value, st.reservations) >= 1)
+      return { block, newlyClaimed: false };
+  }
+  if (!allowNewClaim) {
+    throw new CidrpoolError(
+      'IPAM_BLOCK_LIMIT',
+      `Need to allocate an IPAM block but could not - limit of ${st.limit} blocks reached for this node`,
+    );
+  }
+  if (!st.config.autoAllocateBlocks)
+    throw new CidrpoolError('IPAM_NO_AUTO_ALLOCATE', 'failed to find or claim a block');
+  for (let i = 0; i < ctx.retries; i++) {
+    const cidr = await findUsableBlock(ctx, st, skip, st.scanned);
+    let claimed: Stored<Block> | undefined;
+    try {
+      claimed = await claimCidr(ctx, st, cidr);
+    } catch (err) {
+      if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
+      await pause(ctx, i);
+      continue;
+    }
+    if (!claimed) {
+      skip.add(formatCidr(cidr));
+      continue;
+    }
+    const block = {
+      ...claimed,
+      value: garbageCollect(claimed.value, st.cooldownSeconds, ctx.env.now()),
+    };
+    const free = freeCount(block.value, st.reservations);
+    if (free >= 1) return { block, newlyClaimed: true };
+    throw tooFewFree(block.value.cidr, free, 1);
+  }
+  throw contentionError('claim block');
+}
+
+/**
+ * One affine block, checked as Calico's getBlockFromAffinity: a missing block is claimed again
+ * (repairing a crash mid-claim), a block owned by someone else drops our stale affinity, and a
+ * pending/pendingDeletion affinity is confirmed with a block rewrite in one transaction.
+ * Returns undefined when the block cannot be used.
+ */
+async function useAffineBlock(
+  ctx: IpamContext,
+  st: FamilyState,
+  listed: StoredAffinity,
+  cidr: Cidr,
+): Promise<Stored<Block> | undefined> {
+  let aff: StoredAffinity | undefined = listed;
+  for (let i = 0; i < ctx.retries; i++) {
+    if (i > 0) aff = await readAffinity(ctx.store, st.host, cidr, st.type);
+    if (!aff) return undefined;
+    const stored = await readBlock(ctx.store, cidr);
+    try {
+      if (!stored) {
+        const claimed = await claimCidr(ctx, st, cidr);
+        if (!claimed) return undefined;
+        continue;
+      }
+      if (stored.value.affinity !== st.affinity) {
+        await ctx.store.delete(aff.key, aff.revision).catch(() => undefined);
+        return undefined;
+      }
+      if (aff.value.state !== 'confirmed' && aff.value.state !== '') {
+        // Rewrite the block (bumping its sequence number, invalidating concurrent users) and
+        // confirm the affinity, atomically.
+        await writeBlock(ctx.store, {
+          family: st.family,
+          cidr: formatCidr(cidr),
+          change: { kind: 'update', block: stored.value, revision: stored.revision },
+          conditions: [{ key: aff.key, revision: aff.revision }],
+          operations: [{ op: 'put', key: aff.key, value: encodeAffinity('confirmed') }],
+        });
+        continue;
+      }
+      return { ...stored, value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()) };
+    } catch (err) {
+      if (!isCidrpoolError(err, 'DS_CONFLICT')) {
+        ctx.log('debug', 'affine block unusable', { cidr: formatCidr(cidr), error: String(err) });
+        return undefined;
+      }
+      await pause(ctx, i);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Assign up to `num` addresses in one block and record them under the handle in the same
+ * transaction (§3.9). On a conflict the block is re-read and the assignment redone.
+ * Returns the addresses with the block's mask (none when the block is full).
+ * Throws IPAM_AFFINITY_MISMATCH (affinityCheck), IPAM_CONTENTION.
+ */
+async function assignFromExistingBlock(
+  ctx: IpamContext,
+  st: FamilyState,
+  first: Stored<Block>,
+  num: number,
+  affinityCheck: boolean,
+): Promise<string[]> {
+  let stored: Stored<Block> | undefined = first;
+  for (let i = 0; i < ctx.retries; i++) {
+    if (i > 0) {
+      stored = await readBlock(ctx.store, blockCidr(first.value));
+      if (!stored) return [];
+      stored = {
+        ...stored,
+        value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()),
+      };
+    }
+    if (i > 0) st.knownHandles = undefined;
+    const { block, ordinals } = assignFromBlock(stored.value, {
+      num,
+      handleId: st.handleId,
+      attrs: st.attrs,
+      affinity: st.affinity,
+      affinityCheck,
+      reservations: st.reservations,
+    });
+    if (ordinals.length === 0) return [];
+    try {
+      await writeBlock(ctx.store, {
+        family: st.family,
+        cidr: stored.value.cidr,
+        change: { kind: 'update', block, revision: stored.revision },
+        handles: st.handleId !== undefined ? [st.handleId] : [],
+        knownHandles: st.knownHandles,
+      });
+      st.knownHandles = undefined;
+      return ordinals.map((o) => ipWithMask(block, o));
+    } catch (err) {
+      st.knownHandles = undefined;
+      if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
+      await pause(ctx, i);
+    }
+  }
+  throw contentionError('assign from block');
+}
+
+/**
+ * Borrow from blocks this host does not own (§3.10), in the host's search order of each pool.
+ * Costs one pool-scoped listing per pool (shared with the claim search), never a read per
+ * possible block. Returns the CIDRs of the pools that ran dry.
+ */
+async function borrowAddresses(
+  ctx: IpamContext,
+  st: FamilyState,
+  target: number,
+  ips: string[],
+): Promise<string[]> {
+  const exhausted: string[] = [];
+  for (const pool of st.pools) {
+    const blocks = orderFromStart(
+      ctx,
+      pool,
+      st.host,
+      await poolBlocks(ctx, pool, st.scanned, false),
+    );
+    for (const stored of blocks) {
+      if (ips.length >= target) break;
+      const c = blockCidr(stored.value);
+      if (st.reservations.cidrs.length > 0 && st.reservations.coversWhole(c)) continue;
+      const b = {
+        ...stored,
+        value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()),
+      };
+      if (freeCount(b.value, st.reservations) === 0) continue;
+      const got = await assignFromExistingBlock(ctx, st, b, target - ips.length, false);
+      ips.push(...got);
+    }
+    if (ips.length >= target) return exhausted;
+    exhausted.push(pool.cidrText);
+  }
+  return exhausted;
+}

@@ -1,0 +1,274 @@
+// The block index: which block CIDRs exist, as bitmaps stored next to Calico's keys, so that
+// finding a free block costs one key-range read scoped to the pool instead of Calico's listing of
+// every block (ipam-core.md §5.1). It is derived data and only a hint:
+//  - a bit set for a block that no longer exists (deleted by a writer that does not keep the
+//    index, e.g. Calico itself) hides that block until the pool looks full, when the pool's range
+//    is rebuilt from the blocks themselves (rebuildIndexRange);
+//  - a bit clear for a block that exists makes the claim's create fail; the claimer sets the bit
+//    and moves on.
+// Our own block creates and deletes update the bitmap in the same transaction as the block.
+//
+// Key: /cidrpool/ipam/v1/block-index/ipv<4|6>/<blockPrefix>/<chunk number, fixed-width hex>
+// Value: {"bits":"<base64 of CHUNK_BLOCKS bits>"}; bit i (LSB first) = block CHUNK*n + i exists.
+// The block number is the block's base address shifted right by (bits - blockPrefix), so the
+// index does not depend on pools, and fixed-width hex makes key order equal numeric order.
+import type { Datastore, TxnCondition, TxnOperation } from '../datastore/api.js';
+import type { Cidr, IpFamily } from '../net/index.js';
+import { bitsOf, formatCidr } from '../net/index.js';
+import type { Block } from './model.js';
+import type { Reservations } from './reservations.js';
+import { blockCidr } from './block.js';
+
+export const INDEX_PREFIX = '/cidrpool/ipam/v1/block-index/';
+const BUILT_PREFIX = '/cidrpool/ipam/v1/block-index-built/';
+export const CHUNK_BLOCKS = 1024;
+const CHUNK = BigInt(CHUNK_BLOCKS);
+
+export interface IndexChunk {
+  readonly key: string;
+  /** Undefined when the chunk key does not exist yet. */
+  readonly revision?: string;
+  readonly bits: Uint8Array;
+}
+
+const hexWidth = (family: IpFamily): number => (family === 4 ? 8 : 32);
+const familyPrefix = (family: IpFamily, blockPrefix: number): string =>
+  `${INDEX_PREFIX}ipv${family}/${blockPrefix}/`;
+
+export const chunkKey = (family: IpFamily, blockPrefix: number, chunk: bigint): string =>
+  `${familyPrefix(family, blockPrefix)}${chunk.toString(16).padStart(hexWidth(family), '0')}`;
+
+/** The absolute block number of a block (its base address in units of the block size). */
+export const blockNumber = (c: Cidr): bigint => c.base >> BigInt(bitsOf(c.family) - c.prefix);
+
+const decodeBits = (value: string): Uint8Array => {
+  try {
+    const o = JSON.parse(value) as { bits?: string };
+    const raw = Buffer.from(o.bits ?? '', 'base64');
+    const out = new Uint8Array(CHUNK_BLOCKS / 8);
+    out.set(raw.subarray(0, out.length));
+    return out;
+  } catch {
+    return new Uint8Array(CHUNK_BLOCKS / 8);
+  }
+};
+const encodeBits = (bits: Uint8Array): string =>
+  JSON.stringify({ bits: Buffer.from(bits).toString('base64') });
+
+/** The chunks in [firstChunk, lastChunk] that exist: one paged key-range read. */
+export async function loadChunks(
+  store: Datastore,
+  family: IpFamily,
+  blockPrefix: number,
+  firstChunk: bigint,
+  lastChunk: bigint,
+): Promise<Map<bigint, IndexChunk>> {
+  const prefix = familyPrefix(family, blockPrefix);
+  const out = new Map<bigint, IndexChunk>();
+  let startAfter = firstChunk > 0n ? chunkKey(family, blockPrefix, firstChunk - 1n) : undefined;
+  for (let page = 0; page < 1_000_000; page++) {
+    const res = await store.list(prefix, { startAfter, limit: 256 });
+    for (const kv of res.items) {
+      const n = BigInt(`0x${kv.key.slice(prefix.length)}`);
+      if (n > lastChunk) return out;
+      out.set(n, { key: kv.key, revision: kv.revision, bits: decodeBits(kv.value) });
+    }
+    if (!res.more || res.items.length === 0) return out;
+    startAfter = res.items[res.items.length - 1]!.key;
+  }
+  return out;
+}
+
+/** The chunk of a block, read alone (for the transaction of a block create or delete). */
+export async function loadChunkOf(store: Datastore, block: Cidr): Promise<IndexChunk> {
+  const n = blockNumber(block) / CHUNK;
+  const key = chunkKey(block.family, block.prefix, n);
+  const kv = await store.get(key);
+  return kv
+    ? { key, revision: kv.revision, bits: decodeBits(kv.value) }
+    : { key, bits: new Uint8Array(CHUNK_BLOCKS / 8) };
+}
+
+const bitOf = (block: Cidr): number => Number(blockNumber(block) % CHUNK);
+
+/** Condition and operation that set or clear a block's bit in the same transaction. */
+export function chunkUpdate(
+  chunk: IndexChunk,
+  block: Cidr,
+  exists: boolean,
+): { condition: TxnCondition; operation: TxnOperation } {
+  const bits = new Uint8Array(chunk.bits);
+  const i = bitOf(block);
+  if (exists) bits[i >> 3]! |= 1 << (i & 7);
+  else bits[i >> 3]! &= ~(1 << (i & 7));
+  return {
+    condition: chunk.revision
+      ? { key: chunk.key, revision: chunk.revision }
+      : { key: chunk.key, absent: true },
+    operation: { op: 'put', key: chunk.key, value: encodeBits(bits) },
+  };
+}
+
+/** Set a block's bit, best effort (after finding that a block we thought free exists). */
+export async function markExists(store: Datastore, block: Cidr): Promise<void> {
+  try {
+    const chunk = await loadChunkOf(store, block);
+    if (chunk.bits[bitOf(block) >> 3]! & (1 << (bitOf(block) & 7))) return;
+    const u = chunkUpdate(chunk, block, true);
+    await store.txn([u.condition], [u.operation]);
+  } catch {
+    // A hint only: the next claimer will try again.
+  }
+}
+
+/** A pool's block walk: Calico's order (start, start+1, ..., wrap), over the index bitmaps. */
+export interface FreeBlockSearch {
+  readonly pool: Cidr;
+  readonly blockPrefix: number;
+  /** Index (within the pool) to start at: Calico's host-seeded start. */
+  readonly start: bigint;
+  readonly chunks: ReadonlyMap<bigint, IndexChunk>;
+  readonly reservations: Reservations;
+  /** CIDR texts to pass over (claimed by someone else during this request). */
+  readonly skip: ReadonlySet<string>;
+}
+
+/**
+ * The first block, in Calico's search order, whose bit is clear and that reservations do not
+ * cover entirely; undefined when every block of the pool exists. Runs of existing blocks are
+ * skipped a byte (8 blocks) at a time and missing chunks in one step, so the cost depends on
+ * the pool size / 8192 at worst, not on the number of blocks stored.
+ */
+export function findFreeBlock(s: FreeBlockSearch): Cidr | undefined {
+  const shift = BigInt(bitsOf(s.pool.family) - s.blockPrefix);
+  const first = s.pool.base >> shift;
+  const n = 1n << BigInt(s.blockPrefix - s.pool.prefix);
+  const cidrAt = (i: bigint): Cidr => ({
+    family: s.pool.family,
+    base: (first + i) << shift,
+    prefix: s.blockPrefix,
+  });
+  // Walk [start, n) then [0, start).
+  for (const [from, to] of [
+    [s.start, n],
+    [0n, s.start],
+  ] as const) {
+    let i = from;
+    let guard = 0;
+    while (i < to) {
+      if (++guard > 10_000_000) return undefined;
+      const abs = first + i;
+      const chunk = s.chunks.get(abs / CHUNK);
+      const bit = Number(abs % CHUNK);
+      if (chunk && chunk.bits[bit >> 3]! & (1 << (bit & 7))) {
+        // Existing block: skip the rest of a full byte at once.
+        if ((bit & 7) === 0 && chunk.bits[bit >> 3] === 0xff) i += 8n;
+        else i += 1n;
+        continue;
+      }
+      const cidr = cidrAt(i);
+      if (s.skip.has(formatCidr(cidr))) {
+        i += 1n;
+        continue;
+      }
+      if (s.reservations.cidrs.length > 0 && s.reservations.coversWhole(cidr)) {
+        // Jump past the reservation that covers it when that reservation is larger than a block.
+        const big = s.reservations.cidrs.find(
+          (r) =>
+            r.family === cidr.family &&
+            r.prefix < cidr.prefix &&
+            cidr.base >> BigInt(bitsOf(r.family) - r.prefix) ===
+              r.base >> BigInt(bitsOf(r.family) - r.prefix),
+        );
+        if (big) {
+          const end =
+            ((big.base + (1n << BigInt(bitsOf(big.family) - big.prefix))) >> shift) - first;
+          i = end > i ? end : i + 1n;
+        } else i += 1n;
+        continue;
+      }
+      return cidr;
+    }
+  }
+  return undefined;
+}
+
+/** The chunk range [first, last] that covers a pool's blocks. */
+export function chunkRange(pool: Cidr, blockPrefix: number): [bigint, bigint] {
+  const shift = BigInt(bitsOf(pool.family) - blockPrefix);
+  const first = pool.base >> shift;
+  const n = 1n << BigInt(blockPrefix - pool.prefix);
+  return [first / CHUNK, (first + n - 1n) / CHUNK];
+}
+
+/** True once the index of this family and block size was built from the blocks. */
+export async function isIndexBuilt(
+  store: Datastore,
+  family: IpFamily,
+  blockPrefix: number,
+): Promise<boolean> {
+  return (await store.get(`${BUILT_PREFIX}ipv${family}/${blockPrefix}`)) !== undefined;
+}
+
+/**
+ * Rewrite the chunks covering `range` from the blocks that exist in it (`blocks`: every stored
+ * block of the family; others are ignored). Chunks are written with CAS; a conflict means a
+ * concurrent claim, whose own bit is right, so it is ignored. With `markBuilt`, records that the
+ * whole family/size index is now derived from the blocks.
+ */
+export async function rebuildIndexRange(
+  store: Datastore,
+  range: Cidr,
+  blockPrefix: number,
+  blocks: readonly Block[],
+  markBuilt = false,
+): Promise<void> {
+  const [firstChunk, lastChunk] = chunkRange(range, blockPrefix);
+  const current = await loadChunks(store, range.family, blockPrefix, firstChunk, lastChunk);
+  const wanted = new Map<bigint, Uint8Array>();
+  for (const b of blocks) {
+    let c: Cidr;
+    try {
+      c = blockCidr(b);
+    } catch {
+      continue;
+    }
+    if (c.family !== range.family || c.prefix !== blockPrefix) continue;
+    const abs = blockNumber(c);
+    const chunkNo = abs / CHUNK;
+    if (chunkNo < firstChunk || chunkNo > lastChunk) continue;
+    let bits = wanted.get(chunkNo);
+    if (!bits) wanted.set(chunkNo, (bits = new Uint8Array(CHUNK_BLOCKS / 8)));
+    const bit = Number(abs % CHUNK);
+    bits[bit >> 3]! |= 1 << (bit & 7);
+  }
+  // Only bits inside `range` are ours to change; bits of neighbours in a shared chunk stay.
+  const shift = BigInt(bitsOf(range.family) - blockPrefix);
+  const lo = range.base >> shift;
+  const hi = lo + (1n << BigInt(blockPrefix - range.prefix)) - 1n;
+  const chunkNos = new Set<bigint>([...current.keys(), ...wanted.keys()]);
+  for (const chunkNo of chunkNos) {
+    const existing = current.get(chunkNo);
+    const bits = new Uint8Array(existing?.bits ?? new Uint8Array(CHUNK_BLOCKS / 8));
+    const want = wanted.get(chunkNo) ?? new Uint8Array(CHUNK_BLOCKS / 8);
+    for (let bit = 0; bit < CHUNK_BLOCKS; bit++) {
+      const abs = chunkNo * CHUNK + BigInt(bit);
+      if (abs < lo || abs > hi) continue;
+      const mask = 1 << (bit & 7);
+      if (want[bit >> 3]! & mask) bits[bit >> 3]! |= mask;
+      else bits[bit >> 3]! &= ~mask;
+    }
+    if (existing && Buffer.from(existing.bits).equals(Buffer.from(bits))) continue;
+    const key = chunkKey(range.family, blockPrefix, chunkNo);
+    try {
+      await store.txn(
+        [existing?.revision ? { key, revision: existing.revision } : { key, absent: true }],
+        [{ op: 'put', key, value: encodeBits(bits) }],
+      );
+    } catch {
+      // Raced with a claim: its bit is right; the rest is a hint.
+    }
+  }
+  if (markBuilt)
+    await store.put(`${BUILT_PREFIX}ipv${range.family}/${blockPrefix}`, '{"built":true}');
+}

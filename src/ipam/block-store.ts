@@ -1,0 +1,205 @@
+// Reads and compare-and-swap writes of IPAM objects (Calico's ipam_block_reader_writer.go).
+// Every write that changes a block together with handles (or an affinity, or the block index)
+// goes through one multi-key `store.txn`, so there is no window where a handle over- or
+// under-counts (ipam-core.md §2.3 accepts an overcount; we never produce one).
+import { listAll, type Datastore, type TxnCondition, type TxnOperation } from '../datastore/api.js';
+import {
+  affinityKey,
+  blockKey,
+  blocksPrefix,
+  handleKey,
+  hostAffinityPrefix,
+  IPAM_CONFIG_KEY,
+  parseAffinityKey,
+  type AffinityType,
+} from '../datastore/keys.js';
+import { isCidrpoolError } from '../errors/index.js';
+import type { Cidr, IpFamily } from '../net/index.js';
+import { formatCidr } from '../net/index.js';
+import { bumpSequence, ordinalsOfHandle } from './block.js';
+import {
+  decodeAffinity,
+  decodeBlock,
+  decodeConfig,
+  decodeHandle,
+  encodeBlock,
+  encodeHandle,
+  type AffinityValue,
+  type Block,
+  type HandleValue,
+} from './model.js';
+import { DEFAULT_IPAM_CONFIG, type IpamConfig } from './types.js';
+
+/** A decoded value with the key and revision it was read at. */
+export interface Stored<T> {
+  readonly key: string;
+  readonly value: T;
+  readonly revision: string;
+}
+
+export interface StoredAffinity extends Stored<AffinityValue> {
+  readonly host: string;
+  readonly type: AffinityType;
+  readonly family: IpFamily;
+  readonly cidr: string;
+}
+
+export const familyOf = (c: Cidr): IpFamily => c.family;
+
+/** The block of a CIDR, or undefined when it does not exist. */
+export async function readBlock(store: Datastore, cidr: Cidr): Promise<Stored<Block> | undefined> {
+  const key = blockKey(cidr.family, formatCidr(cidr));
+  const kv = await store.get(key);
+  return kv ? { key, value: decodeBlock(kv.value, key), revision: kv.revision } : undefined;
+}
+
+/** Every block of one family (or both), decoded, in key order. */
+export async function listBlocks(store: Datastore, family?: IpFamily): Promise<Stored<Block>[]> {
+  const items = await listAll(store, blocksPrefix(family), 500);
+  return items.map((kv) => ({
+    key: kv.key,
+    value: decodeBlock(kv.value, kv.key),
+    revision: kv.revision,
+  }));
+}
+
+export async function readAffinity(
+  store: Datastore,
+  host: string,
+  cidr: Cidr,
+  type: AffinityType,
+): Promise<StoredAffinity | undefined> {
+  const key = affinityKey(host, cidr.family, formatCidr(cidr), type);
+  const kv = await store.get(key);
+  return kv ? toAffinity(kv.key, kv.value, kv.revision) : undefined;
+}
+
+function toAffinity(key: string, value: string, revision: string): StoredAffinity | undefined {
+  const parts = parseAffinityKey(key);
+  if (!parts) return undefined;
+  return { key, value: decodeAffinity(value, key), revision, ...parts };
+}
+
+/** A host's affinities of one family and type, in key order (Calico's try order, §3.4). */
+export async function listHostAffinities(
+  store: Datastore,
+  host: string,
+  family: IpFamily,
+  type: AffinityType,
+): Promise<StoredAffinity[]> {
+  const items = await listAll(store, hostAffinityPrefix(host, family, type));
+  return items.flatMap((kv) => toAffinity(kv.key, kv.value, kv.revision) ?? []);
+}
+
+/** Every affinity under a prefix (e.g. `/calico/ipam/v2/host/`). */
+export async function listAffinities(store: Datastore, prefix: string): Promise<StoredAffinity[]> {
+  const items = await listAll(store, prefix);
+  return items.flatMap((kv) => toAffinity(kv.key, kv.value, kv.revision) ?? []);
+}
+
+export async function readHandle(
+  store: Datastore,
+  handleId: string,
+): Promise<Stored<HandleValue> | undefined> {
+  const key = handleKey(handleId);
+  const kv = await store.get(key);
+  return kv ? { key, value: decodeHandle(kv.value, key), revision: kv.revision } : undefined;
+}
+
+/** The stored IPAM config, or the defaults when none is stored (HEAD: read-only). */
+export async function readConfig(store: Datastore): Promise<IpamConfig> {
+  const kv = await store.get(IPAM_CONFIG_KEY);
+  return kv ? decodeConfig(kv.value, IPAM_CONFIG_KEY) : DEFAULT_IPAM_CONFIG;
+}
+
+/** What a block write does to the block itself. */
+export type BlockChange =
+  | { readonly kind: 'create'; readonly block: Block }
+  | { readonly kind: 'update'; readonly block: Block; readonly revision: string }
+  | { readonly kind: 'delete'; readonly revision: string };
+
+export interface BlockWrite {
+  readonly family: IpFamily;
+  readonly cidr: string;
+  readonly change: BlockChange;
+  /**
+   * Handles whose allocations in this block change. Their count for this block is set to the
+   * number of ordinals of the written block that carry them (0 removes the entry; an empty map
+   * deletes the handle), so handle counts always equal a scan of the blocks.
+   */
+  readonly handles?: readonly string[];
+  /** More conditions and operations of the same transaction (affinity, block index). */
+  readonly conditions?: readonly TxnCondition[];
+  readonly operations?: readonly TxnOperation[];
+  /**
+   * Handles already read by the caller (undefined value: known to be absent), to save a round
+   * trip; a stale one only makes the transaction fail with DS_CONFLICT.
+   */
+  readonly knownHandles?: ReadonlyMap<string, Stored<HandleValue> | undefined>;
+}
+
+/**
+ * Write a block and its handle counts in one transaction. An update adds 1 to the block's
+ * sequence number (Calico updateBlock); a create does not. Handles are read first, and their
+ * revisions (or absence) become conditions. Throws DS_CONFLICT when anything changed since it
+ * was read; the caller re-reads and retries. Returns the block's new revision.
+ */
+export async function writeBlock(
+  store: Datastore,
+  w: BlockWrite,
+): Promise<{ revision: string; block?: Block }> {
+  const key = blockKey(w.family, w.cidr);
+  const conditions: TxnCondition[] = [...(w.conditions ?? [])];
+  const operations: TxnOperation[] = [];
+  let written: Block | undefined;
+  switch (w.change.kind) {
+    case 'create':
+      conditions.push({ key, absent: true });
+      written = w.change.block;
+      operations.push({ op: 'put', key, value: encodeBlock(written) });
+      break;
+    case 'update':
+      conditions.push({ key, revision: w.change.revision });
+      written = bumpSequence(w.change.block);
+      operations.push({ op: 'put', key, value: encodeBlock(written) });
+      break;
+    case 'delete':
+      conditions.push({ key, revision: w.change.revision });
+      operations.push({ op: 'delete', key });
+      break;
+  }
+  const handleIds = [...new Set(w.handles ?? [])];
+  const currents = await Promise.all(
+    handleIds.map((id) =>
+      w.knownHandles?.has(id) ? w.knownHandles.get(id) : readHandle(store, id),
+    ),
+  );
+  handleIds.forEach((handleId, i) => {
+    const current = currents[i];
+    const hk = handleKey(handleId);
+    conditions.push(current ? { key: hk, revision: current.revision } : { key: hk, absent: true });
+    const counts: Record<string, number> = { ...(current?.value.block ?? {}) };
+    const next = written ? countHandle(written, handleId) : 0;
+    if (next > 0) counts[w.cidr] = next;
+    else delete counts[w.cidr];
+    if (Object.keys(counts).length === 0) {
+      if (current) operations.push({ op: 'delete', key: hk });
+    } else {
+      operations.push({
+        op: 'put',
+        key: hk,
+        value: encodeHandle({ block: counts, deleted: false }),
+      });
+    }
+  });
+  operations.push(...(w.operations ?? []));
+  const result = await store.txn(conditions, operations);
+  return { revision: result.revision, block: written };
+}
+
+/** True for a retryable compare-and-swap failure. */
+export const isConflict = (err: unknown): boolean => isCidrpoolError(err, 'DS_CONFLICT');
+
+/** Allocations of the block that carry the handle (cooling-down ones carry none). */
+export const countHandle = (b: Block, handleId: string): number =>
+  ordinalsOfHandle(b, handleId).length;

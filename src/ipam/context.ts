@@ -1,0 +1,90 @@
+// What every IPAM operation shares: the store, the injected environment, retry policy, and the
+// small reads every operation starts with (node labels, reservations).
+import { listAll, type Datastore } from '../datastore/api.js';
+import { resourceKey, resourcePrefix } from '../datastore/keys.js';
+import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import type { IPReservation, Node } from '../resources/types.js';
+import { createReservations, type Reservations } from './reservations.js';
+import type { IpamEnvironment } from './types.js';
+
+export interface IpamContext {
+  readonly store: Datastore;
+  readonly env: IpamEnvironment;
+  /** Bound of every compare-and-swap loop (Calico: 100). */
+  readonly retries: number;
+  /** `family/blockPrefix` of block indexes known to be built (cached per process). */
+  readonly builtIndexes: Set<string>;
+  log(level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Calico's message when a CAS loop runs out of tries. */
+export const MAX_RETRIES_MESSAGE = 'Max retries hit - excessive concurrent IPAM requests';
+
+export const contentionError = (what: string): CidrpoolError =>
+  new CidrpoolError('IPAM_CONTENTION', MAX_RETRIES_MESSAGE, { details: { operation: what } });
+
+/**
+ * Run `attempt` until it does not throw DS_CONFLICT, at most ctx.retries times, with a short
+ * jittered pause growing with the attempt so that racing writers spread out. Other errors pass
+ * through. Throws IPAM_CONTENTION after the last try.
+ */
+export async function retryOnConflict<T>(
+  ctx: IpamContext,
+  what: string,
+  attempt: (i: number) => Promise<T>,
+): Promise<T> {
+  for (let i = 0; i < ctx.retries; i++) {
+    try {
+      return await attempt(i);
+    } catch (err) {
+      if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
+      ctx.log('debug', `${what}: compare-and-swap conflict, retrying`, { attempt: i });
+      await pause(ctx, i);
+    }
+  }
+  throw contentionError(what);
+}
+
+/** Back off before retrying a conflict: 0..min(2^i, 32) ms, from the injected randomness. */
+export async function pause(ctx: IpamContext, attempt: number): Promise<void> {
+  const ms = Math.floor(ctx.env.random() * Math.min(2 ** attempt, 32));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Labels of the Calico Node; throws IPAM_NODE_NOT_FOUND ("resource does not exist: Node(x)"). */
+export async function readNodeLabels(
+  ctx: IpamContext,
+  host: string,
+): Promise<Record<string, string>> {
+  const node = await findNode(ctx, host);
+  if (!node)
+    throw new CidrpoolError('IPAM_NODE_NOT_FOUND', `resource does not exist: Node(${host})`, {
+      details: { host },
+    });
+  return node.metadata.labels ?? {};
+}
+
+export async function findNode(ctx: IpamContext, host: string): Promise<Node | undefined> {
+  const kv = await ctx.store.get(resourceKey('Node', host));
+  if (!kv) return undefined;
+  try {
+    return JSON.parse(kv.value) as Node;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every reserved CIDR of every IPReservation (one list read). */
+export async function readReservations(ctx: IpamContext): Promise<Reservations> {
+  const items = await listAll(ctx.store, resourcePrefix('IPReservation'));
+  const entries: string[] = [];
+  for (const kv of items) {
+    try {
+      const r = JSON.parse(kv.value) as IPReservation;
+      entries.push(...(r.spec?.reservedCIDRs ?? []));
+    } catch {
+      // A reservation that does not decode reserves nothing (Calico logs it).
+    }
+  }
+  return createReservations(entries);
+}

@@ -1,0 +1,138 @@
+// GetUtilization and the borrowed-address listing (ipam-core.md §4.7, surfaces.md §2.1).
+import type { Cidr } from '../net/index.js';
+import {
+  cidrSize,
+  cidrsOverlap,
+  formatCidr,
+  formatIp,
+  sizeMinus,
+  tryParseCidr,
+} from '../net/index.js';
+import {
+  blockCidr,
+  freeCount,
+  garbageCollect,
+  inUseCount,
+  ordinalToIp,
+  parseAffinity,
+} from './block.js';
+import { listBlocks, readConfig } from './block-store.js';
+import { readReservations, type IpamContext } from './context.js';
+import { loadPools } from './pools.js';
+import type { BlockUtilization, BorrowedAllocation, PoolUtilization } from './types.js';
+
+const ORPHAN_CIDR: Cidr = { family: 4, base: 0n, prefix: 0 };
+
+/**
+ * Utilisation of every pool (or the ones named by name or CIDR), with their blocks; when all
+ * pools are wanted, a last group (name undefined, 0.0.0.0/0) holds blocks overlapping no pool.
+ * A block belongs to the first group (pool name order) whose CIDR overlaps it.
+ */
+export async function getUtilization(
+  ctx: IpamContext,
+  wanted?: readonly string[],
+): Promise<PoolUtilization[]> {
+  const pools = await loadPools(ctx.store);
+  const selected =
+    wanted && wanted.length > 0
+      ? pools.filter((p) =>
+          wanted.some((w) => {
+            const c = tryParseCidr(w);
+            return (
+              w === p.name ||
+              (c !== undefined &&
+                c.family === p.cidr.family &&
+                c.base === p.cidr.base &&
+                c.prefix === p.cidr.prefix)
+            );
+          }),
+        )
+      : pools;
+  const groups = selected.map((p) => ({
+    name: p.name as string | undefined,
+    cidr: p.cidr,
+    blocks: [] as BlockUtilization[],
+    cidrs: [] as Cidr[],
+  }));
+  if (!wanted || wanted.length === 0)
+    groups.push({ name: undefined, cidr: ORPHAN_CIDR, blocks: [], cidrs: [] });
+  const reservations = await readReservations(ctx);
+  const config = await readConfig(ctx.store);
+  const now = ctx.env.now();
+  for (const stored of await listBlocks(ctx.store)) {
+    let c: Cidr;
+    try {
+      c = blockCidr(stored.value);
+    } catch {
+      continue;
+    }
+    const g = groups.find((x) => x.cidr.family === c.family && cidrsOverlap(x.cidr, c));
+    if (!g) continue;
+    const b = garbageCollect(stored.value, config.ipCooldownSeconds, now);
+    const capacity = cidrSize(c);
+    g.blocks.push({
+      cidr: b.cidr,
+      ...(b.affinity ? { affinity: b.affinity } : {}),
+      capacity,
+      inUse: BigInt(inUseCount(b)),
+      reserved:
+        capacity -
+        sizeMinus(
+          c,
+          reservations.cidrs.filter((r) => r.family === c.family),
+        ),
+      available: BigInt(freeCount(b, reservations)),
+    });
+    g.cidrs.push(c);
+  }
+  return groups.map((g) => {
+    const res = reservations.cidrs.filter((r) => r.family === g.cidr.family);
+    const capacity = cidrSize(g.cidr);
+    const inUse = g.blocks.reduce((s, b) => s + b.inUse, 0n);
+    const inBlocks = g.blocks.reduce((s, b) => s + b.available, 0n);
+    return {
+      ...(g.name !== undefined ? { name: g.name } : {}),
+      cidr: formatCidr(g.cidr),
+      capacity,
+      inUse,
+      reserved: capacity - sizeMinus(g.cidr, res),
+      available: inBlocks + sizeMinus(g.cidr, [...res, ...g.cidrs]),
+      blocks: g.blocks,
+    };
+  });
+}
+
+/**
+ * Allocations whose `node` attribute differs from the block owner (any `<type>:` prefix
+ * stripped; empty for unaffine blocks), in block key order then ordinal order; and how many
+ * allocations carry no node attribute.
+ */
+export async function listBorrowed(
+  ctx: IpamContext,
+): Promise<{ borrowed: BorrowedAllocation[]; withoutNode: number }> {
+  const borrowed: BorrowedAllocation[] = [];
+  let withoutNode = 0;
+  for (const stored of await listBlocks(ctx.store)) {
+    const b = stored.value;
+    const owner = parseAffinity(b.affinity)?.host ?? '';
+    b.allocations.forEach((idx, o) => {
+      if (idx === null) return;
+      const attr = b.attributes[idx];
+      if (!attr || attr.releasedAt !== undefined) return;
+      const node = attr.secondary?.node;
+      if (node === undefined) {
+        withoutNode++;
+        return;
+      }
+      if (node !== owner)
+        borrowed.push({
+          ip: formatIp(ordinalToIp(b, o)),
+          borrowingNode: node,
+          blockCidr: b.cidr,
+          blockOwner: owner,
+          attrs: attr.secondary ?? {},
+        });
+    });
+  }
+  return { borrowed, withoutNode };
+}

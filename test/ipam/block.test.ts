@@ -1,0 +1,276 @@
+// Pure block operations and the etcd JSON codecs (ipam-core.md §7 items 1-5 and 11).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCidr, parseIp } from '../../src/net/index.js';
+import {
+  assignFromBlock,
+  assignOrdinal,
+  bumpSequence,
+  checkBlockInvariants,
+  freeCount,
+  garbageCollect,
+  isEmpty,
+  newBlock,
+  releaseFromBlock,
+  WINDOWS_RESERVED_HANDLE,
+} from '../../src/ipam/block.js';
+import {
+  decodeAffinity,
+  decodeBlock,
+  decodeConfig,
+  decodeHandle,
+  encodeAffinity,
+  encodeBlock,
+  encodeConfig,
+  encodeHandle,
+} from '../../src/ipam/model.js';
+import { parseJson } from '../../src/ipam/json.js';
+import { createReservations } from '../../src/ipam/reservations.js';
+import { isCidrpoolError } from '../../src/errors/index.js';
+
+const SEQ = 1_780_000_000_123_456_789n; // > 2^53
+const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
+const fresh = () =>
+  newBlock(parseCidr('10.0.0.0/26'), { sequenceNumber: SEQ, affinity: 'host:node1' });
+const assign = (b = fresh(), num = 3) =>
+  assignFromBlock(b, {
+    num,
+    handleId: 'h1',
+    attrs: { node: 'node1' },
+    affinity: 'host:node1',
+    affinityCheck: false,
+  });
+
+test('§7.1 newBlock: 64 free ordinals, ascending, sequence number kept as bigint', () => {
+  const b = fresh();
+  assert.equal(b.allocations.length, 64);
+  assert.ok(b.allocations.every((a) => a === null));
+  assert.deepEqual(
+    b.unallocated,
+    Array.from({ length: 64 }, (_, i) => i),
+  );
+  assert.deepEqual(b.attributes, []);
+  assert.equal(typeof b.sequenceNumber, 'bigint');
+  assert.deepEqual(checkBlockInvariants(b, NOW), []);
+});
+
+test('§7.1 newBlock with the Windows reservation (3 at the start, 1 at the end)', () => {
+  const b = newBlock(parseCidr('10.0.0.0/26'), {
+    sequenceNumber: SEQ,
+    hostReserved: {
+      startOfBlock: 3,
+      endOfBlock: 1,
+      handle: WINDOWS_RESERVED_HANDLE,
+      note: 'windows host rsvd',
+    },
+  });
+  assert.deepEqual(b.allocations.slice(0, 4), [0, 0, 0, null]);
+  assert.equal(b.allocations[63], 0);
+  assert.deepEqual(
+    b.unallocated,
+    Array.from({ length: 60 }, (_, i) => i + 3),
+  );
+  assert.deepEqual(b.attributes, [
+    { handleId: WINDOWS_RESERVED_HANDLE, secondary: { note: 'windows host rsvd' } },
+  ]);
+  assert.ok(isEmpty(b), 'Windows-reserved ordinals do not make a block non-empty');
+  assert.deepEqual(checkBlockInvariants(b, NOW), []);
+});
+
+test('§7.2 assign 3: ordinals 0,1,2, one shared attribute, per-ordinal sequence number, +1 on write', () => {
+  const { block, ordinals } = assign();
+  assert.deepEqual(ordinals, [0, 1, 2]);
+  assert.deepEqual(block.allocations.slice(0, 4), [0, 0, 0, null]);
+  assert.equal(block.attributes.length, 1);
+  assert.deepEqual(block.sequenceNumberForAllocation, { '0': SEQ, '1': SEQ, '2': SEQ });
+  assert.equal(bumpSequence(block).sequenceNumber, SEQ + 1n);
+  assert.deepEqual(block.unallocated[0], 3);
+});
+
+test('§7.3 release with cooldown 0: ordinal goes to the tail, attributes compacted', () => {
+  const a = assign(fresh(), 1).block;
+  const b = assignFromBlock(a, {
+    num: 1,
+    handleId: 'h2',
+    affinity: 'host:node1',
+    affinityCheck: false,
+  }).block;
+  const r = releaseFromBlock(b, [{ ordinal: 0 }], NOW, 0);
+  assert.deepEqual(r.released, [0]);
+  assert.equal(r.block.unallocated.at(-1), 0);
+  assert.deepEqual(r.block.allocations.slice(0, 2), [null, 0]);
+  assert.deepEqual(r.block.attributes, [{ handleId: 'h2' }]);
+  assert.deepEqual(r.block.sequenceNumberForAllocation, { '1': SEQ });
+  assert.deepEqual(checkBlockInvariants(r.block, NOW), []);
+});
+
+test('§7.3 release with cooldown 60 s: ordinal held by {releasedAt}, block not empty, freed after', () => {
+  const a = assign(fresh(), 1).block;
+  const r = releaseFromBlock(a, [{ ordinal: 0, handleId: 'h1' }], NOW, 60);
+  assert.equal(r.block.allocations[0], 0);
+  assert.deepEqual(r.block.attributes, [{ releasedAt: '2026-01-01T12:00:00Z' }]);
+  assert.equal(isEmpty(r.block), false);
+  assert.equal(r.countByHandle.get('h1'), 1);
+  // Releasing it again reports it unallocated.
+  assert.deepEqual(releaseFromBlock(r.block, [{ ordinal: 0 }], NOW, 60).unallocated, [0]);
+  assert.equal(garbageCollect(r.block, 60, NOW + 30_000), r.block, 'still cooling');
+  const later = garbageCollect(r.block, 60, NOW + 61_000);
+  assert.equal(later.allocations[0], null);
+  assert.equal(later.unallocated.at(-1), 0);
+  assert.deepEqual(later.attributes, []);
+  assert.ok(isEmpty(later));
+});
+
+test('§7.4 a sequence-number mismatch fails the whole batch, nothing changes', () => {
+  const a = assign(fresh(), 2).block;
+  assert.throws(
+    () =>
+      releaseFromBlock(
+        a,
+        [
+          { ordinal: 0, sequenceNumber: SEQ },
+          { ordinal: 1, sequenceNumber: SEQ + 5n },
+        ],
+        NOW,
+        0,
+      ),
+    (e: unknown) => isCidrpoolError(e, 'IPAM_BAD_SEQUENCE_NUMBER'),
+  );
+  // A free ordinal with a non-zero requested number is a mismatch too, not "unallocated".
+  assert.throws(
+    () => releaseFromBlock(a, [{ ordinal: 9, sequenceNumber: SEQ }], NOW, 0),
+    (e: unknown) => isCidrpoolError(e, 'IPAM_BAD_SEQUENCE_NUMBER'),
+  );
+  assert.throws(
+    () => releaseFromBlock(a, [{ ordinal: 0, handleId: 'other' }], NOW, 0),
+    (e: unknown) => isCidrpoolError(e, 'IPAM_BAD_HANDLE'),
+  );
+  assert.equal(
+    releaseFromBlock(a, [{ ordinal: 0, sequenceNumber: SEQ }], NOW, 0).released.length,
+    1,
+  );
+});
+
+test('§7.5 reservations: reserved ordinals skipped but kept in place; whole block covered; unmasked CIDR', () => {
+  const res = createReservations(['10.0.0.0/30']);
+  const r = assignFromBlock(fresh(), {
+    num: 2,
+    affinity: 'host:node1',
+    affinityCheck: false,
+    reservations: res,
+  });
+  assert.deepEqual(r.ordinals, [4, 5]);
+  assert.deepEqual(r.block.unallocated.slice(0, 4), [0, 1, 2, 3]);
+  assert.equal(freeCount(r.block, res), 58);
+  assert.equal(freeCount(fresh(), createReservations(['10.0.0.0/25'])), 0);
+  assert.equal(
+    freeCount(fresh(), createReservations(['10.0.0.5/24'])),
+    0,
+    'an unmasked CIDR reserves its network',
+  );
+  assert.equal(
+    freeCount(fresh(), createReservations(['10.0.0.0/27', '10.0.0.32/27'])),
+    0,
+    'union covers the block',
+  );
+  assert.equal(freeCount(fresh(), createReservations(['10.0.0.1'])), 63, 'a bare IP is a /32');
+});
+
+test('assignOrdinal refuses allocated and cooling-down addresses; strict affinity checks', () => {
+  const a = assign(fresh(), 1).block;
+  assert.throws(
+    () => assignOrdinal(a, 0, { affinity: 'host:node1', affinityCheck: false }),
+    (e: unknown) => isCidrpoolError(e, 'IPAM_ALREADY_ASSIGNED'),
+  );
+  const cooling = releaseFromBlock(a, [{ ordinal: 0 }], NOW, 60).block;
+  assert.throws(
+    () => assignOrdinal(cooling, 0, { affinity: 'host:node1', affinityCheck: false }),
+    (e: unknown) => isCidrpoolError(e, 'IPAM_ALREADY_ASSIGNED'),
+  );
+  assert.throws(
+    () => assignOrdinal(a, 5, { affinity: 'host:node2', affinityCheck: true }),
+    /Block host affinity does not match/,
+  );
+  assert.throws(
+    () => assignFromBlock(a, { num: 1, affinity: 'host:node2', affinityCheck: true }),
+    /Block affinity \(host:node1\) does not match provided \(node2:host\)/,
+  );
+  const b = assignOrdinal(a, 7, {
+    handleId: 'h1',
+    attrs: { node: 'node1' },
+    affinity: 'host:node1',
+    affinityCheck: true,
+  });
+  assert.equal(b.allocations[7], 0, 'the equal attribute is reused');
+  assert.ok(!b.unallocated.includes(7));
+});
+
+test('§7.11 block JSON round-trips byte for byte, big sequence numbers exact, unknown fields kept', () => {
+  const text =
+    '{"cidr":"10.0.0.0/26","affinity":"host:node1","affinity_claim_time":"2026-01-01T00:00:00Z",' +
+    `"allocations":[1,null,0${',null'.repeat(61)}],"unallocated":[1,3],` +
+    '"attributes":[{"handle_id":"k8s-pod-network.abc","secondary":{"namespace":"default","node":"node1","pod":"p\\u003cx\\u003e"}},{"releasedAt":"2026-01-01T00:00:01Z"}],' +
+    '"sequenceNumber":1780000000123456789,"sequenceNumberForAllocation":{"0":1780000000123456788,"2":1780000000123456789},' +
+    '"deleted":false,"hostAffinity":"node1","strictAffinity":false}';
+  const b = decodeBlock(text);
+  assert.equal(b.sequenceNumber, 1780000000123456789n);
+  assert.equal(b.sequenceNumberForAllocation['0'], 1780000000123456788n);
+  assert.equal(b.attributes[0]!.secondary!.pod, 'p<x>');
+  assert.equal(encodeBlock(b), text);
+  const none = encodeBlock(newBlock(parseCidr('10.0.0.0/30'), { sequenceNumber: 5n }));
+  assert.equal(
+    none,
+    '{"cidr":"10.0.0.0/30","affinity":null,"allocations":[null,null,null,null],"unallocated":[0,1,2,3],"attributes":[],"sequenceNumber":5,"sequenceNumberForAllocation":{},"deleted":false}',
+  );
+  assert.equal(typeof parseJson('9007199254740993'), 'bigint');
+});
+
+test('sequence numbers are read exactly even when an attribute value mimics the field', () => {
+  const b = newBlock(parseCidr('10.0.0.0/30'), { sequenceNumber: 18446744073709551615n });
+  const a = assignFromBlock(b, {
+    num: 1,
+    attrs: { note: '"sequenceNumber":5,"sequenceNumberForAllocation":{"0":1}' },
+    affinity: 'host:n',
+    affinityCheck: false,
+  }).block;
+  const text = encodeBlock(a);
+  const back = decodeBlock(text);
+  assert.equal(back.sequenceNumber, 18446744073709551615n);
+  assert.deepEqual(back.sequenceNumberForAllocation, { '0': 18446744073709551615n });
+  assert.equal(encodeBlock(back), text);
+});
+
+test('§7.11 affinity, handle and config JSON', () => {
+  assert.equal(encodeAffinity('confirmed'), '{"state":"confirmed","deleted":false}');
+  assert.deepEqual(decodeAffinity(''), { state: '', deleted: false });
+  assert.deepEqual(decodeAffinity('{"state":"pending","deleted":"false"}'), {
+    state: 'pending',
+    deleted: false,
+  });
+  const h = '{"block":{"10.0.0.0/26":1},"deleted":false}';
+  assert.equal(encodeHandle(decodeHandle(h)), h);
+  const c = '{"strict_affinity":true,"maxBlocksPerHost":4,"ipCooldownSeconds":30}';
+  assert.deepEqual(decodeConfig(c), {
+    strictAffinity: true,
+    autoAllocateBlocks: false,
+    maxBlocksPerHost: 4,
+    ipCooldownSeconds: 30,
+  });
+  assert.equal(encodeConfig(decodeConfig(c)), c);
+  assert.equal(
+    encodeConfig({
+      strictAffinity: false,
+      autoAllocateBlocks: true,
+      maxBlocksPerHost: 0,
+      ipCooldownSeconds: 0,
+    }),
+    '{"auto_allocate_blocks":true}',
+  );
+});
+
+test('IPv6 /122 block: ordinals map to addresses with bigint arithmetic', () => {
+  const b = newBlock(parseCidr('fd00:10:244:0:c11:b42f:f17e:a680/122'), { sequenceNumber: SEQ });
+  const r = assignFromBlock(b, { num: 2, affinity: 'host:n', affinityCheck: false });
+  assert.deepEqual(r.ordinals, [0, 1]);
+  assert.equal(parseIp('fd00:10:244:0:c11:b42f:f17e:a681').family, 6);
+});
