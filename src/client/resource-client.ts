@@ -2,9 +2,10 @@
 // store, with libcalico/calicoctl semantics (surfaces.md §1.5, ipam-core.md §1.3-1.4).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Datastore, Revision } from '../datastore/api.js';
-import { resourceKey, resourcePrefix } from '../datastore/keys.js';
+import type { Datastore, Revision, TxnOperation } from '../datastore/api.js';
+import { IPAM_CONFIG_KEY, resourceKey, resourcePrefix } from '../datastore/keys.js';
 import { isCidrpoolError, type FieldIssue } from '../errors/index.js';
+import { encodeConfig } from '../ipam/model.js';
 import type { Ipam } from '../ipam/types.js';
 import {
   copyWithoutNulls,
@@ -13,7 +14,7 @@ import {
   validateUpdate,
   withDefaults,
 } from '../resources/index.js';
-import type { IPPool, Resource, ResourceKind } from '../resources/types.js';
+import type { IPAMConfiguration, IPPool, Resource, ResourceKind } from '../resources/types.js';
 import {
   alreadyExists,
   notFound,
@@ -51,6 +52,30 @@ function withoutVersion<R extends Resource>(resource: R): R {
   return copy;
 }
 
+/**
+ * Writes that go with a resource's own. In etcd mode Calico keeps the IPAM configuration in two
+ * unlinked places (ipam-core.md §1.8): the v3 IPAMConfiguration resource and the key the allocator
+ * reads. cidrpool writes both in one transaction, so an applied IPAMConfiguration takes effect.
+ */
+function companionWrites(resource: Resource): TxnOperation[] {
+  if (resource.kind !== 'IPAMConfiguration') return [];
+  const spec = (resource as IPAMConfiguration).spec;
+  const config = encodeConfig({
+    strictAffinity: spec.strictAffinity,
+    autoAllocateBlocks: spec.autoAllocateBlocks,
+    maxBlocksPerHost: spec.maxBlocksPerHost ?? 0,
+    ipCooldownSeconds: spec.ipCooldownSeconds ?? 0,
+    ...(spec.kubeVirtVMAddressPersistence
+      ? { kubeVirtVMAddressPersistence: spec.kubeVirtVMAddressPersistence }
+      : {}),
+  });
+  return [{ op: 'put', key: IPAM_CONFIG_KEY, value: config }];
+}
+
+/** Deletes that go with a resource's own (see companionWrites). */
+const companionDeletes = (kind: ResourceKind): TxnOperation[] =>
+  kind === 'IPAMConfiguration' ? [{ op: 'delete', key: IPAM_CONFIG_KEY }] : [];
+
 class StoreResourceClient implements ResourceClient {
   constructor(
     private readonly store: Datastore,
@@ -77,9 +102,15 @@ class StoreResourceClient implements ResourceClient {
       creationTimestamp: formatTimestamp(this.env.now()),
     });
     if (defaulted.kind === 'IPPool') return (await this.createPool(defaulted, value)) as R;
+    const key = keyOf(defaulted);
     try {
-      return decodeResource(await this.store.create(keyOf(defaulted), value)) as R;
+      const { revision } = await this.store.txn(
+        [{ key, absent: true }],
+        [{ op: 'put', key, value }, ...companionWrites(defaulted)],
+      );
+      return decodeResource({ key, value, revision }) as R;
     } catch (err) {
+      if (isCidrpoolError(err, 'DS_CONFLICT')) throw alreadyExists(idOf(defaulted), err);
       throw translateStoreError(err, idOf(defaulted));
     }
   }
@@ -143,7 +174,11 @@ class StoreResourceClient implements ResourceClient {
       creationTimestamp: stored.metadata.creationTimestamp,
     });
     try {
-      return decodeResource(await this.store.update(key, value, expected ?? current.revision)) as R;
+      const { revision } = await this.store.txn(
+        [{ key, revision: expected ?? current.revision }],
+        [{ op: 'put', key, value }, ...companionWrites(defaulted)],
+      );
+      return decodeResource({ key, value, revision }) as R;
     } catch (err) {
       throw translateStoreError(err, id);
     }
@@ -223,7 +258,10 @@ class StoreResourceClient implements ResourceClient {
         throw updateConflict(id);
       try {
         // CAS on the revision read, so the value returned is exactly the one deleted.
-        await this.store.delete(key, kv.revision);
+        await this.store.txn(
+          [{ key, revision: kv.revision }],
+          [{ op: 'delete', key }, ...companionDeletes(kind)],
+        );
         return decodeResource(kv);
       } catch (err) {
         lastError = translateStoreError(err, id);

@@ -138,6 +138,25 @@ describe('ipam commands', () => {
     await sb.ok(['ipam', 'configure', '--strictaffinity=false', '--max-blocks-per-host=0']);
   });
 
+  it('links the IPAMConfiguration resource and the allocator configuration both ways', async () => {
+    const applied = sb.write(
+      'ipamconfig.yaml',
+      'apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata:\n  name: default\n' +
+        'spec:\n  strictAffinity: false\n  autoAllocateBlocks: true\n  ipCooldownSeconds: 45\n',
+    );
+    await sb.ok(['apply', '-f', applied]);
+    assert.match(
+      await sb.ok(['ipam', 'show', '--show-configuration']),
+      /\| IPCooldownSeconds +\| +45 \|/,
+    );
+    await sb.ok(['ipam', 'configure', '--ip-cooldown-seconds=0']);
+    assert.match(
+      await sb.ok(['get', 'ipamconfig', 'default', '-o', 'yaml']),
+      /ipCooldownSeconds: 0/,
+    );
+    await sb.ok(['delete', 'ipamconfig', 'default']);
+  });
+
   it('lists borrowed addresses', async () => {
     const ip = first.ipv4[0]!.split('/')[0]!.replace(/\d+$/, (d) => String(Number(d) + 5));
     await sb.ok([

@@ -74,12 +74,19 @@ async function runConfigure(options: ConfigureOptions): Promise<void> {
     changes.ipCooldownSeconds = value!;
     lines.push(`Successfully set IPCooldownSeconds to: ${value}`);
   }
-  await withBackend(options, async ({ ipam }) => {
+  await withBackend(options, async ({ ipam, client }) => {
     const current = await ipam.getConfig();
+    const next: IpamConfig = { ...current, ...changes };
     try {
-      await ipam.setConfig({ ...current, ...changes });
+      await ipam.setConfig(next);
     } catch (err) {
       throw new CidrpoolError('CLI_USAGE', `error: ${errorMessage(err)}`, { cause: err });
+    }
+    // Keep the v3 IPAMConfiguration, when there is one, in step with what the allocator reads
+    // (the client writes both keys; docs/cli.md "IPAM configuration").
+    const resource = await client.find('IPAMConfiguration', 'default');
+    if (resource?.kind === 'IPAMConfiguration') {
+      await client.update({ ...resource, spec: { ...resource.spec, ...next } });
     }
   });
   printLines(lines);
