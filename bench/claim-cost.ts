@@ -5,16 +5,14 @@
 // block per claim (O(blocks)); cidrpool's block index keeps it flat, which the ratio shows.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Datastore, TxnOperation } from '../src/datastore/api.js';
-import { affinityKey, blockKey, blocksPrefix, resourceKey } from '../src/datastore/keys.js';
+import { listAll, type Datastore } from '../src/datastore/api.js';
+import { blocksPrefix } from '../src/datastore/keys.js';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
-import { listAll } from '../src/datastore/api.js';
 import { createIpam } from '../src/ipam/index.js';
-import { newBlock, formatTime } from '../src/ipam/block.js';
-import { rebuildIndexRange } from '../src/ipam/block-index.js';
 import { hostBlockStartIndex } from '../src/ipam/go-random.js';
-import { encodeAffinity, encodeBlock, type Block } from '../src/ipam/model.js';
 import { blockAt, formatCidr, parseCidr } from '../src/net/index.js';
+import { fillerBlock, writeBlocks, writePoolAndNode } from './prefill.js';
+import { percentile } from './support.js';
 import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
 
 const POOL = '10.64.0.0/10';
@@ -22,61 +20,19 @@ const BLOCK_SIZE = 26;
 const HOST = 'bench-claimer';
 const CLAIMS = 15;
 
-function percentile50(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-}
-
-/** A full block owned by another host, as Calico would store it. */
-function fullBlock(cidrText: string, owner: string, seq: bigint): Block {
-  const b = newBlock(parseCidr(cidrText), {
-    sequenceNumber: seq,
-    affinity: `host:${owner}`,
-    claimTime: formatTime(Date.UTC(2026, 0, 1)),
-  });
-  return {
-    ...b,
-    allocations: b.allocations.map(() => 0),
-    unallocated: [],
-    attributes: [{ handleId: `fill-${cidrText}`, secondary: { node: owner } }],
-  };
-}
-
 async function prefill(store: Datastore, blocks: number): Promise<void> {
   const pool = parseCidr(POOL);
   const n = 1n << BigInt(BLOCK_SIZE - pool.prefix);
   const start = hostBlockStartIndex(HOST, n);
-  const written: Block[] = [];
-  let ops: TxnOperation[] = [];
-  for (let i = 0; i < blocks; i++) {
-    const cidr = formatCidr(blockAt(pool, BLOCK_SIZE, (start + BigInt(i)) % n));
-    const owner = `filler-${i % 500}`;
-    const b = fullBlock(cidr, owner, 1_780_000_000_000_000_000n + BigInt(i));
-    written.push(b);
-    ops.push({ op: 'put', key: blockKey(4, cidr), value: encodeBlock(b) });
-    ops.push({ op: 'put', key: affinityKey(owner, 4, cidr), value: encodeAffinity('confirmed') });
-    if (ops.length >= 1000) {
-      await store.txn([], ops);
-      ops = [];
-    }
-  }
-  if (ops.length > 0) await store.txn([], ops);
-  // The index a long-running cluster would already have (cold processes read it, not blocks).
-  await rebuildIndexRange(store, { family: 4, base: 0n, prefix: 0 }, BLOCK_SIZE, written, true);
-  const poolJson = {
-    apiVersion: 'projectcalico.org/v3',
-    kind: 'IPPool',
-    metadata: { name: 'bench' },
-    spec: { cidr: POOL, blockSize: BLOCK_SIZE },
-  };
-  await store.put(resourceKey('IPPool', 'bench'), JSON.stringify(poolJson));
-  const node = {
-    apiVersion: 'projectcalico.org/v3',
-    kind: 'Node',
-    metadata: { name: HOST },
-    spec: {},
-  };
-  await store.put(resourceKey('Node', HOST), JSON.stringify(node));
+  const written = Array.from({ length: blocks }, (_, i) =>
+    fillerBlock(
+      formatCidr(blockAt(pool, BLOCK_SIZE, (start + BigInt(i)) % n)),
+      `filler-${i % 500}`,
+      i,
+    ),
+  );
+  await writeBlocks(store, 4, BLOCK_SIZE, written);
+  await writePoolAndNode(store, { name: 'bench', cidr: POOL, blockSize: BLOCK_SIZE }, HOST);
 }
 
 /** p50 of CLAIMS AutoAssigns of 64 addresses (each claims exactly one new block) by a cold engine. */
@@ -109,7 +65,7 @@ async function measureClaims(
     const t0 = performance.now();
     await listAll(store, blocksPrefix(4), 1000);
     const listMs = performance.now() - t0;
-    return { claim: percentile50(times), listAll: listMs };
+    return { claim: percentile(times, 50), listAll: listMs };
   } finally {
     await store.close();
   }

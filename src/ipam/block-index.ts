@@ -15,9 +15,7 @@
 import type { Datastore, TxnCondition, TxnOperation } from '../datastore/api.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { bitsOf, formatCidr } from '../net/index.js';
-import type { Block } from './model.js';
 import type { Reservations } from './reservations.js';
-import { blockCidr } from './block.js';
 
 export const INDEX_PREFIX = '/cidrpool/ipam/v1/block-index/';
 const BUILT_PREFIX = '/cidrpool/ipam/v1/block-index-built/';
@@ -211,8 +209,8 @@ export async function isIndexBuilt(
 }
 
 /**
- * Rewrite the chunks covering `range` from the blocks that exist in it (`blocks`: every stored
- * block of the family; others are ignored). Chunks are written with CAS; a conflict means a
+ * Rewrite the chunks covering `range` from the blocks that exist in it (`blocks`: the CIDRs of
+ * every stored block of the family; others are ignored). Chunks are written with CAS; a conflict means a
  * concurrent claim, whose own bit is right, so it is ignored. With `markBuilt`, records that the
  * whole family/size index is now derived from the blocks.
  */
@@ -220,19 +218,13 @@ export async function rebuildIndexRange(
   store: Datastore,
   range: Cidr,
   blockPrefix: number,
-  blocks: readonly Block[],
+  blocks: readonly Cidr[],
   markBuilt = false,
 ): Promise<void> {
   const [firstChunk, lastChunk] = chunkRange(range, blockPrefix);
   const current = await loadChunks(store, range.family, blockPrefix, firstChunk, lastChunk);
   const wanted = new Map<bigint, Uint8Array>();
-  for (const b of blocks) {
-    let c: Cidr;
-    try {
-      c = blockCidr(b);
-    } catch {
-      continue;
-    }
+  for (const c of blocks) {
     if (c.family !== range.family || c.prefix !== blockPrefix) continue;
     const abs = blockNumber(c);
     const chunkNo = abs / CHUNK;

@@ -1,10 +1,16 @@
 // Finding and claiming a free block (ipam-core.md §3.7, §3.8), plus the pool-scoped block
 // listing that reclaim and borrowing use.
 import { listAll, type Datastore } from '../datastore/api.js';
-import { affinityKey, blockKey, blocksPrefix, type AffinityType } from '../datastore/keys.js';
+import {
+  affinityKey,
+  blockCidrFromKey,
+  blockKey,
+  blocksPrefix,
+  type AffinityType,
+} from '../datastore/keys.js';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
-import { bitsOf, blockIndexOf, cidrContainsCidr, formatCidr } from '../net/index.js';
+import { bitsOf, blockIndexOf, cidrContainsCidr, formatCidr, tryParseCidr } from '../net/index.js';
 import {
   blockCidr,
   formatTime,
@@ -63,28 +69,46 @@ export function startIndex(ctx: IpamContext, pool: PoolInfo, host: string): bigi
 }
 
 /**
- * Every stored block inside `range`, with as few reads as the key layout allows: for IPv4,
- * one prefix listing per /8, /16 or /24 text prefix under the range (at most 256); for IPv6
- * (whose key text has no useful prefix) the family's listing, filtered.
+ * Key prefixes that together hold every block key inside `range`: for IPv4 one per /8, /16 or
+ * /24 text prefix under the range (at most 256); for IPv6, whose key text has no useful prefix,
+ * the family's prefix (callers filter).
  */
-export async function listBlocksInCidr(store: Datastore, range: Cidr): Promise<Stored<Block>[]> {
-  const prefixes: string[] = [];
+function blockKeyPrefixes(range: Cidr): string[] {
   const base = blocksPrefix(range.family);
-  if (range.family === 4 && range.prefix >= 8) {
-    const octets = range.prefix >= 24 ? 3 : range.prefix >= 16 ? 2 : 1;
-    const count = 2 ** Math.max(0, octets * 8 - range.prefix);
-    for (let i = 0; i < count; i++) {
-      const v = Number(range.base >> BigInt(32 - octets * 8)) + i;
-      const parts: number[] = [];
-      for (let k = octets - 1; k >= 0; k--) parts.push((v >> (8 * k)) & 255);
-      prefixes.push(`${base}${parts.join('.')}.`);
-    }
-  } else {
-    prefixes.push(base);
+  if (range.family !== 4 || range.prefix < 8) return [base];
+  const octets = range.prefix >= 24 ? 3 : range.prefix >= 16 ? 2 : 1;
+  const count = 2 ** Math.max(0, octets * 8 - range.prefix);
+  const prefixes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = Number(range.base >> BigInt(32 - octets * 8)) + i;
+    const parts: number[] = [];
+    for (let k = octets - 1; k >= 0; k--) parts.push((v >> (8 * k)) & 255);
+    prefixes.push(`${base}${parts.join('.')}.`);
   }
+  return prefixes;
+}
+
+/**
+ * True when a stored block's JSON shows no free ordinal and nothing cooling down, so it has no
+ * free address: such a block need not be decoded to be passed over. A value written in another
+ * spelling (spaces) is simply decoded.
+ */
+const isPlainlyFull = (raw: string): boolean =>
+  /"unallocated":(\[\]|null)/.test(raw) && !raw.includes('"releasedAt"');
+
+/**
+ * The stored blocks inside `range`, read by key range. With `withRoomOnly`, blocks with no free
+ * address are skipped before decoding (reclaim and borrowing want only blocks with room).
+ */
+export async function listBlocksInCidr(
+  store: Datastore,
+  range: Cidr,
+  options: { readonly withRoomOnly?: boolean } = {},
+): Promise<Stored<Block>[]> {
   const out: Stored<Block>[] = [];
-  for (const prefix of prefixes) {
+  for (const prefix of blockKeyPrefixes(range)) {
     for (const kv of await listAll(store, prefix, 500)) {
+      if (options.withRoomOnly && isPlainlyFull(kv.value)) continue;
       const value = decodeBlock(kv.value, kv.key);
       let c: Cidr;
       try {
@@ -99,14 +123,26 @@ export async function listBlocksInCidr(store: Datastore, range: Cidr): Promise<S
   return out;
 }
 
+/** The CIDRs of the blocks that exist inside `range`, from their keys alone (no decoding). */
+export async function listBlockCidrsInCidr(store: Datastore, range: Cidr): Promise<Cidr[]> {
+  const out: Cidr[] = [];
+  for (const prefix of blockKeyPrefixes(range)) {
+    for (const kv of await listAll(store, prefix, 500)) {
+      const text = blockCidrFromKey(kv.key);
+      const c = text === undefined ? undefined : tryParseCidr(text);
+      if (c && c.family === range.family && cidrContainsCidr(range, c)) out.push(c);
+    }
+  }
+  return out;
+}
+
 async function ensureIndex(ctx: IpamContext, family: IpFamily, blockPrefix: number): Promise<void> {
   const id = `${family}/${blockPrefix}`;
   if (ctx.builtIndexes.has(id)) return;
   if (!(await isIndexBuilt(ctx.store, family, blockPrefix))) {
     // First use in this datastore: derive the index from every block of the family, once.
-    const all = await listAll(ctx.store, blocksPrefix(family), 500);
-    const blocks = all.map((kv) => decodeBlock(kv.value, kv.key));
     const whole: Cidr = { family, base: 0n, prefix: 0 };
+    const blocks = await listBlockCidrsInCidr(ctx.store, whole);
     await rebuildIndexRange(ctx.store, whole, blockPrefix, blocks, true);
     ctx.log('info', 'built the block index', { family, blockPrefix, blocks: blocks.length });
   }
@@ -133,13 +169,8 @@ export async function findUsableBlock(
   }
   // Every pool looks full: rebuild their ranges from the blocks and search once more.
   for (const pool of req.pools) {
-    const blocks = await poolBlocks(ctx, pool, scanned, true);
-    await rebuildIndexRange(
-      ctx.store,
-      pool.cidr,
-      pool.blockSize,
-      blocks.map((b) => b.value),
-    );
+    const blocks = await listBlockCidrsInCidr(ctx.store, pool.cidr);
+    await rebuildIndexRange(ctx.store, pool.cidr, pool.blockSize, blocks);
     const found = await searchPool(ctx, req, pool, skip);
     if (found) return found;
   }
@@ -190,7 +221,10 @@ async function searchPool(
   });
 }
 
-/** The stored blocks of a pool, read once per request (cached in `scanned`). */
+/**
+ * The stored blocks of a pool that have room (reclaim and borrowing look at nothing else), read
+ * once per request (cached in `scanned`).
+ */
 export async function poolBlocks(
   ctx: IpamContext,
   pool: PoolInfo,
@@ -200,7 +234,7 @@ export async function poolBlocks(
   const id = pool.cidrText;
   let blocks = fresh ? undefined : scanned.get(id);
   if (!blocks) {
-    blocks = await listBlocksInCidr(ctx.store, pool.cidr);
+    blocks = await listBlocksInCidr(ctx.store, pool.cidr, { withRoomOnly: true });
     scanned.set(id, blocks);
   }
   return blocks;
