@@ -8,7 +8,14 @@ import { blockKey } from '../src/datastore/keys.js';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
 import { createIpam } from '../src/ipam/index.js';
 import { hostBlockStartIndex } from '../src/ipam/go-random.js';
-import { blockAt, blockCount, formatCidr, parseCidr } from '../src/net/index.js';
+import {
+  blockAt,
+  blockCount,
+  cidrContainsIp,
+  formatCidr,
+  parseCidr,
+  parseIp,
+} from '../src/net/index.js';
 import { fillerBlock, writeBlocks, writePoolAndNode } from './prefill.js';
 import { timeMs } from './support.js';
 import type { BenchScenario } from './types.js';
@@ -57,12 +64,11 @@ export const scenario: BenchScenario = {
         });
         address = result.ipv4.ips[0] ?? '';
       });
-      const expected = order(n - 1n);
-      if (
-        !address ||
-        !expected.startsWith(address.split('/')[0]!.split('.').slice(0, 3).join('.'))
-      ) {
-        throw new Error(`borrowed ${address || 'nothing'}, expected an address in ${expected}`);
+      const expected = parseCidr(order(n - 1n));
+      if (!address || !cidrContainsIp(expected, parseIp(address.split('/')[0]!))) {
+        throw new Error(
+          `borrowed ${address || 'nothing'}, expected an address in ${formatCidr(expected)}`,
+        );
       }
       const calicoMs = await timeMs(async () => {
         for (let i = 0n; i < n; i++) await store.get(blockKey(4, order(i)));
