@@ -107,15 +107,24 @@ export function chunkUpdate(
   };
 }
 
-/** Set a block's bit, best effort (after finding that a block we thought free exists). */
+/** Tries of markExists against concurrent writers of the same chunk. */
+const MARK_ATTEMPTS = 8;
+
+/**
+ * Set a block's bit, best effort: after a claim made without the chunk, or after finding that a
+ * block we thought free exists. Retries a few times when the chunk moves; gives up silently.
+ */
 export async function markExists(store: Datastore, block: Cidr): Promise<void> {
-  try {
-    const chunk = await loadChunkOf(store, block);
-    if (chunk.bits[bitOf(block) >> 3]! & (1 << (bitOf(block) & 7))) return;
-    const u = chunkUpdate(chunk, block, true);
-    await store.txn([u.condition], [u.operation]);
-  } catch {
-    // A hint only: the next claimer will try again.
+  for (let attempt = 0; attempt < MARK_ATTEMPTS; attempt++) {
+    try {
+      const chunk = await loadChunkOf(store, block);
+      if (chunk.bits[bitOf(block) >> 3]! & (1 << (bitOf(block) & 7))) return;
+      const u = chunkUpdate(chunk, block, true);
+      await store.txn([u.condition], [u.operation]);
+      return;
+    } catch {
+      // A hint only: on a conflict read the chunk again; otherwise the next claimer repairs it.
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Finding and claiming a free block (ipam-core.md §3.7, §3.8), plus the pool-scoped block
 // listing that reclaim and borrowing use.
-import { listAll, type Datastore } from '../datastore/api.js';
+import { listAll, type Datastore, type TxnCondition } from '../datastore/api.js';
 import {
   affinityKey,
   blockCidrFromKey,
@@ -290,17 +290,32 @@ export async function claimCidr(
     claimTime: formatTime(ctx.env.now()),
     hostReserved: req.hostReserved,
   });
-  try {
-    const res = await writeBlock(ctx.store, {
+  const affinityCondition: TxnCondition = existingAff
+    ? { key: aKey, revision: existingAff.revision }
+    : { key: aKey, absent: true };
+  const claim = (withIndex: boolean) =>
+    writeBlock(ctx.store, {
       family: cidr.family,
       cidr: cidrText,
       change: { kind: 'create', block },
-      conditions: [
-        existingAff ? { key: aKey, revision: existingAff.revision } : { key: aKey, absent: true },
-        u.condition,
+      conditions: withIndex ? [affinityCondition, u.condition] : [affinityCondition],
+      operations: [
+        { op: 'put', key: aKey, value: encodeAffinity('confirmed') },
+        ...(withIndex ? [u.operation] : []),
       ],
-      operations: [{ op: 'put', key: aKey, value: encodeAffinity('confirmed') }, u.operation],
     });
+  try {
+    let res: { revision: string };
+    try {
+      res = await claim(true);
+    } catch (err) {
+      // Claims of neighbouring blocks share an index chunk. When only the chunk moved, the claim
+      // still stands: make it without the chunk and set the bit on its own, instead of losing
+      // the block and searching again (many hosts claiming at once would otherwise spin).
+      if (!isCidrpoolError(err, 'DS_CONFLICT') || err.details.key !== u.condition.key) throw err;
+      res = await claim(false);
+      await markExists(ctx.store, cidr);
+    }
     return { key: blockKey(cidr.family, cidrText), value: block, revision: res.revision };
   } catch (err) {
     if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
