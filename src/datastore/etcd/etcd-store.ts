@@ -62,6 +62,21 @@ const readOp = (key: string): IRequestOp => ({ request_range: { key: encodeKey(k
 const readBack = (response: ITxnResponse, index: number): IKeyValue | undefined =>
   response.responses[index]?.response_range?.kvs[0];
 
+/** Why a compare-and-swap on one key failed: the key is gone, or it moved on. */
+function casFailure(
+  key: string,
+  expectedRevision: Revision,
+  current: ReturnType<typeof readBack>,
+): CidrpoolError {
+  if (!current)
+    return new CidrpoolError('DS_NOT_FOUND', `${key} does not exist`, { details: { key } });
+  return new CidrpoolError(
+    'DS_CONFLICT',
+    `${key} changed: expected revision ${expectedRevision}, found ${current.mod_revision}`,
+    { details: { key, expectedRevision, revision: current.mod_revision } },
+  );
+}
+
 /**
  * After a failed attempt that may have been applied, a retry whose compare fails may be failing
  * on our own write: say so rather than report a conflict that is perhaps not one.
@@ -132,14 +147,7 @@ export class EtcdStore implements Datastore {
     });
     if (response.succeeded) return { key, value, revision: response.header.revision };
     if (ambiguous) throw outcomeUnknown(what, key);
-    const current = readBack(response, 0);
-    if (!current)
-      throw new CidrpoolError('DS_NOT_FOUND', `${key} does not exist`, { details: { key } });
-    throw new CidrpoolError(
-      'DS_CONFLICT',
-      `${key} changed: expected revision ${expectedRevision}, found ${current.mod_revision}`,
-      { details: { key, expectedRevision, revision: current.mod_revision } },
-    );
+    throw casFailure(key, expectedRevision, readBack(response, 0));
   }
 
   async put(key: string, value: string): Promise<KeyValue> {
@@ -176,14 +184,7 @@ export class EtcdStore implements Datastore {
     });
     if (response.succeeded) return;
     if (ambiguous) throw outcomeUnknown(what, key);
-    const current = readBack(response, 0);
-    if (!current)
-      throw new CidrpoolError('DS_NOT_FOUND', `${key} does not exist`, { details: { key } });
-    throw new CidrpoolError(
-      'DS_CONFLICT',
-      `${key} changed: expected revision ${expectedRevision}, found ${current.mod_revision}`,
-      { details: { key, expectedRevision, revision: current.mod_revision } },
-    );
+    throw casFailure(key, expectedRevision, readBack(response, 0));
   }
 
   async txn(
