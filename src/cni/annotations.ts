@@ -1,0 +1,84 @@
+// Calico's cni.projectcalico.org annotations that steer IPAM (surfaces.md §3.4). Calico's main
+// plugin reads them and rewrites the IPAM config; as a standalone IPAM plugin we do both steps.
+// The parsing itself is shared with the CLI (src/ipam/annotations.ts).
+import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import { resolveAnnotations } from '../ipam/annotations.js';
+import type { IpamSection } from './config.js';
+
+type Annotations = Readonly<Record<string, string>>;
+
+/** What the annotations ask for. */
+export interface AnnotationRequest {
+  /** The IPAM section with pools and families replaced as the annotations say. */
+  readonly ipam: IpamSection;
+  /** `ipAddrs`: these exact addresses (at most one per family), through IPAM. */
+  readonly ipAddrs?: readonly string[];
+  /** `ipAddrsNoIpam`: these addresses, bypassing IPAM entirely. */
+  readonly ipAddrsNoIpam?: readonly string[];
+}
+
+const EXAMPLES: Readonly<Record<string, string>> = {
+  'cni.projectcalico.org/ipv4pools': `'["10.65.0.0/16","pool-b"]'`,
+  'cni.projectcalico.org/ipv6pools': `'["fd00:65::/64"]'`,
+  'cni.projectcalico.org/ipFamilies': `'["IPv4","IPv6"]'`,
+  'cni.projectcalico.org/ipAddrs': `'["192.168.0.1"]'`,
+  'cni.projectcalico.org/ipAddrsNoIpam': `'["192.168.0.1"]'`,
+};
+
+/**
+ * Apply namespace then pod annotations to the IPAM section (per key, a non-empty pod value wins).
+ * Throws CNI_BAD_ANNOTATION with Calico's message and, in `details`, which object carries the
+ * bad annotation and an example; CNI_INVALID_CONFIG when ipAddrsNoIpam is used without
+ * feature_control.ip_addrs_no_ipam.
+ */
+export function applyAnnotations(options: {
+  readonly ipam: IpamSection;
+  readonly namespaceName: string;
+  readonly namespaceAnnotations: Annotations;
+  readonly podName: string;
+  readonly podAnnotations: Annotations;
+  readonly ipAddrsNoIpamEnabled: boolean;
+}): AnnotationRequest {
+  const pod = options.podAnnotations;
+  const ns = options.namespaceAnnotations;
+  if (Object.keys(pod).length === 0 && Object.keys(ns).length === 0) return { ipam: options.ipam };
+  let resolved;
+  try {
+    resolved = resolveAnnotations({ podAnnotations: pod, namespaceAnnotations: ns });
+  } catch (err) {
+    if (!isCidrpoolError(err)) throw err;
+    const annotation =
+      typeof err.details.annotation === 'string' ? err.details.annotation : undefined;
+    const where = annotation
+      ? pod[annotation]
+        ? `pod ${options.namespaceName}/${options.podName}`
+        : `namespace ${options.namespaceName}`
+      : `pod ${options.namespaceName}/${options.podName}`;
+    const example = annotation ? EXAMPLES[annotation] : undefined;
+    throw new CidrpoolError('CNI_BAD_ANNOTATION', err.message, {
+      cause: err,
+      details: {
+        annotation,
+        hint: annotation
+          ? `fix annotation "${annotation}" on ${where}${example ? `, e.g. ${example}` : ''}`
+          : `fix the cni.projectcalico.org annotations on ${where}`,
+      },
+    });
+  }
+  if (resolved.ipAddrsNoIpam && !options.ipAddrsNoIpamEnabled) {
+    throw new CidrpoolError(
+      'CNI_INVALID_CONFIG',
+      'requested feature is not enabled: ip_addrs_no_ipam',
+      {
+        details: { hint: 'set feature_control.ip_addrs_no_ipam to true in the network config' },
+      },
+    );
+  }
+  let ipam = options.ipam;
+  if (resolved.ipv4Pools) ipam = { ...ipam, ipv4Pools: resolved.ipv4Pools };
+  if (resolved.ipv6Pools) ipam = { ...ipam, ipv6Pools: resolved.ipv6Pools };
+  if (resolved.families) {
+    ipam = { ...ipam, assignIpv4: resolved.families.ipv4, assignIpv6: resolved.families.ipv6 };
+  }
+  return { ipam, ipAddrs: resolved.ipAddrs, ipAddrsNoIpam: resolved.ipAddrsNoIpam };
+}

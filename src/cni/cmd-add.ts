@@ -1,0 +1,161 @@
+// ADD: assign addresses (automatically, or the ones asked for), record the endpoint, print the
+// result. Anything done before a failure is undone (STYLE.md: CNI ADD rolls back).
+import { tmpdir } from 'node:os';
+import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import type { FamilyAssignment } from '../ipam/types.js';
+import { applyAnnotations, type AnnotationRequest } from './annotations.js';
+import type { CallContext } from './context.js';
+import { toDatastoreConfig } from './datastore-config.js';
+import { buildWorkloadEndpoint, toHostNetwork } from './endpoint.js';
+import { writeEndpoint } from './endpoint-store.js';
+import { buildAttributes } from './handle.js';
+import { acquireLock, lockPathOf } from './lock.js';
+import { readPodInfo } from './pod-info.js';
+import { formatResult, type AssignedAddress } from './result.js';
+import { epochNanos, openSession, type Session } from './session.js';
+
+const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
+
+/** Release everything recorded under the handle; "does not exist" is not an error here. */
+async function releaseHandle(session: Session, handleId: string): Promise<void> {
+  try {
+    await session.ipam.releaseByHandle(handleId);
+  } catch (err) {
+    if (!(isCidrpoolError(err) && err.spec.category === 'not-found')) throw err;
+  }
+}
+
+/**
+ * Assign under the node lock: the given addresses (CNI_ARGS `IP=`, or the ipAddrs annotation)
+ * with AssignIP, else one address per wanted family with AutoAssign. When one family is met and
+ * the other is not, the met family is released and CNI_ASSIGN_FAILED raised (Calico's message).
+ */
+async function assign(
+  ctx: CallContext,
+  session: Session,
+  request: AnnotationRequest,
+  namespace: { name: string; labels: Readonly<Record<string, string>> } | undefined,
+): Promise<AssignedAddress[]> {
+  const attrs = buildAttributes(ctx.workload, ctx.node, epochNanos());
+  const explicit = ctx.env.args.ip ? ctx.env.args.ip.split(',') : request.ipAddrs;
+  if (explicit) {
+    const done: AssignedAddress[] = [];
+    try {
+      for (const ip of explicit) {
+        await session.ipam.assignIp({ ip, handleId: ctx.handleId, attrs, hostname: ctx.node });
+        done.push({ address: toHostNetwork(ip), family: familyOf(ip) });
+      }
+    } catch (err) {
+      if (done.length > 0) await releaseHandle(session, ctx.handleId).catch(() => undefined);
+      throw err;
+    }
+    return done;
+  }
+  const { ipam } = request;
+  let result;
+  try {
+    result = await session.ipam.autoAssign({
+      num4: ipam.assignIpv4 ? 1 : 0,
+      num6: ipam.assignIpv6 ? 1 : 0,
+      handleId: ctx.handleId,
+      attrs,
+      hostname: ctx.node,
+      ipv4Pools: ipam.ipv4Pools.length > 0 ? ipam.ipv4Pools : undefined,
+      ipv6Pools: ipam.ipv6Pools.length > 0 ? ipam.ipv6Pools : undefined,
+      intendedUse: 'Workload',
+      namespace,
+    });
+  } catch (err) {
+    // The engine may have assigned IPv4 before IPv6 failed: leave nothing behind.
+    await releaseHandle(session, ctx.handleId).catch(() => undefined);
+    throw err;
+  }
+  const short: FamilyAssignment | undefined = [result.ipv4, result.ipv6].find(
+    (a) => a.ips.length < a.numRequested,
+  );
+  if (short) {
+    await releaseHandle(session, ctx.handleId).catch(() => undefined);
+    throw new CidrpoolError(
+      'CNI_ASSIGN_FAILED',
+      `failed to request IPv${short.family} addresses: ${session.describeShortfall(short)}`,
+      {
+        details: {
+          hint: 'add or enlarge an IPPool that this node and namespace may use, or raise maxBlocksPerHost',
+        },
+      },
+    );
+  }
+  return [...result.ipv4.ips, ...result.ipv6.ips].map((address) => ({
+    address,
+    family: familyOf(address),
+  }));
+}
+
+/**
+ * Run ADD and return the result text for the config's cniVersion. Errors are CidrpoolErrors:
+ * CNI_INVALID_CONFIG / DS_CONFIG (fix the config), CNI_KUBE_*, CNI_BAD_ANNOTATION,
+ * CNI_ASSIGN_FAILED, IPAM_* from the engine, DS_UNAVAILABLE (retry). On failure nothing stays
+ * assigned under the handle and no endpoint is written.
+ */
+export async function runAdd(ctx: CallContext): Promise<string> {
+  const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
+  // The Kubernetes reads and the datastore open do not depend on each other: overlap them.
+  const sessionPromise = openSession(dsConfig);
+  let session: Session | undefined;
+  try {
+    const [podInfo, opened] = await Promise.all([readPodInfo(ctx), sessionPromise]);
+    session = opened;
+    const request = applyAnnotations({
+      ipam: ctx.conf.ipam,
+      namespaceName: ctx.workload.namespace,
+      namespaceAnnotations: podInfo.namespaceAnnotations,
+      podName: ctx.workload.pod ?? '',
+      podAnnotations: podInfo.podAnnotations,
+      ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
+    });
+
+    let addresses: AssignedAddress[];
+    if (request.ipAddrsNoIpam) {
+      // IPAM is bypassed entirely: nothing is recorded, the addresses are used as given.
+      addresses = request.ipAddrsNoIpam.map((ip) => ({
+        address: toHostNetwork(ip),
+        family: familyOf(ip),
+      }));
+    } else {
+      const lock = await acquireLock(
+        lockPathOf({
+          lockFile: ctx.conf.ipamLockFile,
+          dataDir: dsConfig.type === 'embedded' ? dsConfig.dataDir : undefined,
+          node: ctx.node,
+          tmpDir: tmpdir(),
+        }),
+      );
+      try {
+        addresses = await assign(ctx, session, request, podInfo.namespace);
+      } finally {
+        await lock.release();
+      }
+    }
+
+    const wep = buildWorkloadEndpoint({
+      node: ctx.node,
+      workload: ctx.workload,
+      ifName: ctx.env.ifName,
+      network: ctx.conf.name,
+      addresses: addresses.map((a) => a.address),
+      podLabels: podInfo.podLabels,
+      creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    try {
+      await writeEndpoint(session.store, wep);
+    } catch (err) {
+      if (!request.ipAddrsNoIpam) await releaseHandle(session, ctx.handleId).catch(() => undefined);
+      throw err;
+    }
+    return formatResult(ctx.conf.cniVersion, addresses, request.ipam.resultRoutes !== 'none');
+  } finally {
+    // If the Kubernetes read failed first, the store may still be opening: close it too.
+    const s = session ?? (await sessionPromise.catch(() => undefined));
+    await s?.close().catch(() => undefined);
+  }
+}

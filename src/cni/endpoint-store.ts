@@ -1,0 +1,46 @@
+// Writes and removes the WorkloadEndpoint at Calico's key. The JSON is the v3 resource, as the
+// resource client stores it; writing it here keeps the plugin's start-up free of the client's
+// validation machinery, which an endpoint the plugin builds itself does not need.
+import { randomUUID } from 'node:crypto';
+import type { Datastore } from '../datastore/api.js';
+import { resourceKey } from '../datastore/keys.js';
+import { isCidrpoolError } from '../errors/index.js';
+import type { WorkloadEndpoint } from '../resources/types.js';
+
+/** Create or replace the endpoint (a retried ADD replaces its own earlier endpoint). */
+export async function writeEndpoint(store: Datastore, wep: WorkloadEndpoint): Promise<void> {
+  const key = resourceKey('WorkloadEndpoint', wep.metadata.name, wep.metadata.namespace);
+  const stored = { ...wep, metadata: { ...wep.metadata, uid: wep.metadata.uid ?? randomUUID() } };
+  await store.put(key, JSON.stringify(stored));
+}
+
+/**
+ * Delete the endpoint if it belongs to `containerId` (as Calico does: a DEL for an old
+ * sandbox must not remove the endpoint of the pod's new one). Absent: nothing to do.
+ * Returns whether an endpoint was deleted.
+ */
+export async function deleteEndpoint(
+  store: Datastore,
+  name: string,
+  namespace: string,
+  containerId: string,
+): Promise<boolean> {
+  const key = resourceKey('WorkloadEndpoint', name, namespace);
+  const current = await store.get(key);
+  if (!current) return false;
+  let owner: string | undefined;
+  try {
+    owner = (JSON.parse(current.value) as WorkloadEndpoint).spec?.containerID;
+  } catch {
+    owner = undefined; // undecodable: ours to clean up
+  }
+  if (owner && owner !== containerId) return false;
+  try {
+    await store.delete(key, current.revision);
+    return true;
+  } catch (err) {
+    // Gone or replaced meanwhile: either way not ours to delete any more.
+    if (isCidrpoolError(err, 'DS_NOT_FOUND', 'DS_CONFLICT')) return false;
+    throw err;
+  }
+}

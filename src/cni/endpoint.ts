@@ -1,0 +1,63 @@
+// The WorkloadEndpoint written on ADD and removed on DEL (surfaces.md §3.3), so that
+// `cidrpool get wep -A` lists pods and `ipam check` can match allocations to endpoints.
+import { API_VERSION_V3, type WorkloadEndpoint } from '../resources/types.js';
+import type { Workload } from './handle.js';
+
+/** Calico's name escaping: each `-` inside a segment is doubled so `-` can join segments. */
+const escapeSegment = (segment: string): string => segment.replace(/-/g, '--');
+
+/**
+ * `<node>-k8s-<pod>-<iface>` for pods, `<node>-cni-<containerID>-<iface>` otherwise, with `-`
+ * doubled inside each segment (libcalico-go/lib/names, WorkloadEndpointIdentifiers).
+ */
+export function endpointNameOf(node: string, workload: Workload, ifName: string): string {
+  const middle =
+    workload.orchestrator === 'k8s' ? ['k8s', workload.pod!] : ['cni', workload.containerId];
+  return [node, ...middle, ifName].map(escapeSegment).join('-');
+}
+
+/** `10.0.0.5/26` -> `10.0.0.5/32` (Calico stores single addresses on the endpoint). */
+export function toHostNetwork(address: string): string {
+  const ip = address.split('/')[0]!;
+  return `${ip}/${ip.includes(':') ? 128 : 32}`;
+}
+
+/** The endpoint for an ADD that was assigned `addresses` (any mask). */
+export function buildWorkloadEndpoint(options: {
+  readonly node: string;
+  readonly workload: Workload;
+  readonly ifName: string;
+  readonly network: string;
+  readonly addresses: readonly string[];
+  /** Pod labels from the Kubernetes API, when read. */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly creationTimestamp: string;
+}): WorkloadEndpoint {
+  const { node, workload, ifName, network } = options;
+  const k8s = workload.orchestrator === 'k8s';
+  return {
+    apiVersion: API_VERSION_V3,
+    kind: 'WorkloadEndpoint',
+    metadata: {
+      name: endpointNameOf(node, workload, ifName),
+      namespace: workload.namespace,
+      labels: {
+        ...(options.podLabels ?? {}),
+        'projectcalico.org/namespace': workload.namespace,
+        'projectcalico.org/orchestrator': workload.orchestrator,
+      },
+      creationTimestamp: options.creationTimestamp,
+    },
+    spec: {
+      orchestrator: workload.orchestrator,
+      workload: k8s ? undefined : workload.containerId,
+      node,
+      containerID: workload.containerId,
+      pod: k8s ? workload.pod : undefined,
+      endpoint: ifName,
+      ipNetworks: options.addresses.map(toHostNetwork),
+      // Calico's profiles: the namespace profile for pods, the network name for plain CNI.
+      profiles: k8s ? [`kns.${workload.namespace}`] : [network],
+    },
+  };
+}

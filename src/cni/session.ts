@@ -1,0 +1,57 @@
+// Opens what a call needs: the datastore and the IPAM engine, both loaded on demand so that a
+// call pays only for the backend it uses (no etcd client for the embedded store).
+import type { Datastore } from '../datastore/api.js';
+import type { DatastoreConfig } from '../datastore/config-types.js';
+import type { FamilyAssignment, Ipam, IpamEnvironment } from '../ipam/types.js';
+
+/** An open datastore and the engine over it. */
+export interface Session {
+  readonly store: Datastore;
+  readonly ipam: Ipam;
+  /** Calico's "Assigned 0 out of 1 requested IPv4 addresses; ..." text for a shortfall. */
+  describeShortfall(assignment: FamilyAssignment): string;
+  close(): Promise<void>;
+}
+
+/** Nanoseconds since the epoch, finer than Date.now() where the platform allows. */
+export function epochNanos(): bigint {
+  const ms = performance.timeOrigin + performance.now();
+  return BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.floor((ms % 1) * 1e6));
+}
+
+/** The clock and randomness the engine is given (injected so tests of the engine can fix them). */
+export const systemEnvironment: IpamEnvironment = {
+  now: () => Date.now(),
+  nowNanos: epochNanos,
+  random: () => Math.random(),
+};
+
+function fallbackShortfall(a: FamilyAssignment): string {
+  const text = `Assigned ${a.ips.length} out of ${a.numRequested} requested IPv${a.family} addresses`;
+  return [text, ...a.messages].join('; ');
+}
+
+/**
+ * Open the datastore `config` names and create the engine. Throws DS_CONFIG for a bad
+ * configuration and DS_UNAVAILABLE when the store cannot be reached.
+ */
+export async function openSession(config: DatastoreConfig): Promise<Session> {
+  // Loaded on demand: VERSION and configuration errors never pay for the engine or a store.
+  const [{ openDatastore }, ipamModule] = await Promise.all([
+    import('../datastore/open.js'),
+    import('../ipam/index.js'),
+  ]);
+  const store = await openDatastore(config);
+  try {
+    const ipam = ipamModule.createIpam(store, systemEnvironment);
+    return {
+      store,
+      ipam,
+      describeShortfall: (a) => ipamModule.shortfallMessage(a) ?? fallbackShortfall(a),
+      close: () => store.close(),
+    };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
