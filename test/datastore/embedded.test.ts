@@ -59,6 +59,14 @@ describe('embedded datastore files', () => {
     );
   });
 
+  it('a data folder under /proc fails at once instead of hanging (Node 20 mkdir -p loops there)', async () => {
+    const dataDir = '/proc/cidrpool-test-no-such-dir/data';
+    await assert.rejects(
+      () => openEmbeddedStore({ type: 'embedded', dataDir }),
+      (err) => assertError(err, 'DS_CONFIG', '/proc/cidrpool-test-no-such-dir'),
+    );
+  });
+
   it('a data folder that is a file is DS_CONFIG', async () => {
     const dataDir = freshDir();
     writeFileSync(dataDir, 'a file, not a folder');

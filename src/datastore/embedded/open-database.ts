@@ -1,7 +1,7 @@
 // Opening the SQLite file of the embedded datastore: folder (0700), file (0600), WAL, busy
 // timeout, synchronous level, schema.
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { CidrpoolError } from '../../errors/index.js';
 import { ensureSchema } from './schema.js';
@@ -17,10 +17,36 @@ export interface OpenDatabaseOptions {
   readonly busyTimeoutMs: number;
 }
 
+/**
+ * mkdir -p, one component at a time. Node 20's own `recursive: true` loops forever on some
+ * paths (under /proc it keeps retrying ENOENT), so a bad data dir would hang the caller; this
+ * walk is bounded by the path's depth and fails with the first component's error.
+ */
+function makeDirectories(path: string, mode: number): void {
+  const missing: string[] = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    try {
+      statSync(dir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(dir) === dir) throw err;
+      missing.push(dir);
+    }
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir, { mode });
+    } catch (err) {
+      // Another process may have created it between our stat and our mkdir.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Create the data folder (0700) and an empty database file (0600) unless they exist. */
 function prepareFiles(dataDir: string, file: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDirectories(dataDir, 0o700);
     if (!statSync(dataDir).isDirectory())
       throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (err) {
