@@ -6,7 +6,7 @@ import type { ResourceClient } from '../client/types.js';
 import type { Datastore } from '../datastore/api.js';
 import type { DatastoreConfig } from '../datastore/config-types.js';
 import { openDatastore } from '../datastore/open.js';
-import { loadDatastoreConfig } from '../datastore/config.js';
+import { DEFAULT_CONFIG_FILE, loadDatastoreConfig } from '../datastore/config.js';
 import { createResourceClient } from '../client/index.js';
 import type { Ipam, IpamEnvironment } from '../ipam/types.js';
 import { createIpam } from '../ipam/index.js';
@@ -38,9 +38,15 @@ export function cliEnvironment(): IpamEnvironment {
   };
 }
 
-/** The datastore configuration of this invocation (-c file, else the environment). */
+/**
+ * The datastore configuration of this invocation: the -c file, by default calicoctl's
+ * /etc/calico/calicoctl.cfg; when that default is missing, the environment (surfaces.md §1.1).
+ */
 export async function resolveDatastoreConfig(options: DatastoreOptions): Promise<DatastoreConfig> {
-  return loadDatastoreConfig({ configFile: options.config, env: process.env });
+  return loadDatastoreConfig({
+    configFile: options.config ?? DEFAULT_CONFIG_FILE,
+    env: process.env,
+  });
 }
 
 /** Open the datastore and build the IPAM engine and resource client on it. */

@@ -7,6 +7,14 @@ const JSON_PREFIX = 'error unmarshaling JSON: while decoding JSON: json: ';
 /** The message of any thrown value, cleaned up as calicoctl does before printing it. */
 export function errorMessage(err: unknown): string {
   let message = err instanceof Error ? err.message : String(err);
+  // libcalico's ErrorResourceDoesNotExist / ErrorResourceAlreadyExists print their wrapped
+  // cause as ` with error: <inner>`; the etcdv3 backend wraps none, so calicoctl shows `<nil>`
+  // (surfaces.md §1.5, "Error text formats").
+  if (
+    isCidrpoolError(err, 'CLIENT_NOT_FOUND', 'CLIENT_ALREADY_EXISTS') &&
+    !message.includes(' with error: ')
+  )
+    message += ' with error: <nil>';
   if (message.startsWith(JSON_PREFIX)) message = message.slice(JSON_PREFIX.length);
   const unknown = /unknown field "([^"]+)"/.exec(message);
   if (unknown)

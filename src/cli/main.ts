@@ -1,7 +1,7 @@
 // `cidrpool` entry point: parse, run, print any error on stderr, exit 0 or 1 (as calicoctl).
 import { CommanderError } from 'commander';
 import { CidrpoolError } from '../errors/index.js';
-import { formatError } from './errors.js';
+import { errorMessage, formatError } from './errors.js';
 import { flushStreams, writeErr } from './io.js';
 import { LOG_LEVELS, setLogLevel } from './log.js';
 import { buildProgram } from './program.js';
@@ -39,8 +39,17 @@ export async function main(argv: string[]): Promise<void> {
       } else if (err instanceof CidrpoolError) {
         if (err.message !== '') writeErr(formatError(err));
       } else {
-        writeErr(formatError(err));
-        if (process.env.CIDRPOOL_DEBUG) writeErr(`${(err as Error)?.stack ?? ''}\n`);
+        // A TypeError and its kin mean a bug or stored data no check expected: say so, in one
+        // line, and keep the stack for CIDRPOOL_DEBUG.
+        const internal =
+          err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+        const debug = Boolean(process.env.CIDRPOOL_DEBUG);
+        if (!internal) writeErr(formatError(err));
+        else
+          writeErr(
+            `internal error: ${errorMessage(err)}${debug ? '' : ' (CIDRPOOL_DEBUG=1 shows where)'}\n`,
+          );
+        if (debug) writeErr(`${(err as Error)?.stack ?? ''}\n`);
       }
     }
   }

@@ -3,6 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CidrpoolError } from '../errors/index.js';
+import { fileErrorMessage } from './fs-errors.js';
 import { splitDocuments } from '../resources/manifest/split-documents.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -56,11 +57,8 @@ export async function readSourceTexts(
     for (const file of files) texts.push({ name: file, text: await readFile(file, 'utf8') });
     return { texts, isDirectory };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file or directory' : (err as Error).message;
-    throw new CidrpoolError('CLI_USAGE', `failed to execute command: open ${filename}: ${reason}`, {
-      cause: err,
-    });
+    const message = fileErrorMessage('open', filename, err);
+    throw new CidrpoolError('CLI_USAGE', `failed to execute command: ${message}`, { cause: err });
   }
 }
 

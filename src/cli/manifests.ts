@@ -16,12 +16,29 @@ export interface LoadedResources {
   readonly source: ManifestSource;
 }
 
+/**
+ * The reader's message without its ` (file:line:column)` suffix, plus that place. calicoctl's
+ * line is exactly `failed to execute command: <err>` (and an unknown field replaces the whole
+ * message, surfaces.md §1.1), so the place goes on the next line, above the caret excerpt.
+ */
+function splitPlace(err: unknown): { message: string; place?: string } {
+  const message = errorMessage(err);
+  if (!(err instanceof CidrpoolError) || !err.position) return { message };
+  const source = err.details.source;
+  const place = `${typeof source === 'string' ? source : ''}:${err.position.line}:${err.position.column}`;
+  const suffix = ` (${place})`;
+  if (!message.endsWith(suffix)) return { message };
+  return { message: message.slice(0, -suffix.length), place };
+}
+
 /** Wrap a reader error as calicoctl does: `failed to execute command: <err>`. */
 export function wrapReadError(err: unknown): CidrpoolError {
-  return new CidrpoolError('CLI_USAGE', `failed to execute command: ${errorMessage(err)}`, {
+  const { message, place } = splitPlace(err);
+  const excerpt = err instanceof CidrpoolError ? err.excerpt : undefined;
+  return new CidrpoolError('CLI_USAGE', `failed to execute command: ${message}`, {
     cause: err,
     issues: err instanceof CidrpoolError ? err.issues : undefined,
-    excerpt: err instanceof CidrpoolError ? err.excerpt : undefined,
+    excerpt: place ? [`at ${place}`, ...(excerpt ? [excerpt] : [])].join('\n') : excerpt,
   });
 }
 

@@ -7,7 +7,7 @@ export function addDatastoreOptions(command: Command): Command {
   return command
     .option(
       '-c, --config <CONFIG>',
-      'path to a CalicoAPIConfig file (YAML or JSON) naming the datastore; default: DATASTORE_TYPE, ETCD_* and CIDRPOOL_DATA_DIR from the environment, else the embedded store',
+      'path to a CalicoAPIConfig file (YAML or JSON) naming the datastore; default: /etc/calico/calicoctl.cfg when it exists, else DATASTORE_TYPE, ETCD_* and CIDRPOOL_DATA_DIR from the environment, else the embedded store',
     )
     .option(
       '--allow-version-mismatch',

@@ -118,6 +118,14 @@ describe('ipam commands', () => {
       (await sb.run(['ipam', 'configure', '--strictaffinity=maybe'])).stderr,
       'invalid value. Use true or false to set strictaffinity\n',
     );
+    assert.equal(
+      (await sb.run(['ipam', 'configure', '--max-blocks-per-host=many'])).stderr,
+      'invalid value for maxblockhost. Use a valid number\n',
+    );
+    assert.equal(
+      (await sb.run(['ipam', 'configure', '--kubevirt-ip-persistence=on'])).stderr,
+      'invalid value for --kubevirt-ip-persistence. Use Enabled or Disabled\n',
+    );
     const rule = await sb.run(['ipam', 'configure', '--max-blocks-per-host=5']);
     assert.equal(rule.code, 1);
     assert.match(rule.stderr, /^error: .*MaxBlocksPerHost requires StrictAffinity to be enabled/);
@@ -258,6 +266,16 @@ describe('ipam commands', () => {
     );
     const nope = await sb.run(['ipam', 'split', '2', '--cidr', '10.99.0.0/16']);
     assert.equal(nope.stderr, 'unable to find IP pool  covering the specified CIDR 10.99.0.0/16\n');
+    const byName = await sb.run(['ipam', 'split', '2', '--name', 'ghost']);
+    assert.equal(
+      byName.stderr,
+      'unable to find IP pool with name ghost: resource does not exist: IPPool(ghost) with error: <nil>\n',
+    );
+    const word = await sb.run(['ipam', 'split', 'two', '--name', 'pool-a']);
+    assert.equal(
+      word.stderr,
+      'error reading number to split IP pools into. two is not a valid number: strconv.Atoi: parsing "two": invalid syntax\n',
+    );
     const out = await sb.ok(['ipam', 'split', '4', '--cidr', '10.65.0.0/16']);
     assert.equal(
       out,

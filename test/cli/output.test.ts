@@ -181,6 +181,49 @@ describe('get tables (Go tabwriter)', () => {
   });
 });
 
+describe('go-template output', () => {
+  const list = toList('IPPool', [fixturePool], '9');
+  const run = (template: string, objects: Parameters<typeof renderObjects>[0] = [list]): string =>
+    renderObjects(objects, parseOutputFormat(`go-template=${template}`));
+
+  it('renders the name/cidr example of surfaces.md §1.6, with no trailing newline added', () => {
+    assert.equal(
+      run('{{range .}}{{range .Items}}{{.ObjectMeta.Name}} {{.Spec.CIDR}}\n{{end}}{{end}}'),
+      'ippool-name1 10.0.1.0/24\n',
+    );
+    assert.equal(run('{{range .}}{{.Kind}}{{end}}'), 'IPPoolList');
+  });
+  it('resolves Go struct names, zero values, maps and calicoctl functions', () => {
+    const labelled = { ...fixturePool, metadata: { name: 'p', labels: { b: '2', a: '1' } } };
+    assert.equal(
+      run(
+        '{{range .}}{{.Spec.NATOutgoing}} {{.Spec.Disabled}} {{.Spec.IPIPMode}} {{.ObjectMeta.Labels}} ' +
+          '{{join .ObjectMeta.Labels ","}} {{.ObjectMeta.Labels.a}} {{.ObjectMeta.Labels.zz}} ' +
+          '{{config "asnumber"}}{{end}}',
+        [labelled],
+      ),
+      'false false Always map[a:1 b:2] a=1,b=2 1 <no value> 64512',
+    );
+    assert.equal(
+      run(
+        '{{range $i, $p := .}}{{if .Spec.Disabled}}off{{else}}{{$i}}:{{$p.ObjectMeta.Name}}{{end}}{{end}}',
+        [labelled],
+      ),
+      '0:p',
+    );
+    assert.equal(run('{{- range . -}} {{ len .Items | printf "%d pools" }} {{- end }}'), '1 pools');
+  });
+  it("rejects bad templates as calicoctl's -o parsing does", () => {
+    assert.throws(() => parseOutputFormat('go-template='), /need to specify a template$/);
+    assert.throws(() => parseOutputFormat('go-template-file='), /need to specify a template file/);
+    assert.throws(() => parseOutputFormat('go-template={{range .}}'), /template: unexpected EOF/);
+    assert.throws(
+      () => parseOutputFormat('go-template-file=/no/such/file'),
+      /open \/no\/such\/file: no such file or directory/,
+    );
+  });
+});
+
 describe('yaml and json', () => {
   it('sorts keys like go-yaml v2 and quotes numeric-looking strings', () => {
     const text = renderYaml(toList('IPPool', [fixturePool], '12'));

@@ -65,7 +65,9 @@ describe('validate and convert', () => {
     assert.equal(res.code, 1);
     assert.equal(res.stdout, '');
     const lines = res.stderr.split('\n');
-    assert.match(lines[0]!, /^hit error\(s\): \[error with the following fields: /);
+    // libcalico's several-field text, as create prints it (surfaces.md §1.5).
+    assert.equal(lines[0], 'hit error(s): [error with the following fields:');
+    assert.match(lines[1]!, /^- {2}metadata\.name = 'Bad_Name' \(/);
     // GOOD is 13 lines, then `---`: the bad pool starts on line 15.
     assert.ok(res.stderr.includes(`${path}: document 2, line 15: IPPool(Bad_Name):`));
     assert.ok(res.stderr.includes('  - metadata.name: "Bad_Name"'));

@@ -138,7 +138,11 @@ export function addGetCommand(program: Command): void {
     .description('Show resources identified by file or stdin, or by type and name.')
     .argument('[KIND]', 'resource type, e.g. ippool, ipreservation, node, wep, ipamconfig')
     .argument('[NAME...]', 'resource names; none lists every resource of the type')
-    .option('-o, --output <OUTPUT>', 'ps, wide, yaml, json or custom-columns=COL1,COL2', 'ps')
+    .option(
+      '-o, --output <OUTPUT>',
+      'ps, wide, yaml, json, custom-columns=COL1,COL2, go-template=TEMPLATE or go-template-file=FILE',
+      'ps',
+    )
     .option('-A, --all-namespaces', 'list namespaced resources of every namespace')
     .option('-a', 'legacy spelling of --all-namespaces')
     .option('--export', 'with names: drop namespace, uid, resourceVersion and timestamps');

@@ -1,10 +1,12 @@
 // `cidrpool ipam check [--show-all-ips] [--show-problem-ips] [-o REPORT]` (surfaces.md §2.3).
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { CidrpoolError } from '../../errors/index.js';
 import type { CheckReport } from '../../ipam/types.js';
 import { withBackend } from '../backend.js';
 import { encodeReport, type CheckReportFile, type ReportAllocation } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
+import { fileErrorMessage } from '../fs-errors.js';
 import { writeOut } from '../io.js';
 import { addDatastoreOptions } from '../options.js';
 import { renderCheck } from '../output/ipam-check.js';
@@ -77,7 +79,15 @@ async function runCheck(options: CheckOptions): Promise<void> {
       showAllIps: Boolean(options.showAllIps),
     }),
   );
-  if (options.output) await writeFile(options.output, encodeReport(file), { mode: 0o644 });
+  if (options.output) await writeReport(options.output, encodeReport(file));
+}
+
+async function writeReport(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text, { mode: 0o644 });
+  } catch (err) {
+    throw new CidrpoolError('CLI_REPORT', fileErrorMessage('open', path, err), { cause: err });
+  }
 }
 
 /** Register `ipam check`. */

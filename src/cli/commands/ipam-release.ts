@@ -13,6 +13,7 @@ import {
 } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
 import { errorMessage } from '../errors.js';
+import { fileErrorMessage } from '../fs-errors.js';
 import { printLines, writeOut } from '../io.js';
 import { parseIpArg } from '../ip-arg.js';
 import { addDatastoreOptions } from '../options.js';
@@ -56,8 +57,17 @@ async function releaseHandle(backend: Backend, handleId: string): Promise<void> 
 }
 
 async function readReport(path: string): Promise<CheckReportFile> {
+  let text: string;
   try {
-    return decodeReport(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const message = fileErrorMessage('open', path, err);
+    throw new CidrpoolError('CLI_REPORT', `failed to read report ${path}: ${message}`, {
+      cause: err,
+    });
+  }
+  try {
+    return decodeReport(text);
   } catch (err) {
     throw new CidrpoolError('CLI_REPORT', `failed to read report ${path}: ${errorMessage(err)}`, {
       cause: err,

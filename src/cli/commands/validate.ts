@@ -2,9 +2,9 @@
 // Unlike calicoctl, which stops at the first document that does not parse, every document is
 // read and validated on its own, and every issue is printed with its path, value and hint.
 import type { Command } from 'commander';
-import { CidrpoolError, formatFieldIssue, type FieldIssue } from '../../errors/index.js';
+import { CidrpoolError, formatFieldIssue } from '../../errors/index.js';
 import {
-  formatIssueCalicoStyle,
+  formatValidationMessage,
   readManifests,
   validateResource,
   withDefaults,
@@ -21,12 +21,6 @@ interface ValidateOptions {
   readonly filename: string;
   readonly recursive?: boolean;
   readonly skipEmpty?: boolean;
-}
-
-/** One line for the bracketed error list: libcalico's words, on one line. */
-function summarize(issues: readonly FieldIssue[]): string {
-  if (issues.length === 1) return `error with field ${formatIssueCalicoStyle(issues[0]!)}`;
-  return `error with the following fields: ${issues.map(formatIssueCalicoStyle).join(', ')}`;
 }
 
 const label = (r: Resource): string =>
@@ -60,7 +54,7 @@ function validateDocument(doc: DocumentText): DocumentResult {
       outcomes.push({ kind: resource.kind });
       continue;
     }
-    outcomes.push({ kind: resource.kind, error: summarize(issues) });
+    outcomes.push({ kind: resource.kind, error: formatValidationMessage(issues) });
     details.push(
       `${where}, line ${entry.position.line}: ${label(resource)}:`,
       ...issues.map((i) => `  - ${formatFieldIssue(i)}`),

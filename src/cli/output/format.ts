@@ -1,7 +1,10 @@
 // The -o values of `get` and how each renders the fetched objects (surfaces.md §1.6).
+import { readFileSync } from 'node:fs';
 import { CidrpoolError } from '../../errors/index.js';
 import { KINDS, type Resource, type ResourceKind } from '../../resources/types.js';
+import { fileErrorMessage } from '../fs-errors.js';
 import { COLUMNS, hasNamespaceColumn } from './columns.js';
+import { parseGoTemplate, renderGoTemplate } from './go-template.js';
 import { renderJson } from './json.js';
 import { renderTabTable } from './tabwriter.js';
 import { renderYaml } from './yaml.js';
@@ -9,7 +12,8 @@ import { renderYaml } from './yaml.js';
 /** A parsed -o value. */
 export type OutputFormat =
   | { readonly type: 'ps' | 'wide' | 'yaml' | 'json' }
-  | { readonly type: 'custom-columns'; readonly columns: readonly string[] };
+  | { readonly type: 'custom-columns'; readonly columns: readonly string[] }
+  | { readonly type: 'go-template'; readonly template: string };
 
 /** A List object as calicoctl prints it (`IPPoolList` with items and metadata.resourceVersion). */
 export interface ResourceList {
@@ -42,11 +46,23 @@ export function parseOutputFormat(value: string): OutputFormat {
   if (value === 'go-template-file=') {
     throw new CidrpoolError('CLI_OUTPUT_FORMAT', 'need to specify a template file');
   }
-  if (value.startsWith('go-template')) {
-    throw new CidrpoolError(
-      'CLI_OUTPUT_FORMAT',
-      `unrecognized output format '${value}' (cidrpool has no Go templates; use -o json with jq)`,
-    );
+  if (value.startsWith('go-template=')) {
+    const template = value.slice('go-template='.length);
+    parseGoTemplate(template);
+    return { type: 'go-template', template };
+  }
+  if (value.startsWith('go-template-file=')) {
+    const path = value.slice('go-template-file='.length);
+    let template: string;
+    try {
+      template = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new CidrpoolError('CLI_OUTPUT_FORMAT', fileErrorMessage('open', path, err), {
+        cause: err,
+      });
+    }
+    parseGoTemplate(template);
+    return { type: 'go-template', template };
   }
   throw new CidrpoolError('CLI_OUTPUT_FORMAT', `unrecognized output format '${value}'`);
 }
@@ -102,6 +118,8 @@ export function renderObjects(
     if (objects.length === 0) return '';
     return renderJson(objects.length === 1 ? objects[0] : objects);
   }
+  // The template runs once on the whole result slice (a list query is one List object).
+  if (format.type === 'go-template') return renderGoTemplate(format.template, objects);
   let out = '';
   for (const object of objects) {
     const kind = kindOf(object);

@@ -14,7 +14,11 @@ export function renderTabTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
-  const all = [headers, ...rows];
+  // A stored object that was written by something else may hold a number or null where a
+  // string belongs: print it as text rather than fail the whole listing.
+  const all = [headers, ...rows].map((row) =>
+    row.map((cell: unknown) => (typeof cell === 'string' ? cell : String(cell ?? ''))),
+  );
   const columns = Math.max(...all.map((row) => row.length));
   const widths: number[] = [];
   for (let c = 0; c < columns; c++) {
