@@ -2,7 +2,7 @@
 // (Go), measured in the same run, alternating, in a clean environment (no NODE_EXTRA_CA_CERTS,
 // which costs every Node.js start ~65 ms on this machine kind: ENVIRONMENT.md).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
@@ -11,6 +11,18 @@ import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
 
 export const PLUGIN = fileURLToPath(new URL('../../bin/cidrpool-ipam', import.meta.url));
 export const HOST_LOCAL = '/usr/lib/cni/host-local';
+
+/**
+ * CPU time (user + system, ms) of this process's finished children, from /proc/self/stat
+ * (cutime + cstime, in USER_HZ = 100 ticks/s). A call's CPU time is the difference around it:
+ * steadier than wall time when other jobs share the cores. Tick resolution: use sums.
+ */
+export function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); cutime and cstime are fields 16 and 17.
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
 
 /** Run one CNI call; resolves to its wall time in ms. Rejects when the plugin fails. */
 export function callPlugin(
@@ -82,8 +94,14 @@ export const scenario: BenchScenario = {
       throw new Error(`${HOST_LOCAL} is missing (containernetworking-plugins)`);
     const configs = await prepareConfigs(context.workDir, 'bench-node');
     const rounds = Math.max(10, Math.round(200 * context.scale));
-    const ours = { add: [] as number[], pair: [] as number[], version: [] as number[] };
-    const peer = { add: [] as number[], pair: [] as number[], version: [] as number[] };
+    const sink = () => ({
+      add: [] as number[],
+      pair: [] as number[],
+      version: [] as number[],
+      cpu: { add: 0, del: 0, version: 0 },
+    });
+    const ours = sink();
+    const peer = sink();
     // Warm the page cache for both binaries before measuring.
     await callPlugin(PLUGIN, 'VERSION', 'warm', configs.cidrpool);
     await callPlugin(HOST_LOCAL, 'VERSION', 'warm', configs.hostLocal);
@@ -93,16 +111,32 @@ export const scenario: BenchScenario = {
         [HOST_LOCAL, configs.hostLocal, peer],
       ] as const) {
         const id = `bench-${i}`;
+        const cpu0 = childrenCpuMs();
         const add = await callPlugin(program, 'ADD', id, config);
+        const cpu1 = childrenCpuMs();
         const del = await callPlugin(program, 'DEL', id, config);
+        const cpu2 = childrenCpuMs();
         sink.add.push(add);
         sink.pair.push(add + del);
         sink.version.push(await callPlugin(program, 'VERSION', id, config));
+        sink.cpu.add += cpu1 - cpu0;
+        sink.cpu.del += cpu2 - cpu1;
+        sink.cpu.version += childrenCpuMs() - cpu2;
       }
     }
     context.log(
       `${rounds} rounds; cidrpool ADD+DEL p50 ${percentile(ours.pair, 50).toFixed(1)} ms`,
     );
+    /** Mean CPU time per call from the summed CPU times of both programs. */
+    const cpuFigure = (metric: string, a: number, b: number, notes?: string): BenchFigure => ({
+      metric,
+      value: a / rounds,
+      unit: 'ms',
+      anchor: { name: 'host-local', value: b / rounds, unit: 'ms' },
+      ratio: a / b,
+      ratioMeaning: 'cidrpool-ipam / host-local (lower is better)',
+      notes,
+    });
     const figure = (
       metric: string,
       a: number[],
@@ -139,6 +173,14 @@ export const scenario: BenchScenario = {
         50,
         'process start and exit only',
       ),
+      cpuFigure(
+        'ADD CPU time (mean)',
+        ours.cpu.add,
+        peer.cpu.add,
+        'user + system of the plugin process; steadier than wall time on a busy machine',
+      ),
+      cpuFigure('DEL CPU time (mean)', ours.cpu.del, peer.cpu.del),
+      cpuFigure('start-up (VERSION) CPU time (mean)', ours.cpu.version, peer.cpu.version),
     ];
   },
 };

@@ -33,11 +33,17 @@ function readStdin(): string {
 
 function aboutText(): string {
   let version = 'unknown';
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-    version = (pkg as { version?: string }).version ?? version;
-  } catch {
-    // Not fatal: the version is only informative here.
+  // The package root is two folders up from the bundle (dist/cni/main.js), three from tsc's
+  // output (dist/src/cni/main.js).
+  for (const up of ['../../', '../../../']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8'));
+      if ((pkg as { name?: string }).name !== 'cidrpool') continue;
+      version = (pkg as { version?: string }).version ?? version;
+      break;
+    } catch {
+      // Not fatal: the version is only informative here.
+    }
   }
   return `cidrpool CNI IPAM ${version}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`;
 }

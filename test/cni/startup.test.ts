@@ -1,7 +1,10 @@
 // The plugin loads only what a call needs (a pod start waits on it): VERSION loads neither the
 // engine nor a store; ADD on the embedded store never loads the etcd client (~165 ms) or the
 // YAML parser; a kubeconfig loads `yaml`. A module-resolution hook (node --import) records every
-// module the real ./bin/cidrpool-ipam script resolves.
+// module the real ./bin/cidrpool-ipam script resolves. The script runs the esbuild bundle
+// (dist/cni: an entry file and chunks), so each bundle file it loads is expanded into the source
+// modules it holds, from the build's metafile (dist/cni/meta.json); packages left external
+// (better-sqlite3, etcd3, yaml) are resolved as themselves.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { PLUGIN, cleanEnv, seedStore, withStore } from './support.js';
+import { PLUGIN, REPO_ROOT, cleanEnv, seedStore, withStore } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cni-startup-'));
 const dataDir = join(dir, 'store');
@@ -27,9 +30,32 @@ export async function resolve(specifier, context, next) {
 `,
 );
 
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+}
+const BUNDLE = `${REPO_ROOT}dist/cni/`;
+const metafile = JSON.parse(readFileSync(`${BUNDLE}meta.json`, 'utf8')) as Metafile;
+
 /**
- * Run the plugin under the hook; resolves to the exit code, stdout and the resolved module URLs.
- * Asynchronous, so the fake API server in this process can answer meanwhile.
+ * The resolved URLs, one a line, with every bundle file followed by the source modules in it
+ * (`<repo>/src/ipam/index.ts`). A bundle file the metafile does not list fails the test: it
+ * could hold anything.
+ */
+function expandBundle(urls: string): string {
+  const lines: string[] = [];
+  for (const url of urls.split('\n').filter((u) => u !== '')) {
+    lines.push(url);
+    if (!url.startsWith(`file://${BUNDLE}`)) continue;
+    const output = metafile.outputs[url.slice('file://'.length + REPO_ROOT.length)];
+    assert.ok(output, `${url} is not in dist/cni/meta.json (stale bundle? run npm run build)`);
+    for (const input of Object.keys(output.inputs)) lines.push(`${REPO_ROOT}${input}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Run the plugin under the hook; resolves to the exit code, stdout and the loaded modules (see
+ * expandBundle). Asynchronous, so the fake API server in this process can answer meanwhile.
  */
 function runRecorded(command: string, config: object, args = '') {
   const log = join(dir, `loads-${Math.random().toString(36).slice(2)}.txt`);
@@ -53,7 +79,9 @@ function runRecorded(command: string, config: object, args = '') {
   child.stdin.end(JSON.stringify(config));
   return new Promise<{ code: number | null; stdout: string; loads: string }>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, loads: readFileSync(log, 'utf8') }));
+    child.on('close', (code) =>
+      resolve({ code, stdout, loads: expandBundle(readFileSync(log, 'utf8')) }),
+    );
   });
 }
 
@@ -82,7 +110,11 @@ describe('cidrpool-ipam start-up: load only what the call needs', () => {
   it('VERSION loads no engine, no store, no etcd client, no yaml', async () => {
     const run = await runRecorded('VERSION', config);
     assert.equal(run.code, 0, run.stdout);
-    assert.match(run.loads, /\/src\/cni\/main\.js/);
+    // The bundle ran, not tsc's output: the expansion below is what was loaded.
+    assert.match(run.loads, /\/dist\/cni\/main\.js/);
+    assert.ok(!run.loads.includes('/dist/src/'), 'the plugin loaded tsc output, not the bundle');
+    assert.match(run.loads, /\/src\/cni\/main\.ts/);
+    assert.match(run.loads, /\/src\/cni\/versions\.ts/);
     for (const heavy of ['/src/ipam/', '/src/datastore/', 'better-sqlite3', 'etcd3', '/yaml/']) {
       assert.ok(!run.loads.includes(heavy), `VERSION loaded ${heavy}`);
     }
@@ -92,7 +124,9 @@ describe('cidrpool-ipam start-up: load only what the call needs', () => {
     const run = await runRecorded('ADD', config);
     assert.equal(run.code, 0, run.stdout);
     assert.match(run.loads, /better-sqlite3/);
-    assert.match(run.loads, /\/src\/ipam\/index\.js/);
+    assert.match(run.loads, /\/src\/ipam\/index\.ts/);
+    assert.match(run.loads, /\/src\/datastore\/embedded\/index\.ts/);
+    assert.ok(!run.loads.includes('/dist/src/'), 'the plugin loaded tsc output, not the bundle');
     assert.ok(!run.loads.includes('etcd3'), 'ADD on the embedded store loaded etcd3');
     assert.ok(!run.loads.includes('/src/datastore/etcd/'), 'ADD loaded the etcd backend');
     assert.ok(!run.loads.includes('/yaml/'), 'ADD without a kubeconfig loaded yaml');
@@ -114,6 +148,7 @@ describe('cidrpool-ipam start-up: load only what the call needs', () => {
     const run = await runRecorded('ADD', withKube, 'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p');
     assert.equal(run.code, 0, run.stdout);
     assert.match(run.loads, /\/yaml\//);
+    assert.match(run.loads, /\/src\/cni\/kube\/connection\.ts/);
     assert.equal(
       (await runRecorded('DEL', withKube, 'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p')).code,
       0,

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { endpointNameOf, toHostNetwork } from '../../src/cni/endpoint.js';
+import { randomUuid } from '../../src/cni/endpoint-store.js';
 import { formatGoTime, handleIdOf, legacyHandleIdOf } from '../../src/cni/handle.js';
 import { parseNetConf } from '../../src/cni/config.js';
 import { acquireLock } from '../../src/cni/lock.js';
 import { resolveNodeName } from '../../src/cni/nodename.js';
 import { buildResult } from '../../src/cni/result.js';
+import { epochNanos } from '../../src/cni/session.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
 
 describe('cidrpool-ipam building blocks', () => {
@@ -22,6 +24,24 @@ describe('cidrpool-ipam building blocks', () => {
     assert.equal(formatGoTime(base + 123_456_789n), '2026-01-02 03:04:05.123456789 +0000 UTC');
     assert.equal(formatGoTime(base + 120_000_000n), '2026-01-02 03:04:05.12 +0000 UTC');
     assert.equal(formatGoTime(base), '2026-01-02 03:04:05 +0000 UTC');
+  });
+
+  it('makes random version 4 UUIDs for endpoint uids', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const uuid = randomUuid();
+      assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(uuid);
+    }
+    assert.equal(seen.size, 200);
+  });
+
+  it('reads the epoch in nanoseconds, close to Date.now() and never going back', () => {
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const a = epochNanos();
+    const b = epochNanos();
+    assert.ok(b >= a);
+    assert.ok(a >= before - 2_000_000n && a <= BigInt(Date.now() + 2) * 1_000_000n, `${a}`);
   });
 
   it('names endpoints and handles as Calico does', () => {
