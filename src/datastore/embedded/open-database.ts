@@ -1,6 +1,7 @@
 // Opening the SQLite file of the embedded datastore: folder (0700), file (0600), WAL, busy
 // timeout, synchronous level, schema.
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { CidrpoolError } from '../../errors/index.js';
@@ -43,6 +44,26 @@ function makeDirectories(path: string, mode: number): void {
   }
 }
 
+let nativeBinding: string | undefined | null = null;
+
+/**
+ * better-sqlite3's compiled addon, resolved once. Passing its path skips the package's search
+ * through a dozen candidate paths (the `bindings` module), which every short-lived CNI call paid.
+ * Undefined (the package searches as usual) when it cannot be resolved.
+ */
+function findNativeBinding(): string | undefined {
+  if (nativeBinding === null) {
+    try {
+      nativeBinding = createRequire(import.meta.url).resolve(
+        'better-sqlite3/build/Release/better_sqlite3.node',
+      );
+    } catch {
+      nativeBinding = undefined;
+    }
+  }
+  return nativeBinding;
+}
+
 /** Create the data folder (0700) and an empty database file (0600) unless they exist. */
 function prepareFiles(dataDir: string, file: string): void {
   try {
@@ -72,7 +93,10 @@ export function openDatabase(options: OpenDatabaseOptions): { db: Database; file
   prepareFiles(options.dataDir, file);
   let db: Database | undefined;
   try {
-    db = new BetterSqlite3(file, { timeout: options.busyTimeoutMs });
+    db = new BetterSqlite3(file, {
+      timeout: options.busyTimeoutMs,
+      nativeBinding: findNativeBinding(),
+    });
     // WAL lets readers run while one writer commits, and is persistent in the file.
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (String(mode).toLowerCase() !== 'wal') {
