@@ -71,6 +71,8 @@ function tryParseIpv6Value(text: string): bigint | undefined {
  * IPv4 octets, IPv6 groups of more than four hex digits.
  */
 export function tryParseIp(text: string): IpAddress | undefined {
+  // Stored JSON can hold anything; a non-string is simply not an address.
+  if (typeof text !== 'string') return undefined;
   if (text.includes(':')) {
     const value = tryParseIpv6Value(text);
     return value === undefined ? undefined : { family: 6, value };

@@ -99,6 +99,8 @@ function invalidCidr(text: string, reason: string): CidrpoolError {
 
 /** Like parseCidr, but returns undefined instead of throwing (also for host bits). */
 export function tryParseCidr(text: string): Cidr | undefined {
+  // Stored JSON can hold anything; a non-string is simply not a CIDR.
+  if (typeof text !== 'string') return undefined;
   const parts = splitCidrText(text);
   if (typeof parts === 'string') return undefined;
   const cidr = networkOf(parts.ip, parts.prefix);

@@ -19,6 +19,7 @@ import {
   parseCidrMasked,
   parseIp,
   tryParseCidr,
+  tryParseIp,
   type Cidr,
   type IpFamily,
 } from '../../src/net/index.js';
@@ -255,5 +256,14 @@ describe('cidr: properties', () => {
       }),
       FC,
     );
+  });
+});
+
+describe('try-parsers on values read from stored JSON', () => {
+  it('return undefined for non-strings instead of throwing', () => {
+    for (const value of [5, null, undefined, {}, ['10.0.0.0/8']]) {
+      assert.equal(tryParseCidr(value as unknown as string), undefined);
+      assert.equal(tryParseIp(value as unknown as string), undefined);
+    }
   });
 });
