@@ -1,8 +1,10 @@
 // Scenario 5: borrowing in a sparse pool. Every /26 block of a /8 pool (262,144 blocks) is claimed
-// by other hosts and full, except one that still has room, placed last in the borrower's search
-// order. The borrower owns no block, so it must borrow. Calico borrows by one Get per possible
-// block in search order (ipam-core.md §3.10, §5.1); the anchor is exactly those Gets, run on the
-// same store in the same run.
+// by other hosts and full, except one that still has room (2 addresses), placed last in the
+// borrower's search order. The borrower owns no block, so it must borrow. Calico borrows by one
+// Get per possible block in search order (ipam-core.md §3.10, §5.1); the anchor is exactly those
+// Gets, run on the same store in the same run. Two borrows are timed: the first finds the pool
+// full for the first time, so it checks the block index against one listing of the pool; the
+// second (within INDEX_RECHECK_MS) follows the room bitmap alone.
 import { join } from 'node:path';
 import { blockKey } from '../src/datastore/keys.js';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
@@ -42,7 +44,7 @@ export const scenario: BenchScenario = {
       log(`writing ${n} blocks (one with room, last in the borrower's order)...`);
       const blocks = [];
       for (let i = 0n; i < n; i++) {
-        blocks.push(fillerBlock(order(i), `host-${i % 1000n}`, Number(i), i === n - 1n ? 1 : 0));
+        blocks.push(fillerBlock(order(i), `host-${i % 1000n}`, Number(i), i === n - 1n ? 2 : 0));
       }
       await writeBlocks(store, 4, BLOCK_SIZE, blocks);
       blocks.length = 0;
@@ -52,38 +54,54 @@ export const scenario: BenchScenario = {
         BORROWER,
       );
 
-      const ipam = createIpam(store);
-      let address = '';
-      const borrowMs = await timeMs(async () => {
-        const result = await ipam.autoAssign({
-          num4: 1,
-          num6: 0,
-          handleId: 'borrow-1',
-          hostname: BORROWER,
-          intendedUse: 'Workload',
-        });
-        address = result.ipv4.ips[0] ?? '';
-      });
       const expected = parseCidr(order(n - 1n));
-      if (!address || !cidrContainsIp(expected, parseIp(address.split('/')[0]!))) {
-        throw new Error(
-          `borrowed ${address || 'nothing'}, expected an address in ${formatCidr(expected)}`,
-        );
-      }
+      // A new engine per borrow: the CNI plugin is a short-lived process.
+      const borrow = async (handleId: string): Promise<number> => {
+        let address = '';
+        const ms = await timeMs(async () => {
+          const result = await createIpam(store).autoAssign({
+            num4: 1,
+            num6: 0,
+            handleId,
+            hostname: BORROWER,
+            intendedUse: 'Workload',
+          });
+          address = result.ipv4.ips[0] ?? '';
+        });
+        if (!address || !cidrContainsIp(expected, parseIp(address.split('/')[0]!))) {
+          throw new Error(
+            `borrowed ${address || 'nothing'}, expected an address in ${formatCidr(expected)}`,
+          );
+        }
+        log(`borrowed ${address} in ${ms.toFixed(1)} ms`);
+        return ms;
+      };
+      const firstMs = await borrow('borrow-1');
+      const steadyMs = await borrow('borrow-2');
       const calicoMs = await timeMs(async () => {
         for (let i = 0n; i < n; i++) await store.get(blockKey(4, order(i)));
       });
-      log(
-        `borrowed ${address} in ${borrowMs.toFixed(0)} ms; ${n} Gets take ${calicoMs.toFixed(0)} ms`,
-      );
+      log(`${n} Gets take ${calicoMs.toFixed(0)} ms`);
+      const anchor = { name: "Calico's walk: one Get per block", value: calicoMs, unit: 'ms' };
+      const blocksText = `${n.toLocaleString('en-US')} blocks, 1 with room`;
       return [
         {
-          metric: `borrow 1 address, ${n.toLocaleString('en-US')} blocks, 1 with room`,
-          value: borrowMs,
+          metric: `borrow 1 address, ${blocksText}, first time the pool is full`,
+          value: firstMs,
           unit: 'ms',
-          anchor: { name: "Calico's walk: one Get per block", value: calicoMs, unit: 'ms' },
-          ratio: borrowMs / calicoMs,
+          anchor,
+          ratio: firstMs / calicoMs,
           ratioMeaning: 'cidrpool / Calico walk (lower is better)',
+          notes: 'includes one listing of the pool that checks the block index (once a minute)',
+        },
+        {
+          metric: `borrow 1 address, ${blocksText}, index checked within the minute`,
+          value: steadyMs,
+          unit: 'ms',
+          anchor,
+          ratio: steadyMs / calicoMs,
+          ratioMeaning: 'cidrpool / Calico walk (lower is better)',
+          notes: 'follows the room bitmap: reads the one block with room',
         },
       ];
     } finally {

@@ -1,10 +1,11 @@
 // Writing many blocks fast for benchmarks: block + affinity records exactly as the engine (and
-// Calico) stores them, in large transactions, then the block index a long-running cluster would
-// already have.
+// Calico) stores them, in large transactions, then the block index and the room index a
+// long-running cluster would already have (both derived by the engine's own functions).
 import type { Datastore, TxnOperation } from '../src/datastore/api.js';
 import { affinityKey, blockKey, resourceKey } from '../src/datastore/keys.js';
 import { blockCidr, formatTime, newBlock } from '../src/ipam/block.js';
-import { rebuildIndexRange } from '../src/ipam/block-index.js';
+import { loadIndexChunks, rebuildIndexRange } from '../src/ipam/block-index.js';
+import { indexRoomOfBlocks } from '../src/ipam/room-index.js';
 import { encodeAffinity, encodeBlock, type Block } from '../src/ipam/model.js';
 import { parseCidr, type IpFamily } from '../src/net/index.js';
 import { API_VERSION_V3 } from '../src/resources/types.js';
@@ -27,7 +28,10 @@ export function fillerBlock(cidrText: string, owner: string, index: number, free
   };
 }
 
-/** Store the blocks with confirmed affinities (1,000 keys a transaction) and index them. */
+/**
+ * Store the blocks with confirmed affinities (1,000 keys a transaction) and index them: the
+ * block index (which CIDRs exist) and the room index (which blocks have a free address).
+ */
 export async function writeBlocks(
   store: Datastore,
   family: IpFamily,
@@ -50,7 +54,10 @@ export async function writeBlocks(
   }
   if (ops.length > 0) await store.txn([], ops);
   const cidrs = blocks.map((block) => blockCidr(block));
-  await rebuildIndexRange(store, { family, base: 0n, prefix: 0 }, blockPrefix, cidrs, true);
+  const whole = { family, base: 0n, prefix: 0 };
+  const before = await loadIndexChunks(store, whole, blockPrefix);
+  await rebuildIndexRange(store, whole, blockPrefix, cidrs, before, true);
+  await indexRoomOfBlocks(store, family, blockPrefix, blocks);
 }
 
 /** A pool and a node as plain Calico JSON at their keys (what `cidrpool create` stores). */

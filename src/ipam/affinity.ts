@@ -103,7 +103,7 @@ export async function releaseBlockAffinity(
     await writeBlock(ctx.store, {
       family: cidr.family,
       cidr: cidrText,
-      change: { kind: 'delete', revision: stored.revision },
+      change: { kind: 'delete', revision: stored.revision, previous: stored.value },
       conditions: [affCondition, u.condition],
       operations: [{ op: 'delete', key: aff.key }, u.operation],
     });
@@ -111,7 +111,12 @@ export async function releaseBlockAffinity(
     await writeBlock(ctx.store, {
       family: cidr.family,
       cidr: cidrText,
-      change: { kind: 'update', block: clearAffinity(block), revision: stored.revision },
+      change: {
+        kind: 'update',
+        block: clearAffinity(block),
+        revision: stored.revision,
+        previous: stored.value,
+      },
       conditions: [affCondition],
       operations: [{ op: 'delete', key: aff.key }],
     });

@@ -72,7 +72,7 @@ export async function assignIp(ctx: IpamContext, request: AssignIpRequest): Prom
       await writeBlock(ctx.store, {
         family: ip.family,
         cidr: stored.value.cidr,
-        change: { kind: 'update', block: next, revision: stored.revision },
+        change: { kind: 'update', block: next, revision: stored.revision, previous: stored.value },
         handles: request.handleId !== undefined ? [request.handleId] : [],
       });
       return;

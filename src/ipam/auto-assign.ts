@@ -25,11 +25,12 @@ import {
 import {
   claimCidr,
   findUsableBlock,
+  listPoolBlocks,
   NoFreeBlocksError,
   orderFromStart,
   poolBlocks,
-  tooFewFree,
   type ClaimRequest,
+  type PoolScan,
 } from './claim.js';
 import {
   contentionError,
@@ -50,8 +51,8 @@ interface FamilyState extends ClaimRequest {
   readonly config: IpamConfig;
   readonly handleId?: string;
   readonly attrs?: Readonly<Record<string, string>>;
-  /** The pool listings made during this request (reclaim and borrowing share them). */
-  readonly scanned: Map<string, Stored<Block>[]>;
+  /** The pools' blocks with room read during this request (reclaim and borrowing share them). */
+  readonly scanned: Map<string, PoolScan>;
   /** The handle as read at the start; used by the first block write only, then dropped. */
   knownHandles?: Map<string, Stored<HandleValue> | undefined>;
   /** The per-host block limit in force (§3.5). */
@@ -313,9 +314,10 @@ async function findOrClaimBlock(
       ...claimed,
       value: garbageCollect(claimed.value, st.cooldownSeconds, ctx.env.now()),
     };
-    const free = freeCount(block.value, st.reservations);
-    if (free >= 1) return { block, newlyClaimed: true };
-    throw tooFewFree(block.value.cidr, free, 1);
+    if (freeCount(block.value, st.reservations) >= 1) return { block, newlyClaimed: true };
+    // The CIDR looked free but is one of our own blocks, already full (a stale index bit).
+    // Calico fails the request here ("Block 'X' has 0 free ips ..."); passing it over is safe.
+    skip.add(formatCidr(cidr));
   }
   throw contentionError('claim block');
 }
@@ -353,7 +355,12 @@ async function useAffineBlock(
         await writeBlock(ctx.store, {
           family: st.family,
           cidr: formatCidr(cidr),
-          change: { kind: 'update', block: stored.value, revision: stored.revision },
+          change: {
+            kind: 'update',
+            block: stored.value,
+            revision: stored.revision,
+            previous: stored.value,
+          },
           conditions: [{ key: aff.key, revision: aff.revision }],
           operations: [{ op: 'put', key: aff.key, value: encodeAffinity('confirmed') }],
         });
@@ -408,7 +415,7 @@ async function assignFromExistingBlock(
       await writeBlock(ctx.store, {
         family: st.family,
         cidr: stored.value.cidr,
-        change: { kind: 'update', block, revision: stored.revision },
+        change: { kind: 'update', block, revision: stored.revision, previous: stored.value },
         handles: st.handleId !== undefined ? [st.handleId] : [],
         knownHandles: st.knownHandles,
       });
@@ -425,8 +432,11 @@ async function assignFromExistingBlock(
 
 /**
  * Borrow from blocks this host does not own (§3.10), in the host's search order of each pool.
- * Costs one pool-scoped listing per pool (shared with the claim search), never a read per
- * possible block. Returns the CIDRs of the pools that ran dry.
+ * The candidates are the blocks the room bitmap names (read once per request, shared with the
+ * reclaim step), so a pool where few blocks have room costs a few reads, never a read per
+ * possible block. Only when they give too little is the pool listed (once), which also repairs
+ * the pool's room bits, so blocks written behind the bitmap are not missed.
+ * Returns the CIDRs of the pools that ran dry.
  */
 async function borrowAddresses(
   ctx: IpamContext,
@@ -436,26 +446,36 @@ async function borrowAddresses(
 ): Promise<string[]> {
   const exhausted: string[] = [];
   for (const pool of st.pools) {
-    const blocks = orderFromStart(
-      ctx,
-      pool,
-      st.host,
-      await poolBlocks(ctx, pool, st.scanned, false),
-    );
-    for (const stored of blocks) {
-      if (ips.length >= target) break;
-      const c = blockCidr(stored.value);
-      if (st.reservations.cidrs.length > 0 && st.reservations.coversWhole(c)) continue;
-      const b = {
-        ...stored,
-        value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()),
-      };
-      if (freeCount(b.value, st.reservations) === 0) continue;
-      const got = await assignFromExistingBlock(ctx, st, b, target - ips.length, false);
-      ips.push(...got);
+    let scan = await poolBlocks(ctx, st.host, pool, st.scanned);
+    await borrowFromBlocks(ctx, st, orderFromStart(ctx, pool, st.host, scan.blocks), target, ips);
+    if (ips.length < target && !scan.listed) {
+      scan = await listPoolBlocks(ctx, pool, st.scanned);
+      await borrowFromBlocks(ctx, st, orderFromStart(ctx, pool, st.host, scan.blocks), target, ips);
     }
     if (ips.length >= target) return exhausted;
     exhausted.push(pool.cidrText);
   }
   return exhausted;
+}
+
+/** Assign from the blocks in order until `target` addresses are held. Reservations are honoured. */
+async function borrowFromBlocks(
+  ctx: IpamContext,
+  st: FamilyState,
+  blocks: readonly Stored<Block>[],
+  target: number,
+  ips: string[],
+): Promise<void> {
+  for (const stored of blocks) {
+    if (ips.length >= target) return;
+    const c = blockCidr(stored.value);
+    if (st.reservations.cidrs.length > 0 && st.reservations.coversWhole(c)) continue;
+    const b = {
+      ...stored,
+      value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()),
+    };
+    if (freeCount(b.value, st.reservations) === 0) continue;
+    const got = await assignFromExistingBlock(ctx, st, b, target - ips.length, false);
+    ips.push(...got);
+  }
 }

@@ -13,6 +13,7 @@
 // The block number is the block's base address shifted right by (bits - blockPrefix), so the
 // index does not depend on pools, and fixed-width hex makes key order equal numeric order.
 import type { Datastore, TxnCondition, TxnOperation } from '../datastore/api.js';
+import { blockKey } from '../datastore/keys.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { bitsOf, formatCidr } from '../net/index.js';
 import type { Reservations } from './reservations.js';
@@ -30,11 +31,20 @@ export interface IndexChunk {
 }
 
 const hexWidth = (family: IpFamily): number => (family === 4 ? 8 : 32);
-const familyPrefix = (family: IpFamily, blockPrefix: number): string =>
-  `${INDEX_PREFIX}ipv${family}/${blockPrefix}/`;
+const familyPrefix = (family: IpFamily, blockPrefix: number, root: string): string =>
+  `${root}ipv${family}/${blockPrefix}/`;
 
-export const chunkKey = (family: IpFamily, blockPrefix: number, chunk: bigint): string =>
-  `${familyPrefix(family, blockPrefix)}${chunk.toString(16).padStart(hexWidth(family), '0')}`;
+/**
+ * The key of a chunk. `root` chooses the bitmap: the existence index (INDEX_PREFIX, default) or
+ * another derived bitmap with the same layout (room-index.ts).
+ */
+export const chunkKey = (
+  family: IpFamily,
+  blockPrefix: number,
+  chunk: bigint,
+  root: string = INDEX_PREFIX,
+): string =>
+  `${familyPrefix(family, blockPrefix, root)}${chunk.toString(16).padStart(hexWidth(family), '0')}`;
 
 /** The absolute block number of a block (its base address in units of the block size). */
 export const blockNumber = (c: Cidr): bigint => c.base >> BigInt(bitsOf(c.family) - c.prefix);
@@ -60,10 +70,12 @@ export async function loadChunks(
   blockPrefix: number,
   firstChunk: bigint,
   lastChunk: bigint,
+  root: string = INDEX_PREFIX,
 ): Promise<Map<bigint, IndexChunk>> {
-  const prefix = familyPrefix(family, blockPrefix);
+  const prefix = familyPrefix(family, blockPrefix, root);
   const out = new Map<bigint, IndexChunk>();
-  let startAfter = firstChunk > 0n ? chunkKey(family, blockPrefix, firstChunk - 1n) : undefined;
+  let startAfter =
+    firstChunk > 0n ? chunkKey(family, blockPrefix, firstChunk - 1n, root) : undefined;
   for (let page = 0; page < 1_000_000; page++) {
     const res = await store.list(prefix, { startAfter, limit: 256 });
     for (const kv of res.items) {
@@ -78,9 +90,13 @@ export async function loadChunks(
 }
 
 /** The chunk of a block, read alone (for the transaction of a block create or delete). */
-export async function loadChunkOf(store: Datastore, block: Cidr): Promise<IndexChunk> {
+export async function loadChunkOf(
+  store: Datastore,
+  block: Cidr,
+  root: string = INDEX_PREFIX,
+): Promise<IndexChunk> {
   const n = blockNumber(block) / CHUNK;
-  const key = chunkKey(block.family, block.prefix, n);
+  const key = chunkKey(block.family, block.prefix, n, root);
   const kv = await store.get(key);
   return kv
     ? { key, revision: kv.revision, bits: decodeBits(kv.value) }
@@ -88,6 +104,10 @@ export async function loadChunkOf(store: Datastore, block: Cidr): Promise<IndexC
 }
 
 const bitOf = (block: Cidr): number => Number(blockNumber(block) % CHUNK);
+
+/** True when the chunk has the block's bit set. */
+export const isBitSet = (chunk: IndexChunk, block: Cidr): boolean =>
+  (chunk.bits[bitOf(block) >> 3]! & (1 << (bitOf(block) & 7))) !== 0;
 
 /** Condition and operation that set or clear a block's bit in the same transaction. */
 export function chunkUpdate(
@@ -114,13 +134,24 @@ const MARK_ATTEMPTS = 8;
  * Set a block's bit, best effort: after a claim made without the chunk, or after finding that a
  * block we thought free exists. Retries a few times when the chunk moves; gives up silently.
  */
-export async function markExists(store: Datastore, block: Cidr): Promise<void> {
+export const markExists = (store: Datastore, block: Cidr): Promise<void> =>
+  markBit(store, block, true);
+
+/**
+ * Set (`exists`) or clear a block's existence bit, best effort, as markExists. Clearing is for a
+ * block found missing although its bit is set (deleted by a writer that does not keep the index);
+ * it is conditioned on the block being absent still, so a claim made since is never hidden.
+ */
+export async function markBit(store: Datastore, block: Cidr, exists: boolean): Promise<void> {
+  const absent: TxnCondition[] = exists
+    ? []
+    : [{ key: blockKey(block.family, formatCidr(block)), absent: true }];
   for (let attempt = 0; attempt < MARK_ATTEMPTS; attempt++) {
     try {
       const chunk = await loadChunkOf(store, block);
-      if (chunk.bits[bitOf(block) >> 3]! & (1 << (bitOf(block) & 7))) return;
-      const u = chunkUpdate(chunk, block, true);
-      await store.txn([u.condition], [u.operation]);
+      if (isBitSet(chunk, block) === exists) return;
+      const u = chunkUpdate(chunk, block, exists);
+      await store.txn([u.condition, ...absent], [u.operation]);
       return;
     } catch {
       // A hint only: on a conflict read the chunk again; otherwise the next claimer repairs it.
@@ -217,21 +248,51 @@ export async function isIndexBuilt(
   return (await store.get(`${BUILT_PREFIX}ipv${family}/${blockPrefix}`)) !== undefined;
 }
 
+/** The existence chunks covering `range`: read them BEFORE listing blocks to rebuild from. */
+export async function loadIndexChunks(
+  store: Datastore,
+  range: Cidr,
+  blockPrefix: number,
+): Promise<Map<bigint, IndexChunk>> {
+  const [firstChunk, lastChunk] = chunkRange(range, blockPrefix);
+  return loadChunks(store, range.family, blockPrefix, firstChunk, lastChunk);
+}
+
 /**
- * Rewrite the chunks covering `range` from the blocks that exist in it (`blocks`: the CIDRs of
- * every stored block of the family; others are ignored). Chunks are written with CAS; a conflict means a
- * concurrent claim, whose own bit is right, so it is ignored. With `markBuilt`, records that the
- * whole family/size index is now derived from the blocks.
+ * Rewrite the existence chunks covering `range` from the blocks that exist in it (`blocks`: the
+ * CIDRs of a listing of the range). `before` are the chunks as read BEFORE that listing: a claim
+ * between the two reads moved its chunk, so the CAS here fails and its fresh bit stays (read
+ * after the listing, a stale listing would clear the bit of a block that exists). With
+ * `markBuilt`, records that the whole family/size index is now derived from the blocks.
  */
 export async function rebuildIndexRange(
   store: Datastore,
   range: Cidr,
   blockPrefix: number,
   blocks: readonly Cidr[],
+  before: ReadonlyMap<bigint, IndexChunk>,
   markBuilt = false,
 ): Promise<void> {
+  await rewriteRange(store, range, blockPrefix, blocks, before, INDEX_PREFIX);
+  if (markBuilt)
+    await store.put(`${BUILT_PREFIX}ipv${range.family}/${blockPrefix}`, '{"built":true}');
+}
+
+/**
+ * Set exactly the bits of `blocks` inside `range` (clearing the others of the range) in the
+ * bitmap under `root`, writing each changed chunk with CAS against `current` (the chunks as read
+ * by the caller). A chunk that moved since is left alone: a concurrent writer of that chunk
+ * wrote a fresher bit than ours. Bits of neighbours outside `range` in a shared chunk stay.
+ */
+export async function rewriteRange(
+  store: Datastore,
+  range: Cidr,
+  blockPrefix: number,
+  blocks: readonly Cidr[],
+  current: ReadonlyMap<bigint, IndexChunk>,
+  root: string,
+): Promise<void> {
   const [firstChunk, lastChunk] = chunkRange(range, blockPrefix);
-  const current = await loadChunks(store, range.family, blockPrefix, firstChunk, lastChunk);
   const wanted = new Map<bigint, Uint8Array>();
   for (const c of blocks) {
     if (c.family !== range.family || c.prefix !== blockPrefix) continue;
@@ -243,33 +304,72 @@ export async function rebuildIndexRange(
     const bit = Number(abs % CHUNK);
     bits[bit >> 3]! |= 1 << (bit & 7);
   }
-  // Only bits inside `range` are ours to change; bits of neighbours in a shared chunk stay.
   const shift = BigInt(bitsOf(range.family) - blockPrefix);
   const lo = range.base >> shift;
   const hi = lo + (1n << BigInt(blockPrefix - range.prefix)) - 1n;
   const chunkNos = new Set<bigint>([...current.keys(), ...wanted.keys()]);
   for (const chunkNo of chunkNos) {
+    if (chunkNo < firstChunk || chunkNo > lastChunk) continue;
     const existing = current.get(chunkNo);
     const bits = new Uint8Array(existing?.bits ?? new Uint8Array(CHUNK_BLOCKS / 8));
     const want = wanted.get(chunkNo) ?? new Uint8Array(CHUNK_BLOCKS / 8);
-    for (let bit = 0; bit < CHUNK_BLOCKS; bit++) {
-      const abs = chunkNo * CHUNK + BigInt(bit);
-      if (abs < lo || abs > hi) continue;
+    const base = chunkNo * CHUNK;
+    const fromBit = lo > base ? Number(lo - base) : 0;
+    const toBit = hi < base + CHUNK - 1n ? Number(hi - base) : CHUNK_BLOCKS - 1;
+    for (let bit = fromBit; bit <= toBit; bit++) {
       const mask = 1 << (bit & 7);
       if (want[bit >> 3]! & mask) bits[bit >> 3]! |= mask;
       else bits[bit >> 3]! &= ~mask;
     }
     if (existing && Buffer.from(existing.bits).equals(Buffer.from(bits))) continue;
-    const key = chunkKey(range.family, blockPrefix, chunkNo);
+    if (!existing && bits.every((b) => b === 0)) continue;
+    const key = chunkKey(range.family, blockPrefix, chunkNo, root);
     try {
       await store.txn(
         [existing?.revision ? { key, revision: existing.revision } : { key, absent: true }],
         [{ op: 'put', key, value: encodeBits(bits) }],
       );
     } catch {
-      // Raced with a claim: its bit is right; the rest is a hint.
+      // Raced with a writer of the chunk: its bit is fresher; the rest is a hint.
     }
   }
-  if (markBuilt)
-    await store.put(`${BUILT_PREFIX}ipv${range.family}/${blockPrefix}`, '{"built":true}');
+}
+
+const CHECKED_PREFIX = '/cidrpool/ipam/v1/block-index-checked/';
+
+/**
+ * How long a pool's index range, once re-derived from the pool's blocks, is trusted when the
+ * pool looks full. Within it, a block deleted behind the index (by Calico) stays hidden, unless
+ * the room bitmap leads a reader to it; after it, the next request that finds the pool full
+ * lists the pool again.
+ */
+export const INDEX_RECHECK_MS = 60_000;
+
+const checkedKey = (pool: Cidr, blockPrefix: number): string =>
+  `${CHECKED_PREFIX}ipv${pool.family}/${blockPrefix}/${pool.base.toString(16)}-${pool.prefix}`;
+
+/** When the pool's range of the index was last re-derived from its blocks (ms), if known. */
+export async function readPoolCheckedAt(
+  store: Datastore,
+  pool: Cidr,
+  blockPrefix: number,
+): Promise<number | undefined> {
+  const kv = await store.get(checkedKey(pool, blockPrefix));
+  if (!kv) return undefined;
+  try {
+    const at = (JSON.parse(kv.value) as { at?: unknown }).at;
+    return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Record that the pool's range of the index was re-derived from its blocks at `atMs`. */
+export async function recordPoolChecked(
+  store: Datastore,
+  pool: Cidr,
+  blockPrefix: number,
+  atMs: number,
+): Promise<void> {
+  await store.put(checkedKey(pool, blockPrefix), JSON.stringify({ at: atMs }));
 }

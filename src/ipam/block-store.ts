@@ -16,7 +16,8 @@ import {
 import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { formatCidr } from '../net/index.js';
-import { bumpSequence, ordinalsOfHandle } from './block.js';
+import { blockCidr, bumpSequence, ordinalsOfHandle } from './block.js';
+import { chunkUpdate, type IndexChunk } from './block-index.js';
 import {
   decodeAffinity,
   decodeBlock,
@@ -28,6 +29,7 @@ import {
   type Block,
   type HandleValue,
 } from './model.js';
+import { loadRoomChunkOf, roomTransition, syncRoomBit } from './room-index.js';
 import { DEFAULT_IPAM_CONFIG, type IpamConfig } from './types.js';
 
 /** A decoded value with the key and revision it was read at. */
@@ -112,11 +114,20 @@ export async function readConfig(store: Datastore): Promise<IpamConfig> {
   return kv ? decodeConfig(kv.value, IPAM_CONFIG_KEY) : DEFAULT_IPAM_CONFIG;
 }
 
-/** What a block write does to the block itself. */
+/**
+ * What a block write does to the block itself. `previous` is the block as read at `revision`
+ * (a garbage-collected copy is fine: collection does not change whether a block has room); it
+ * decides whether the write also moves the block's room bit (room-index.ts).
+ */
 export type BlockChange =
   | { readonly kind: 'create'; readonly block: Block }
-  | { readonly kind: 'update'; readonly block: Block; readonly revision: string }
-  | { readonly kind: 'delete'; readonly revision: string };
+  | {
+      readonly kind: 'update';
+      readonly block: Block;
+      readonly revision: string;
+      readonly previous: Block;
+    }
+  | { readonly kind: 'delete'; readonly revision: string; readonly previous: Block };
 
 export interface BlockWrite {
   readonly family: IpFamily;
@@ -141,8 +152,12 @@ export interface BlockWrite {
 /**
  * Write a block and its handle counts in one transaction. An update adds 1 to the block's
  * sequence number (Calico updateBlock); a create does not. Handles are read first, and their
- * revisions (or absence) become conditions. Throws DS_CONFLICT when anything changed since it
- * was read; the caller re-reads and retries. Returns the block's new revision.
+ * revisions (or absence) become conditions. When the write makes the block full, gives it room
+ * again, creates or deletes it, the block's room bit (room-index.ts) is written in the same
+ * transaction; when that chunk alone moved (a neighbour's bit changed), the block is written
+ * without it and the bit is set separately (best effort), so writers of unrelated blocks do not
+ * fail each other. Throws DS_CONFLICT when anything else changed since it was read; the caller
+ * re-reads and retries. Returns the block's new revision.
  */
 export async function writeBlock(
   store: Datastore,
@@ -169,11 +184,15 @@ export async function writeBlock(
       break;
   }
   const handleIds = [...new Set(w.handles ?? [])];
-  const currents = await Promise.all(
-    handleIds.map((id) =>
+  const previous = w.change.kind === 'create' ? undefined : w.change.previous;
+  const room = roomTransition(previous, written);
+  const cidr = blockCidr((written ?? previous)!);
+  const [roomChunk, ...currents] = await Promise.all([
+    room === undefined ? undefined : loadRoomChunkOf(store, cidr),
+    ...handleIds.map((id) =>
       w.knownHandles?.has(id) ? w.knownHandles.get(id) : readHandle(store, id),
     ),
-  );
+  ]);
   handleIds.forEach((handleId, i) => {
     const current = currents[i];
     const hk = handleKey(handleId);
@@ -193,7 +212,22 @@ export async function writeBlock(
     }
   });
   operations.push(...(w.operations ?? []));
+  if (room === undefined || !roomChunk) {
+    const result = await store.txn(conditions, operations);
+    return { revision: result.revision, block: written };
+  }
+  // The room chunk's condition goes last: the store names the first failed condition, so a
+  // conflict naming the chunk means everything else held.
+  const u = chunkUpdate(roomChunk as IndexChunk, cidr, room);
+  try {
+    const result = await store.txn([...conditions, u.condition], [...operations, u.operation]);
+    return { revision: result.revision, block: written };
+  } catch (err) {
+    if (!isCidrpoolError(err, 'DS_CONFLICT') || err.details.key !== u.condition.key) throw err;
+  }
   const result = await store.txn(conditions, operations);
+  // The block as just written saves the sync its first read.
+  await syncRoomBit(store, cidr, written ? { value: written, revision: result.revision } : null);
   return { revision: result.revision, block: written };
 }
 

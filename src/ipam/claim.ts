@@ -1,6 +1,6 @@
 // Finding and claiming a free block (ipam-core.md §3.7, §3.8), plus the pool-scoped block
 // listing that reclaim and borrowing use.
-import { listAll, type Datastore, type TxnCondition } from '../datastore/api.js';
+import { listAll, type Datastore } from '../datastore/api.js';
 import {
   affinityKey,
   blockCidrFromKey,
@@ -8,7 +8,7 @@ import {
   blocksPrefix,
   type AffinityType,
 } from '../datastore/keys.js';
-import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { bitsOf, blockIndexOf, cidrContainsCidr, formatCidr, tryParseCidr } from '../net/index.js';
 import {
@@ -28,8 +28,13 @@ import {
   isIndexBuilt,
   loadChunkOf,
   loadChunks,
+  loadIndexChunks,
+  markBit,
   markExists,
+  INDEX_RECHECK_MS,
+  readPoolCheckedAt,
   rebuildIndexRange,
+  recordPoolChecked,
 } from './block-index.js';
 import { readAffinity, readBlock, writeBlock, type Stored } from './block-store.js';
 import { releaseBlockAffinity } from './affinity.js';
@@ -38,6 +43,13 @@ import { computeStartIndex, hostBlockStartIndex } from './go-random.js';
 import { decodeBlock, encodeAffinity, type Block } from './model.js';
 import type { PoolInfo } from './pools.js';
 import type { Reservations } from './reservations.js';
+import {
+  hasRoom,
+  loadRoomChunks,
+  rewriteRoomRange,
+  roomCandidates,
+  syncRoomBit,
+} from './room-index.js';
 
 /** Calico's EmptyBlockMinReclaimAge: an empty block claimed less than a minute ago is not taken. */
 export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000;
@@ -98,16 +110,22 @@ const isPlainlyFull = (raw: string): boolean =>
 
 /**
  * The stored blocks inside `range`, read by key range. With `withRoomOnly`, blocks with no free
- * address are skipped before decoding (reclaim and borrowing want only blocks with room).
+ * address are skipped before decoding (reclaim and borrowing want only blocks with room). With
+ * `allCidrs`, the CIDR of every block key inside the range (full ones too) is pushed onto it.
  */
 export async function listBlocksInCidr(
   store: Datastore,
   range: Cidr,
-  options: { readonly withRoomOnly?: boolean } = {},
+  options: { readonly withRoomOnly?: boolean; readonly allCidrs?: Cidr[] } = {},
 ): Promise<Stored<Block>[]> {
   const out: Stored<Block>[] = [];
   for (const prefix of blockKeyPrefixes(range)) {
     for (const kv of await listAll(store, prefix, 500)) {
+      if (options.allCidrs) {
+        const text = blockCidrFromKey(kv.key);
+        const c = text === undefined ? undefined : tryParseCidr(text);
+        if (c && c.family === range.family && cidrContainsCidr(range, c)) options.allCidrs.push(c);
+      }
       if (options.withRoomOnly && isPlainlyFull(kv.value)) continue;
       const value = decodeBlock(kv.value, kv.key);
       let c: Cidr;
@@ -142,8 +160,9 @@ async function ensureIndex(ctx: IpamContext, family: IpFamily, blockPrefix: numb
   if (!(await isIndexBuilt(ctx.store, family, blockPrefix))) {
     // First use in this datastore: derive the index from every block of the family, once.
     const whole: Cidr = { family, base: 0n, prefix: 0 };
+    const before = await loadIndexChunks(ctx.store, whole, blockPrefix);
     const blocks = await listBlockCidrsInCidr(ctx.store, whole);
-    await rebuildIndexRange(ctx.store, whole, blockPrefix, blocks, true);
+    await rebuildIndexRange(ctx.store, whole, blockPrefix, blocks, before, true);
     ctx.log('info', 'built the block index', { family, blockPrefix, blocks: blocks.length });
   }
   ctx.builtIndexes.add(id);
@@ -152,36 +171,51 @@ async function ensureIndex(ctx: IpamContext, family: IpFamily, blockPrefix: numb
 /**
  * The next block CIDR to claim (Calico findUsableBlock): per pool in order, the first CIDR in
  * the host's search order that the index shows free. When the index shows every pool full, the
- * pools' ranges are re-derived from the blocks (the index may hold stale bits), then empty
- * blocks claimed over a minute ago are reclaimed from their owners.
+ * pools' ranges are re-derived from a listing of their blocks (the index may hold stale bits) if
+ * that was last done over INDEX_RECHECK_MS ago; otherwise the blocks with room (room bitmap) are
+ * read, and any of them found missing frees its CIDR. Then empty blocks claimed over a minute
+ * ago are reclaimed from their owners. The blocks read are kept in `scanned` for borrowing.
  * Throws NoFreeBlocksError when nothing is found.
  */
 export async function findUsableBlock(
   ctx: IpamContext,
   req: ClaimRequest,
   skip: ReadonlySet<string>,
-  scanned: Map<string, Stored<Block>[]>,
+  scanned: Map<string, PoolScan>,
 ): Promise<Cidr> {
   for (const pool of req.pools) {
     await ensureIndex(ctx, pool.cidr.family, pool.blockSize);
     const found = await searchPool(ctx, req, pool, skip);
     if (found) return found;
   }
-  // Every pool looks full: rebuild their ranges from the blocks and search once more.
+  // Every pool looks full: check the index against the blocks (a listing, at most once per
+  // INDEX_RECHECK_MS per pool; else the room bitmap's candidates) and search once more.
+  const now = ctx.env.now();
   for (const pool of req.pools) {
-    const blocks = await listBlockCidrsInCidr(ctx.store, pool.cidr);
-    await rebuildIndexRange(ctx.store, pool.cidr, pool.blockSize, blocks);
-    const found = await searchPool(ctx, req, pool, skip);
+    const checkedAt = await readPoolCheckedAt(ctx.store, pool.cidr, pool.blockSize);
+    let changed: boolean;
+    if (checkedAt === undefined || now - checkedAt >= INDEX_RECHECK_MS || now < checkedAt) {
+      const before = await loadIndexChunks(ctx.store, pool.cidr, pool.blockSize);
+      const cidrs: Cidr[] = [];
+      await listPoolBlocks(ctx, pool, scanned, cidrs);
+      await rebuildIndexRange(ctx.store, pool.cidr, pool.blockSize, cidrs, before);
+      await recordPoolChecked(ctx.store, pool.cidr, pool.blockSize, now);
+      changed = true;
+    } else {
+      const scan = await poolBlocks(ctx, req.host, pool, scanned);
+      for (const gone of scan.missing) await markBit(ctx.store, gone, false);
+      changed = scan.missing.length > 0;
+    }
+    const found = changed ? await searchPool(ctx, req, pool, skip) : undefined;
     if (found) return found;
   }
   // Reclaim empty blocks with an owner, in the order met.
-  const now = ctx.env.now();
   for (const pool of req.pools) {
     for (const stored of orderFromStart(
       ctx,
       pool,
       req.host,
-      await poolBlocks(ctx, pool, scanned, false),
+      (await poolBlocks(ctx, req.host, pool, scanned)).blocks,
     )) {
       const b = garbageCollect(stored.value, req.cooldownSeconds, now);
       const owner = parseAffinity(b.affinity);
@@ -221,23 +255,94 @@ async function searchPool(
   });
 }
 
+/** A pool's blocks with room as read during one request (reclaim and borrowing share it). */
+export interface PoolScan {
+  /** The blocks that have room (a free or cooling-down ordinal), in no particular order. */
+  readonly blocks: Stored<Block>[];
+  /** True when read by a listing of the pool (the truth); false: the room bitmap's candidates. */
+  readonly listed: boolean;
+  /** Candidates of the room bitmap whose block does not exist (deleted behind the index). */
+  readonly missing: Cidr[];
+}
+
+/** Blocks read at once while following the room bitmap (bounds the round trips on etcd). */
+const READ_BATCH = 16;
+
+/**
+ * The candidates a pool's room bitmap may offer before one listing of the pool is the cheaper
+ * read (a Get costs about two blocks of a listing on the embedded store).
+ */
+const maxRoomReads = (pool: PoolInfo): number =>
+  Math.max(64, Number((1n << BigInt(pool.blockSize - pool.cidr.prefix)) / 4n));
+
 /**
  * The stored blocks of a pool that have room (reclaim and borrowing look at nothing else), read
- * once per request (cached in `scanned`).
+ * once per request (cached in `scanned`): the blocks the room bitmap names, in the host's search
+ * order, a few reads at a time; a candidate found full or missing has its bit corrected. When
+ * the bitmap names more blocks than maxRoomReads, the pool is listed instead.
  */
 export async function poolBlocks(
   ctx: IpamContext,
+  host: string,
   pool: PoolInfo,
-  scanned: Map<string, Stored<Block>[]>,
-  fresh: boolean,
-): Promise<Stored<Block>[]> {
-  const id = pool.cidrText;
-  let blocks = fresh ? undefined : scanned.get(id);
-  if (!blocks) {
-    blocks = await listBlocksInCidr(ctx.store, pool.cidr, { withRoomOnly: true });
-    scanned.set(id, blocks);
+  scanned: Map<string, PoolScan>,
+): Promise<PoolScan> {
+  const cached = scanned.get(pool.cidrText);
+  if (cached) return cached;
+  const chunks = await loadRoomChunks(ctx.store, pool.cidr, pool.blockSize);
+  const candidates: Cidr[] = [];
+  const cap = maxRoomReads(pool);
+  for (const c of roomCandidates(pool.cidr, pool.blockSize, startIndex(ctx, pool, host), chunks)) {
+    if (candidates.length >= cap) return listPoolBlocks(ctx, pool, scanned);
+    candidates.push(c);
   }
-  return blocks;
+  const blocks: Stored<Block>[] = [];
+  const missing: Cidr[] = [];
+  for (let i = 0; i < candidates.length; i += READ_BATCH) {
+    const batch = candidates.slice(i, i + READ_BATCH);
+    const read = await Promise.all(batch.map((c) => readBlock(ctx.store, c)));
+    for (let k = 0; k < batch.length; k++) {
+      const stored = read[k];
+      if (stored && hasRoom(stored.value)) {
+        blocks.push(stored);
+        continue;
+      }
+      // The hint was stale (a writer that does not keep it): correct the bit, best effort.
+      if (!stored) missing.push(batch[k]!);
+      await syncRoomBit(ctx.store, batch[k]!, stored ?? null);
+    }
+  }
+  const scan: PoolScan = { blocks, listed: false, missing };
+  scanned.set(pool.cidrText, scan);
+  return scan;
+}
+
+/**
+ * One listing of the pool's blocks (the truth, whatever wrote them), cached in `scanned`; it
+ * rewrites the pool's room bits, so blocks written behind the room bitmap are found from then
+ * on. With `allCidrs`, every block CIDR of the pool is pushed onto it (to rebuild the index).
+ */
+export async function listPoolBlocks(
+  ctx: IpamContext,
+  pool: PoolInfo,
+  scanned: Map<string, PoolScan>,
+  allCidrs?: Cidr[],
+): Promise<PoolScan> {
+  // Read the chunks first: a block write after this read that moves a bit also moves its
+  // chunk, so the rewrite below cannot overwrite a fresher bit with what the listing saw.
+  const before = await loadRoomChunks(ctx.store, pool.cidr, pool.blockSize);
+  const listed = await listBlocksInCidr(ctx.store, pool.cidr, { withRoomOnly: true, allCidrs });
+  const blocks = listed.filter((s) => hasRoom(s.value));
+  await rewriteRoomRange(
+    ctx.store,
+    pool.cidr,
+    pool.blockSize,
+    blocks.map((s) => blockCidr(s.value)),
+    before,
+  );
+  const scan: PoolScan = { blocks, listed: true, missing: [] };
+  scanned.set(pool.cidrText, scan);
+  return scan;
 }
 
 /** Blocks in Calico's search order for the host: start, start+1, ..., wrapping. */
@@ -290,32 +395,19 @@ export async function claimCidr(
     claimTime: formatTime(ctx.env.now()),
     hostReserved: req.hostReserved,
   });
-  const affinityCondition: TxnCondition = existingAff
-    ? { key: aKey, revision: existingAff.revision }
-    : { key: aKey, absent: true };
-  const claim = (withIndex: boolean) =>
-    writeBlock(ctx.store, {
+  try {
+    // The index bit is set in the claim's own transaction: a claim that succeeded without it
+    // could leave the block looking free to this host's next search once the block is full.
+    const res = await writeBlock(ctx.store, {
       family: cidr.family,
       cidr: cidrText,
       change: { kind: 'create', block },
-      conditions: withIndex ? [affinityCondition, u.condition] : [affinityCondition],
-      operations: [
-        { op: 'put', key: aKey, value: encodeAffinity('confirmed') },
-        ...(withIndex ? [u.operation] : []),
+      conditions: [
+        existingAff ? { key: aKey, revision: existingAff.revision } : { key: aKey, absent: true },
+        u.condition,
       ],
+      operations: [{ op: 'put', key: aKey, value: encodeAffinity('confirmed') }, u.operation],
     });
-  try {
-    let res: { revision: string };
-    try {
-      res = await claim(true);
-    } catch (err) {
-      // Claims of neighbouring blocks share an index chunk. When only the chunk moved, the claim
-      // still stands: make it without the chunk and set the bit on its own, instead of losing
-      // the block and searching again (many hosts claiming at once would otherwise spin).
-      if (!isCidrpoolError(err, 'DS_CONFLICT') || err.details.key !== u.condition.key) throw err;
-      res = await claim(false);
-      await markExists(ctx.store, cidr);
-    }
     return { key: blockKey(cidr.family, cidrText), value: block, revision: res.revision };
   } catch (err) {
     if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
@@ -349,10 +441,3 @@ export async function confirmAffinity(
   if (aff) await ctx.store.update(key, encodeAffinity('confirmed'), aff.revision);
   else await ctx.store.create(key, encodeAffinity('confirmed'));
 }
-
-/** "Block 'X' has N free ips which is less than M ips required." */
-export const tooFewFree = (cidr: string, free: number, min: number): CidrpoolError =>
-  new CidrpoolError(
-    'IPAM_CONTENTION',
-    `Block '${cidr}' has ${free} free ips which is less than ${min} ips required.`,
-  );

@@ -71,7 +71,7 @@ async function writeReleased(
     await writeBlock(ctx.store, {
       family: cidr.family,
       cidr: stored.value.cidr,
-      change: { kind: 'delete', revision: stored.revision },
+      change: { kind: 'delete', revision: stored.revision, previous: stored.value },
       handles,
       knownHandles,
       conditions: [u.condition],
@@ -81,7 +81,7 @@ async function writeReleased(
     await writeBlock(ctx.store, {
       family: cidr.family,
       cidr: stored.value.cidr,
-      change: { kind: 'update', block, revision: stored.revision },
+      change: { kind: 'update', block, revision: stored.revision, previous: stored.value },
       handles,
       knownHandles,
     });
