@@ -72,7 +72,7 @@ async function measureClaims(
 }
 
 export const scenario: BenchScenario = {
-  title: 'Claim cost as the pool fills (/10 pool, /26 blocks)',
+  title: '4. Claim cost as the pool fills (/10 pool, /26 blocks)',
   async run(context: BenchContext): Promise<BenchFigure[]> {
     const full = [100, 1_000, 16_000, 64_000];
     const sizes = full.map((n, i) => (i === 0 ? n : Math.max(200, Math.round(n * context.scale))));

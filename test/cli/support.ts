@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEtcd } from '../helpers/etcd-cluster.js';
 
 /** The repository root (this file runs as dist/test/cli/support.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -112,3 +113,31 @@ export function assertGolden(name: string, actual: string): void {
   }
   assert.equal(actual, readFileSync(path, 'utf8'), `output differs from golden ${name}`);
 }
+
+/** A sandbox on one datastore, and how to stop what it started. */
+export interface StoreSandbox {
+  readonly sb: Sandbox;
+  stop(): Promise<void>;
+}
+
+/**
+ * The datastores every seed how-to runs on: the embedded store, and a real single-member etcd
+ * started for the test on a loopback port (chosen through DATASTORE_TYPE/ETCD_ENDPOINTS).
+ */
+export const DATASTORES: readonly { name: string; open(): Promise<StoreSandbox> }[] = [
+  {
+    name: 'embedded store',
+    open: async () => ({ sb: createSandbox(), stop: async () => undefined }),
+  },
+  {
+    name: 'etcd',
+    open: async () => {
+      const etcd = await startEtcd({ members: 1 });
+      const sb = createSandbox({
+        DATASTORE_TYPE: 'etcdv3',
+        ETCD_ENDPOINTS: etcd.endpoints.join(','),
+      });
+      return { sb, stop: () => etcd.stop() };
+    },
+  },
+];
