@@ -1,8 +1,10 @@
 // Fixtures for IPAM tests: a fresh embedded store, Calico resources written as plain JSON at
 // their keys, a deterministic environment, and a scan of the invariants of docs/design/ipam.md.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { listAll, type Datastore } from '../../src/datastore/api.js';
 import {
   blocksPrefix,
@@ -12,12 +14,15 @@ import {
   parseAffinityKey,
 } from '../../src/datastore/keys.js';
 import { openEmbeddedStore } from '../../src/datastore/embedded/index.js';
-import type { IpamEnvironment } from '../../src/ipam/types.js';
+import { openEtcdStore } from '../../src/datastore/etcd/index.js';
+import { createIpam } from '../../src/ipam/index.js';
+import type { Ipam, IpamEnvironment } from '../../src/ipam/types.js';
 import { decodeBlock, decodeHandle } from '../../src/ipam/model.js';
 import { checkBlockInvariants, ordinalToIp, blockCidr } from '../../src/ipam/block.js';
 import { createReservations } from '../../src/ipam/reservations.js';
 import { formatIp, cidrContainsIp } from '../../src/net/index.js';
 import type { IPPoolSpec } from '../../src/resources/types.js';
+import { startEtcd, type EtcdCluster } from './etcd-cluster.js';
 
 export interface TempStore {
   readonly store: Datastore;
@@ -216,3 +221,44 @@ export async function allocatedAddresses(store: Datastore): Promise<Set<string>>
 }
 
 export { cidrContainsIp };
+
+export type IpamTestEnvironment = ReturnType<typeof testEnvironment>;
+export type IpamTestBody = (t: TempStore, env: IpamTestEnvironment, ipam: Ipam) => Promise<void>;
+
+/**
+ * The same test body on every backend (STYLE.md): returns `both(name, body)`, which registers the
+ * body once on the embedded store and once on a real etcd (started once for the calling file,
+ * emptied before each test), and checks the invariants after it. Call at a test file's top level.
+ */
+export function defineOnBothStores(): (name: string, body: IpamTestBody) => void {
+  let etcd: EtcdCluster | undefined;
+  after(async () => {
+    await etcd?.stop();
+  });
+  const open = async (backend: 'embedded' | 'etcd'): Promise<TempStore> => {
+    if (backend === 'embedded') return openTempStore();
+    etcd ??= await startEtcd({ members: 1 });
+    const store = await openEtcdStore({ type: 'etcdv3', endpoints: etcd.endpoints });
+    const all = await listAll(store, '/');
+    for (let i = 0; i < all.length; i += 100)
+      await store.txn(
+        [],
+        all.slice(i, i + 100).map((kv) => ({ op: 'delete' as const, key: kv.key })),
+      );
+    return { store, dir: '', close: () => store.close() };
+  };
+  return (name, body) => {
+    for (const backend of ['embedded', 'etcd'] as const) {
+      test(`${name} [${backend}]`, async () => {
+        const t = await open(backend);
+        const env = testEnvironment();
+        try {
+          await body(t, env, createIpam(t.store, env));
+          assert.deepEqual(await scanInvariants(t.store, { nowMs: env.now() }), []);
+        } finally {
+          await t.close();
+        }
+      });
+    }
+  };
+}

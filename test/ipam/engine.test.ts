@@ -1,63 +1,22 @@
 // The IPAM engine against the real embedded store: ipam-core.md §7 conformance cases and the
 // behaviours of issue 4 (claim order, limit, borrowing, reservations, release paths, check).
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { affinityKey, blockKey, handleKey, hostAffinityPrefix } from '../../src/datastore/keys.js';
 import { listAll } from '../../src/datastore/api.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
-import { createIpam, shortfallMessage, type Ipam } from '../../src/ipam/index.js';
+import { createIpam, shortfallMessage } from '../../src/ipam/index.js';
 import { decodeBlock } from '../../src/ipam/model.js';
-import { openEtcdStore } from '../../src/datastore/etcd/index.js';
-import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import {
   allocatedAddresses,
-  openTempStore,
   putNode,
   putPool,
   putReservation,
   putWorkloadEndpoint,
   scanInvariants,
-  testEnvironment,
-  type TempStore,
+  defineOnBothStores,
 } from '../helpers/ipam-fixtures.js';
 
-type Env = ReturnType<typeof testEnvironment>;
-type Body = (t: TempStore, env: Env, ipam: Ipam) => Promise<void>;
-
-// The same test body runs on every backend (STYLE.md): the embedded store, and a real etcd
-// started once for this file and emptied before each test.
-let etcd: EtcdCluster | undefined;
-after(async () => {
-  await etcd?.stop();
-});
-
-async function openBackend(backend: 'embedded' | 'etcd'): Promise<TempStore> {
-  if (backend === 'embedded') return openTempStore();
-  etcd ??= await startEtcd({ members: 1 });
-  const store = await openEtcdStore({ type: 'etcdv3', endpoints: etcd.endpoints });
-  const all = await listAll(store, '/');
-  for (let i = 0; i < all.length; i += 100)
-    await store.txn(
-      [],
-      all.slice(i, i + 100).map((kv) => ({ op: 'delete' as const, key: kv.key })),
-    );
-  return { store, dir: '', close: () => store.close() };
-}
-
-function both(name: string, body: Body): void {
-  for (const backend of ['embedded', 'etcd'] as const) {
-    test(`${name} [${backend}]`, async () => {
-      const t = await openBackend(backend);
-      const env = testEnvironment();
-      try {
-        await body(t, env, createIpam(t.store, env));
-        assert.deepEqual(await scanInvariants(t.store, { nowMs: env.now() }), []);
-      } finally {
-        await t.close();
-      }
-    });
-  }
-}
+const both = defineOnBothStores();
 
 const req = (hostname: string, num4: number, extra: object = {}) => ({
   num4,

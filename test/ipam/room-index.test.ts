@@ -2,7 +2,7 @@
 // cooldowns and deletes on both stores; borrowing reads O(1) blocks when one block has room;
 // blocks made full or freed behind it (raw writes, as Calico would) are still found through the
 // fallback listing; a conflict on the room chunk alone does not cost the block write.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   listAll,
@@ -11,7 +11,6 @@ import {
   type TxnOperation,
 } from '../../src/datastore/api.js';
 import { affinityKey, blockKey, blocksPrefix, handleKey } from '../../src/datastore/keys.js';
-import { openEtcdStore } from '../../src/datastore/etcd/index.js';
 import { newBlock } from '../../src/ipam/block.js';
 import {
   CHUNK_BLOCKS,
@@ -20,7 +19,7 @@ import {
   type IndexChunk,
 } from '../../src/ipam/block-index.js';
 import { hostBlockStartIndex } from '../../src/ipam/go-random.js';
-import { createIpam, type Ipam } from '../../src/ipam/index.js';
+import { createIpam } from '../../src/ipam/index.js';
 import { decodeBlock, encodeBlock, encodeHandle, type Block } from '../../src/ipam/model.js';
 import { indexRoomOfBlocks, ROOM_PREFIX, roomCandidates } from '../../src/ipam/room-index.js';
 import {
@@ -32,53 +31,17 @@ import {
   parseCidr,
   parseIp,
 } from '../../src/net/index.js';
-import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import {
   openTempStore,
   putNode,
   putPool,
   scanInvariants,
+  defineOnBothStores,
   testEnvironment,
-  type TempStore,
 } from '../helpers/ipam-fixtures.js';
 import { roomBitProblems, roomBitsIn } from './room-bits.js';
 
-type Env = ReturnType<typeof testEnvironment>;
-type Body = (t: TempStore, env: Env, ipam: Ipam) => Promise<void>;
-
-let etcd: EtcdCluster | undefined;
-after(async () => {
-  await etcd?.stop();
-});
-
-async function openBackend(backend: 'embedded' | 'etcd'): Promise<TempStore> {
-  if (backend === 'embedded') return openTempStore();
-  etcd ??= await startEtcd({ members: 1 });
-  const store = await openEtcdStore({ type: 'etcdv3', endpoints: etcd.endpoints });
-  const all = await listAll(store, '/');
-  for (let i = 0; i < all.length; i += 100)
-    await store.txn(
-      [],
-      all.slice(i, i + 100).map((kv) => ({ op: 'delete' as const, key: kv.key })),
-    );
-  return { store, dir: '', close: () => store.close() };
-}
-
-/** The same body on the embedded store and on etcd, with the invariants checked at the end. */
-function both(name: string, body: Body): void {
-  for (const backend of ['embedded', 'etcd'] as const) {
-    test(`${name} [${backend}]`, async () => {
-      const t = await openBackend(backend);
-      const env = testEnvironment();
-      try {
-        await body(t, env, createIpam(t.store, env));
-        assert.deepEqual(await scanInvariants(t.store, { nowMs: env.now() }), []);
-      } finally {
-        await t.close();
-      }
-    });
-  }
-}
+const both = defineOnBothStores();
 
 const req = (hostname: string, num4: number, extra: object = {}) => ({
   num4,
