@@ -23,6 +23,8 @@ export { convertV1IpPool, validateV1IpPool, v1PoolName, type V1IpPool } from './
 export { readManifests, type ManifestResource } from './manifest/read-manifests.js';
 export {
   readManifestSource,
+  readManifestTexts,
+  type ManifestText,
   type ManifestSource,
   type ManifestSourceOptions,
 } from './manifest/read-manifest-source.js';

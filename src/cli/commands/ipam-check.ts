@@ -6,7 +6,7 @@ import type { CheckReport } from '../../ipam/types.js';
 import { withBackend } from '../backend.js';
 import { encodeReport, type CheckReportFile, type ReportAllocation } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
-import { fileErrorMessage } from '../fs-errors.js';
+import { fileErrorMessage } from '../../errors/index.js';
 import { writeOut } from '../io.js';
 import { addDatastoreOptions } from '../options.js';
 import { renderCheck } from '../output/ipam-check.js';

@@ -13,7 +13,7 @@ import {
 } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
 import { errorMessage } from '../errors.js';
-import { fileErrorMessage } from '../fs-errors.js';
+import { fileErrorMessage } from '../../errors/index.js';
 import { printLines, writeOut } from '../io.js';
 import { parseIpArg } from '../ip-arg.js';
 import { addDatastoreOptions } from '../options.js';

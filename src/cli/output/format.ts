@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CidrpoolError } from '../../errors/index.js';
 import { KINDS, type Resource, type ResourceKind } from '../../resources/types.js';
-import { fileErrorMessage } from '../fs-errors.js';
+import { fileErrorMessage } from '../../errors/index.js';
 import { COLUMNS, hasNamespaceColumn } from './columns.js';
 import { parseGoTemplate, renderGoTemplate } from './go-template.js';
 import { renderJson } from './json.js';

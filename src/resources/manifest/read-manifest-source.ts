@@ -2,7 +2,7 @@
 // files (extension case-insensitive) in lexical walk order, recursively with -R (surfaces.md §1.3).
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CidrpoolError } from '../../errors/index.js';
+import { CidrpoolError, fileErrorMessage } from '../../errors/index.js';
 import { readManifests, type ManifestResource } from './read-manifests.js';
 
 export interface ManifestSourceOptions {
@@ -26,14 +26,9 @@ const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function readError(path: string, err: unknown): CidrpoolError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const reason =
-    code === 'ENOENT'
-      ? 'no such file or directory'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : (err as Error).message;
-  return new CidrpoolError('RES_MANIFEST_READ', `open ${path}: ${reason}`, { cause: err });
+  return new CidrpoolError('RES_MANIFEST_READ', fileErrorMessage('open', path, err), {
+    cause: err,
+  });
 }
 
 async function listFiles(dir: string, recursive: boolean): Promise<string[]> {
@@ -56,18 +51,25 @@ async function readAll(input: AsyncIterable<string | Buffer>): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** The text of one manifest file (`-` for stdin). */
+export interface ManifestText {
+  readonly name: string;
+  readonly text: string;
+}
+
 /**
- * Read every resource from `-` (stdin), a file, or a directory. Every file is parsed before this
- * returns, so a caller acts on nothing when any file is bad. Throws RES_MANIFEST_READ (missing or
- * unreadable path), and the codes of readManifests.
+ * The texts behind `-f`: stdin, one file, or a directory's manifest files (lexical order,
+ * recursively with -R). Throws RES_MANIFEST_READ (missing or unreadable path) in Go's wording.
  */
-export async function readManifestSource(
+export async function readManifestTexts(
   pathOrDash: string,
   options: ManifestSourceOptions = {},
-): Promise<ManifestSource> {
+): Promise<{ type: ManifestSource['type']; texts: ManifestText[] }> {
   if (pathOrDash === '-') {
-    const text = await readAll(options.stdin ?? process.stdin);
-    return { type: 'stdin', path: '-', files: ['-'], resources: readManifests(text, '-') };
+    return {
+      type: 'stdin',
+      texts: [{ name: '-', text: await readAll(options.stdin ?? process.stdin) }],
+    };
   }
   let isDirectory: boolean;
   try {
@@ -78,15 +80,27 @@ export async function readManifestSource(
   const files = isDirectory
     ? await listFiles(pathOrDash, options.recursive ?? false)
     : [pathOrDash];
-  const resources: ManifestResource[] = [];
+  const texts: ManifestText[] = [];
   for (const file of files) {
-    let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      texts.push({ name: file, text: await readFile(file, 'utf8') });
     } catch (err) {
       throw readError(file, err);
     }
-    resources.push(...readManifests(text, file));
   }
-  return { type: isDirectory ? 'directory' : 'file', path: pathOrDash, files, resources };
+  return { type: isDirectory ? 'directory' : 'file', texts };
+}
+
+/**
+ * Read every resource from `-` (stdin), a file, or a directory. Every file is parsed before this
+ * returns, so a caller acts on nothing when any file is bad. Throws RES_MANIFEST_READ (missing or
+ * unreadable path), and the codes of readManifests.
+ */
+export async function readManifestSource(
+  pathOrDash: string,
+  options: ManifestSourceOptions = {},
+): Promise<ManifestSource> {
+  const { type, texts } = await readManifestTexts(pathOrDash, options);
+  const resources = texts.flatMap(({ name, text }) => readManifests(text, name));
+  return { type, path: pathOrDash, files: texts.map((t) => t.name), resources };
 }

@@ -1,4 +1,4 @@
-// File errors in Go's words (`open pool.yaml: no such file or directory`), as calicoctl prints
+// File-system errors in Go's words (`open pool.yaml: no such file or directory`), as calicoctl prints
 // them, instead of Node's `ENOENT: no such file or directory, open 'pool.yaml'`.
 
 const GO_REASONS: Readonly<Record<string, string>> = {
