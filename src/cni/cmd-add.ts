@@ -1,6 +1,5 @@
 // ADD: assign addresses (automatically, or the ones asked for), record the endpoint, print the
 // result. Anything done before a failure is undone (STYLE.md: CNI ADD rolls back).
-import { tmpdir } from 'node:os';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { FamilyAssignment } from '../ipam/types.js';
 import { applyAnnotations, type AnnotationRequest } from './annotations.js';
@@ -9,7 +8,7 @@ import { toDatastoreConfig } from './datastore-config.js';
 import { buildWorkloadEndpoint, toHostNetwork } from './endpoint.js';
 import { writeEndpoint } from './endpoint-store.js';
 import { buildAttributes } from './handle.js';
-import { acquireLock, lockPathOf } from './lock.js';
+import { withNodeLock } from './lock.js';
 import { readPodInfo } from './pod-info.js';
 import { formatResult, type AssignedAddress } from './result.js';
 import { epochNanos, openSession, type Session } from './session.js';
@@ -122,19 +121,9 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         family: familyOf(ip),
       }));
     } else {
-      const lock = await acquireLock(
-        lockPathOf({
-          lockFile: ctx.conf.ipamLockFile,
-          dataDir: dsConfig.type === 'embedded' ? dsConfig.dataDir : undefined,
-          node: ctx.node,
-          tmpDir: tmpdir(),
-        }),
+      addresses = await withNodeLock(ctx, dsConfig, () =>
+        assign(ctx, opened, request, podInfo.namespace),
       );
-      try {
-        addresses = await assign(ctx, session, request, podInfo.namespace);
-      } finally {
-        await lock.release();
-      }
     }
 
     const wep = buildWorkloadEndpoint({

@@ -1,13 +1,12 @@
 // DEL: release the handle (and the legacy handle) and remove the endpoint. Idempotent: a second
 // DEL, or a DEL of a container never added, succeeds.
-import { tmpdir } from 'node:os';
 import { isCidrpoolError } from '../errors/index.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import { endpointNameOf } from './endpoint.js';
 import { deleteEndpoint } from './endpoint-store.js';
 import { legacyHandleIdOf } from './handle.js';
-import { acquireLock, lockPathOf } from './lock.js';
+import { withNodeLock } from './lock.js';
 import { openSession, type Session } from './session.js';
 
 /** Release a handle; "does not exist" is success (Calico ignores it too). Returns the addresses. */
@@ -29,21 +28,11 @@ export async function runDel(ctx: CallContext): Promise<void> {
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
   const session = await openSession(dsConfig);
   try {
-    const lock = await acquireLock(
-      lockPathOf({
-        lockFile: ctx.conf.ipamLockFile,
-        dataDir: dsConfig.type === 'embedded' ? dsConfig.dataDir : undefined,
-        node: ctx.node,
-        tmpDir: tmpdir(),
-      }),
-    );
-    try {
+    await withNodeLock(ctx, dsConfig, async () => {
       await releaseIfPresent(session, ctx.handleId);
       const legacy = legacyHandleIdOf(ctx.workload);
       if (legacy !== ctx.handleId) await releaseIfPresent(session, legacy);
-    } finally {
-      await lock.release();
-    }
+    });
     await deleteEndpoint(
       session.store,
       endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),

@@ -7,8 +7,11 @@
 // O_EXCL that holds the owner's pid; a lock whose owner is dead is taken over. The lock is
 // best-effort, like Calico's: when the folder cannot be written the call proceeds unlocked.
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { DatastoreConfig } from '../datastore/config-types.js';
 import { CidrpoolError } from '../errors/index.js';
+import type { CallContext } from './context.js';
 
 /** Calico allows 90 s for the IPAM work under its lock; we wait at most that long for it. */
 const DEFAULT_WAIT_MS = 90_000;
@@ -119,4 +122,28 @@ export function lockPathOf(options: {
   return options.dataDir
     ? join(options.dataDir, 'locks', file)
     : join(options.tmpDir, 'cidrpool-ipam', file);
+}
+
+/**
+ * Run `work` holding the node's IPAM lock (see lockPathOf), released however `work` ends. ADD and
+ * DEL hold it only around their IPAM calls.
+ */
+export async function withNodeLock<T>(
+  ctx: CallContext,
+  store: DatastoreConfig,
+  work: () => Promise<T>,
+): Promise<T> {
+  const lock = await acquireLock(
+    lockPathOf({
+      lockFile: ctx.conf.ipamLockFile,
+      dataDir: store.type === 'embedded' ? store.dataDir : undefined,
+      node: ctx.node,
+      tmpDir: tmpdir(),
+    }),
+  );
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
 }
