@@ -26,7 +26,7 @@ export async function findPoolCreateIssues(store: Datastore, pool: IPPool): Prom
     }
     if (other.metadata?.name === pool.metadata.name) continue;
     const otherCidr = tryParsePoolCidr(other.spec?.cidr);
-    if (otherCidr && otherCidr.family === cidr.family && cidrsOverlap(cidr, otherCidr)) {
+    if (otherCidr && cidrsOverlap(cidr, otherCidr)) {
       issues.push({
         path: 'spec.cidr',
         value: pool.spec.cidr,

@@ -1,6 +1,7 @@
 // The JSON a resource is stored as (Calico's: kind, apiVersion, metadata, spec; no
 // resourceVersion, which is the datastore revision and is filled in on read).
 import { CidrpoolError } from '../errors/index.js';
+import { formatTime } from '../ipam/block.js';
 import type { KeyValue } from '../datastore/api.js';
 import { canonicalizeResource, withDefaults } from '../resources/index.js';
 import { KINDS, type ObjectMeta, type Resource } from '../resources/types.js';
@@ -41,6 +42,5 @@ export function decodeResource(kv: KeyValue): Resource {
   return canonicalizeResource(resource);
 }
 
-/** RFC 3339 at second precision, like Go's metav1.Time. */
-export const formatTimestamp = (ms: number): string =>
-  new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** RFC 3339 at second precision, like Go's metav1.Time (the allocator's formatter). */
+export const formatTimestamp = formatTime;

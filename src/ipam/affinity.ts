@@ -10,7 +10,6 @@ import {
   tryParseCidr,
 } from '../net/index.js';
 import { blockCidr, clearAffinity, garbageCollect, isEmpty, parseAffinity } from './block.js';
-import { chunkUpdate, loadChunkOf } from './block-index.js';
 import {
   listAffinities,
   listHostAffinities,
@@ -22,7 +21,7 @@ import {
 } from './block-store.js';
 import { contentionError, findNode, retryOnConflict, type IpamContext } from './context.js';
 import type { Block } from './model.js';
-import { loadPools, poolSelectsNode } from './pools.js';
+import { findPoolOfBlock, loadPools, poolSelectsNode } from './pools.js';
 
 export interface ReleaseAffinityOptions {
   readonly requireEmpty: boolean;
@@ -96,31 +95,17 @@ export async function releaseBlockAffinity(
     throw new CidrpoolError('IPAM_BLOCK_NOT_EMPTY', `block '${cidrText}' is not empty`, {
       details: { cidr: cidrText },
     });
-  const affCondition = { key: aff.key, revision: aff.revision };
-  if (empty) {
-    const chunk = await loadChunkOf(ctx.store, cidr);
-    const u = chunkUpdate(chunk, cidr, false);
-    await writeBlock(ctx.store, {
-      family: cidr.family,
-      cidr: cidrText,
-      change: { kind: 'delete', revision: stored.revision, previous: stored.value },
-      conditions: [affCondition, u.condition],
-      operations: [{ op: 'delete', key: aff.key }, u.operation],
-    });
-  } else {
-    await writeBlock(ctx.store, {
-      family: cidr.family,
-      cidr: cidrText,
-      change: {
-        kind: 'update',
-        block: clearAffinity(block),
-        revision: stored.revision,
-        previous: stored.value,
-      },
-      conditions: [affCondition],
-      operations: [{ op: 'delete', key: aff.key }],
-    });
-  }
+  const { revision, value: previous } = stored;
+  // An empty block is deleted (writeBlock clears its index bit); any other loses its affinity.
+  await writeBlock(ctx.store, {
+    family: cidr.family,
+    cidr: cidrText,
+    change: empty
+      ? { kind: 'delete', revision, previous }
+      : { kind: 'update', block: clearAffinity(block), revision, previous },
+    conditions: [{ key: aff.key, revision: aff.revision }],
+    operations: [{ op: 'delete', key: aff.key }],
+  });
 }
 
 /** releaseBlockAffinity retried on compare-and-swap conflicts. */
@@ -150,11 +135,7 @@ export async function releaseAffinity(
   const cidr = tryParseCidr(cidrText);
   if (!cidr) throw new CidrpoolError('IPAM_INVALID_ARGUMENT', `invalid CIDR: ${cidrText}`);
   const pools = (await loadPools(ctx.store)).filter((p) => p.enabled);
-  const pool = pools.find(
-    (p) =>
-      p.cidr.family === cidr.family &&
-      cidrContainsIp(p.cidr, { family: cidr.family, value: cidr.base }),
-  );
+  const pool = findPoolOfBlock(pools, cidr);
   if (!pool)
     throw new CidrpoolError(
       'IPAM_CIDR_NOT_IN_POOL',
@@ -218,11 +199,7 @@ export async function releasePoolAffinities(ctx: IpamContext, poolCidr: string):
   for (let round = 0; round < ctx.retries; round++) {
     const affinities = (await listAffinities(ctx.store, affinityTypePrefix('host'))).filter((a) => {
       const c = tryParseCidr(a.cidr);
-      return (
-        c !== undefined &&
-        c.family === pool.family &&
-        cidrContainsIp(pool, { family: c.family, value: c.base })
-      );
+      return c !== undefined && cidrContainsIp(pool, { family: c.family, value: c.base });
     });
     if (affinities.length === 0) return;
     let again = false;
@@ -253,11 +230,9 @@ export async function ensureConsistentAffinity(ctx: IpamContext, block: Block): 
     const node = await findNode(ctx, owner.host);
     if (!node) return;
     const cidr = blockCidr(block);
-    const pool = (await loadPools(ctx.store)).find(
-      (p) =>
-        p.enabled &&
-        p.cidr.family === cidr.family &&
-        cidrContainsIp(p.cidr, { family: cidr.family, value: cidr.base }),
+    const pool = findPoolOfBlock(
+      (await loadPools(ctx.store)).filter((p) => p.enabled),
+      cidr,
     );
     if (!pool || poolSelectsNode(pool, node.metadata.labels ?? {})) return;
     await releaseBlockAffinity(ctx, owner.host, 'host', cidr, { requireEmpty: true });

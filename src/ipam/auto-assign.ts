@@ -2,7 +2,7 @@
 import type { AffinityType } from '../datastore/keys.js';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
-import { bitsOf, cidrContainsIp, formatCidr, parseCidr } from '../net/index.js';
+import { bitsOf, formatCidr, parseCidr } from '../net/index.js';
 import { releaseBlockAffinity } from './affinity.js';
 import {
   assignFromBlock,
@@ -40,7 +40,13 @@ import {
   type IpamContext,
 } from './context.js';
 import { encodeAffinity, type Block, type HandleValue } from './model.js';
-import { determinePools, loadPools, poolSelectsNode, type PoolInfo } from './pools.js';
+import {
+  determinePools,
+  findPoolOfBlock,
+  loadPools,
+  poolSelectsNode,
+  type PoolInfo,
+} from './pools.js';
 import type { AutoAssignRequest, FamilyAssignment, IntendedUse, IpamConfig } from './types.js';
 
 /** Calico's fallback block limit when neither the request nor the config sets one (§3.5). */
@@ -240,11 +246,7 @@ async function prepareAffineBlocks(
   eligible: readonly PoolInfo[],
   nodeLabels: Readonly<Record<string, string>>,
 ): Promise<StoredAffinity[]> {
-  const inPools = (pools: readonly PoolInfo[], c: Cidr) =>
-    pools.some(
-      (p) =>
-        p.cidr.family === c.family && cidrContainsIp(p.cidr, { family: c.family, value: c.base }),
-    );
+  const inPools = (pools: readonly PoolInfo[], c: Cidr) => findPoolOfBlock(pools, c) !== undefined;
   const used: StoredAffinity[] = [];
   for (const aff of listed) {
     const c = parseCidr(aff.cidr);
@@ -253,11 +255,9 @@ async function prepareAffineBlocks(
       continue;
     }
     if (inPools(eligible, c)) continue; // selects the node, but not for this use: keep
-    const pool = allPools.find(
-      (p) =>
-        p.enabled &&
-        p.cidr.family === c.family &&
-        cidrContainsIp(p.cidr, { family: c.family, value: c.base }),
+    const pool = findPoolOfBlock(
+      allPools.filter((p) => p.enabled),
+      c,
     );
     if (!pool || poolSelectsNode(pool, nodeLabels)) continue;
     try {
@@ -401,7 +401,6 @@ async function assignFromExistingBlock(
         value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()),
       };
     }
-    if (i > 0) st.knownHandles = undefined;
     const { block, ordinals } = assignFromBlock(stored.value, {
       num,
       handleId: st.handleId,
@@ -419,12 +418,13 @@ async function assignFromExistingBlock(
         handles: st.handleId !== undefined ? [st.handleId] : [],
         knownHandles: st.knownHandles,
       });
-      st.knownHandles = undefined;
       return ordinals.map((o) => ipWithMask(block, o));
     } catch (err) {
-      st.knownHandles = undefined;
       if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
       await pause(ctx, i);
+    } finally {
+      // Written or refused, the handle read at the start is spent: later writes read their own.
+      st.knownHandles = undefined;
     }
   }
   throw contentionError('assign from block');

@@ -17,7 +17,7 @@ import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { formatCidr } from '../net/index.js';
 import { blockCidr, bumpSequence, ordinalsOfHandle } from './block.js';
-import { chunkUpdate, type IndexChunk } from './block-index.js';
+import { chunkUpdate, loadChunkOf } from './block-index.js';
 import {
   decodeAffinity,
   decodeBlock,
@@ -45,8 +45,6 @@ export interface StoredAffinity extends Stored<AffinityValue> {
   readonly family: IpFamily;
   readonly cidr: string;
 }
-
-export const familyOf = (c: Cidr): IpFamily => c.family;
 
 /** The block of a CIDR, or undefined when it does not exist. */
 export async function readBlock(store: Datastore, cidr: Cidr): Promise<Stored<Block> | undefined> {
@@ -139,7 +137,7 @@ export interface BlockWrite {
    * deletes the handle), so handle counts always equal a scan of the blocks.
    */
   readonly handles?: readonly string[];
-  /** More conditions and operations of the same transaction (affinity, block index). */
+  /** More conditions and operations of the same transaction (e.g. the affinity). */
   readonly conditions?: readonly TxnCondition[];
   readonly operations?: readonly TxnOperation[];
   /**
@@ -152,12 +150,14 @@ export interface BlockWrite {
 /**
  * Write a block and its handle counts in one transaction. An update adds 1 to the block's
  * sequence number (Calico updateBlock); a create does not. Handles are read first, and their
- * revisions (or absence) become conditions. When the write makes the block full, gives it room
- * again, creates or deletes it, the block's room bit (room-index.ts) is written in the same
- * transaction; when that chunk alone moved (a neighbour's bit changed), the block is written
- * without it and the bit is set separately (best effort), so writers of unrelated blocks do not
- * fail each other. Throws DS_CONFLICT when anything else changed since it was read; the caller
- * re-reads and retries. Returns the block's new revision.
+ * revisions (or absence) become conditions. A create or delete sets or clears the block's
+ * existence bit (block-index.ts) in the same transaction, conditioned on its chunk. When the
+ * write makes the block full, gives it room again, creates or deletes it, the block's room bit
+ * (room-index.ts) is written in the same transaction; when that chunk alone moved (a
+ * neighbour's bit changed), the block is written without it and the bit is set separately (best
+ * effort), so writers of unrelated blocks do not fail each other. Throws DS_CONFLICT when
+ * anything else changed since it was read; the caller re-reads and retries. Returns the block's
+ * new revision.
  */
 export async function writeBlock(
   store: Datastore,
@@ -186,13 +186,25 @@ export async function writeBlock(
   const handleIds = [...new Set(w.handles ?? [])];
   const previous = w.change.kind === 'create' ? undefined : w.change.previous;
   const room = roomTransition(previous, written);
+  // A create or delete moves the block's existence bit (block-index.ts); an update does not.
+  const exists = w.change.kind === 'update' ? undefined : w.change.kind === 'create';
   const cidr = blockCidr((written ?? previous)!);
-  const [roomChunk, ...currents] = await Promise.all([
-    room === undefined ? undefined : loadRoomChunkOf(store, cidr),
-    ...handleIds.map((id) =>
-      w.knownHandles?.has(id) ? w.knownHandles.get(id) : readHandle(store, id),
+  const [[roomChunk, indexChunk], currents] = await Promise.all([
+    Promise.all([
+      room === undefined ? undefined : loadRoomChunkOf(store, cidr),
+      exists === undefined ? undefined : loadChunkOf(store, cidr),
+    ]),
+    Promise.all(
+      handleIds.map((id) =>
+        w.knownHandles?.has(id) ? w.knownHandles.get(id) : readHandle(store, id),
+      ),
     ),
   ]);
+  if (indexChunk && exists !== undefined) {
+    const u = chunkUpdate(indexChunk, cidr, exists);
+    conditions.push(u.condition);
+    operations.push(u.operation);
+  }
   handleIds.forEach((handleId, i) => {
     const current = currents[i];
     const hk = handleKey(handleId);
@@ -218,7 +230,7 @@ export async function writeBlock(
   }
   // The room chunk's condition goes last: the store names the first failed condition, so a
   // conflict naming the chunk means everything else held.
-  const u = chunkUpdate(roomChunk as IndexChunk, cidr, room);
+  const u = chunkUpdate(roomChunk, cidr, room);
   try {
     const result = await store.txn([...conditions, u.condition], [...operations, u.operation]);
     return { revision: result.revision, block: written };
@@ -230,9 +242,6 @@ export async function writeBlock(
   await syncRoomBit(store, cidr, written ? { value: written, revision: result.revision } : null);
   return { revision: result.revision, block: written };
 }
-
-/** True for a retryable compare-and-swap failure. */
-export const isConflict = (err: unknown): boolean => isCidrpoolError(err, 'DS_CONFLICT');
 
 /** Allocations of the block that carry the handle (cooling-down ones carry none). */
 export const countHandle = (b: Block, handleId: string): number =>

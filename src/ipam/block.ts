@@ -7,6 +7,7 @@ import {
   addressAt,
   cidrContainsIp,
   cidrSize,
+  formatCidr,
   formatIp,
   ordinalOf,
   parseCidr,
@@ -86,7 +87,7 @@ export function newBlock(
     unallocated = unallocated.filter((o) => allocations[o] === null);
   }
   return {
-    cidr: formatCidrText(cidr),
+    cidr: formatCidr(cidr),
     affinity: options.affinity ?? null,
     ...(options.claimTime ? { affinityClaimTime: options.claimTime } : {}),
     allocations,
@@ -98,9 +99,6 @@ export function newBlock(
     extra: {},
   };
 }
-
-const formatCidrText = (c: Cidr): string =>
-  `${formatIp({ family: c.family, value: c.base })}/${c.prefix}`;
 
 /** The address at an ordinal of the block. */
 export const ordinalToIp = (b: Block, ordinal: number): IpAddress =>
@@ -122,7 +120,8 @@ export const cleanHandle = (h: string): string => {
   return at < 0 ? h : h.slice(0, at);
 };
 
-const isReservedHandle = (a: BlockAttribute | undefined): boolean =>
+/** The attribute is the Windows host reservation's (its handle compared case-insensitively). */
+export const isReservedHandle = (a: BlockAttribute | undefined): boolean =>
   a?.handleId?.toLowerCase() === WINDOWS_RESERVED_HANDLE;
 
 /** Empty: every allocated ordinal is Windows-reserved. A cooling-down ordinal makes it non-empty. */

@@ -2,19 +2,19 @@
 // and workloads use, and check every block's invariants. Read-only.
 import { listAll } from '../datastore/api.js';
 import { HANDLES_PREFIX, resourcePrefix } from '../datastore/keys.js';
-import { cidrContainsIp, formatIp, tryParseIp } from '../net/index.js';
+import { formatIp, tryParseIp } from '../net/index.js';
 import type { Node, WorkloadEndpoint } from '../resources/types.js';
 import {
   checkBlockInvariants,
   cleanHandle,
   garbageCollect,
+  isReservedHandle,
   ordinalToIp,
   parseAffinity,
-  WINDOWS_RESERVED_HANDLE,
 } from './block.js';
 import { listBlocks, readConfig } from './block-store.js';
 import type { IpamContext } from './context.js';
-import { loadPools } from './pools.js';
+import { findPoolOfIp, loadPools } from './pools.js';
 import type { CheckAllocation, CheckInUseIp, CheckReport } from './types.js';
 
 /** Run the check. Errors only come from reading the store (DS_*). */
@@ -48,7 +48,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
         return;
       }
       const handle = attr.handleId;
-      if (handle !== undefined && handle.toLowerCase() === WINDOWS_RESERVED_HANDLE) {
+      if (isReservedHandle(attr)) {
         windowsReserved.push({ ip, owner: 'Reserved for Windows' });
       } else if (handle !== undefined) handlesInBlocks.add(cleanHandle(handle));
       const sec = attr.secondary ?? {};
@@ -131,9 +131,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
   for (const [ip, own] of owners) {
     if (own.every((o) => o === 'Reserved for Windows')) continue;
     const addr = tryParseIp(ip);
-    const inPool =
-      addr !== undefined &&
-      pools.some((p) => p.cidr.family === addr.family && cidrContainsIp(p.cidr, addr));
+    const inPool = addr !== undefined && findPoolOfIp(pools, addr) !== undefined;
     for (const owner of own) {
       if (!inPool) notInPool.push({ ip, owner });
       else if (!allocationsByIp.has(ip)) noAllocation.push({ ip, owner });

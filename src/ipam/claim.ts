@@ -23,10 +23,8 @@ import {
 } from './block.js';
 import {
   chunkRange,
-  chunkUpdate,
   findFreeBlock,
   isIndexBuilt,
-  loadChunkOf,
   loadChunks,
   loadIndexChunks,
   markBit,
@@ -108,6 +106,13 @@ function blockKeyPrefixes(range: Cidr): string[] {
 const isPlainlyFull = (raw: string): boolean =>
   /"unallocated":(\[\]|null)/.test(raw) && !raw.includes('"releasedAt"');
 
+/** The CIDR named by a block key, when it parses and lies inside `range`. */
+function keyCidrIn(key: string, range: Cidr): Cidr | undefined {
+  const text = blockCidrFromKey(key);
+  const c = text === undefined ? undefined : tryParseCidr(text);
+  return c && cidrContainsCidr(range, c) ? c : undefined;
+}
+
 /**
  * The stored blocks inside `range`, read by key range. With `withRoomOnly`, blocks with no free
  * address are skipped before decoding (reclaim and borrowing want only blocks with room). With
@@ -122,9 +127,8 @@ export async function listBlocksInCidr(
   for (const prefix of blockKeyPrefixes(range)) {
     for (const kv of await listAll(store, prefix, 500)) {
       if (options.allCidrs) {
-        const text = blockCidrFromKey(kv.key);
-        const c = text === undefined ? undefined : tryParseCidr(text);
-        if (c && c.family === range.family && cidrContainsCidr(range, c)) options.allCidrs.push(c);
+        const c = keyCidrIn(kv.key, range);
+        if (c) options.allCidrs.push(c);
       }
       if (options.withRoomOnly && isPlainlyFull(kv.value)) continue;
       const value = decodeBlock(kv.value, kv.key);
@@ -134,8 +138,7 @@ export async function listBlocksInCidr(
       } catch {
         continue;
       }
-      if (c.family === range.family && cidrContainsCidr(range, c))
-        out.push({ key: kv.key, value, revision: kv.revision });
+      if (cidrContainsCidr(range, c)) out.push({ key: kv.key, value, revision: kv.revision });
     }
   }
   return out;
@@ -146,9 +149,8 @@ export async function listBlockCidrsInCidr(store: Datastore, range: Cidr): Promi
   const out: Cidr[] = [];
   for (const prefix of blockKeyPrefixes(range)) {
     for (const kv of await listAll(store, prefix, 500)) {
-      const text = blockCidrFromKey(kv.key);
-      const c = text === undefined ? undefined : tryParseCidr(text);
-      if (c && c.family === range.family && cidrContainsCidr(range, c)) out.push(c);
+      const c = keyCidrIn(kv.key, range);
+      if (c) out.push(c);
     }
   }
   return out;
@@ -384,11 +386,7 @@ export async function claimCidr(
   const cidrText = formatCidr(cidr);
   const affinity = `${req.type}:${req.host}`;
   const aKey = affinityKey(req.host, cidr.family, cidrText, req.type);
-  const [existingAff, chunk] = await Promise.all([
-    readAffinity(ctx.store, req.host, cidr, req.type),
-    loadChunkOf(ctx.store, cidr),
-  ]);
-  const u = chunkUpdate(chunk, cidr, true);
+  const existingAff = await readAffinity(ctx.store, req.host, cidr, req.type);
   const block = newBlock(cidr, {
     sequenceNumber: ctx.env.nowNanos(),
     affinity,
@@ -396,17 +394,16 @@ export async function claimCidr(
     hostReserved: req.hostReserved,
   });
   try {
-    // The index bit is set in the claim's own transaction: a claim that succeeded without it
-    // could leave the block looking free to this host's next search once the block is full.
+    // writeBlock sets the index bit in the claim's own transaction: a claim that succeeded
+    // without it could leave the block looking free to this host's next search once it is full.
     const res = await writeBlock(ctx.store, {
       family: cidr.family,
       cidr: cidrText,
       change: { kind: 'create', block },
       conditions: [
         existingAff ? { key: aKey, revision: existingAff.revision } : { key: aKey, absent: true },
-        u.condition,
       ],
-      operations: [{ op: 'put', key: aKey, value: encodeAffinity('confirmed') }, u.operation],
+      operations: [{ op: 'put', key: aKey, value: encodeAffinity('confirmed') }],
     });
     return { key: blockKey(cidr.family, cidrText), value: block, revision: res.revision };
   } catch (err) {

@@ -1,9 +1,8 @@
 // The IPAM configuration at /calico/ipam/v2/config (ipam-core.md §1.8).
 import { IPAM_CONFIG_KEY } from '../datastore/keys.js';
 import { CidrpoolError } from '../errors/index.js';
-import { readConfig } from './block-store.js';
 import type { IpamContext } from './context.js';
-import { encodeConfig } from './model.js';
+import { decodeConfig, encodeConfig } from './model.js';
 import type { IpamConfig } from './types.js';
 
 /**
@@ -39,9 +38,8 @@ export async function setConfig(ctx: IpamContext, config: IpamConfig): Promise<v
       'IPAM_INVALID_CONFIG',
       `ipCooldownSeconds must be between 0 and 1200, not ${config.ipCooldownSeconds}`,
     );
-  const current = await readConfig(ctx.store);
   const text = encodeConfig(config);
   const stored = await ctx.store.get(IPAM_CONFIG_KEY);
-  if (stored && encodeConfig(current) === text) return;
+  if (stored && encodeConfig(decodeConfig(stored.value, IPAM_CONFIG_KEY)) === text) return;
   await ctx.store.put(IPAM_CONFIG_KEY, text);
 }

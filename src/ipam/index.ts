@@ -1,5 +1,4 @@
 // The IPAM engine: createIpam(store, env) wires the operations of the modules beside this one.
-import { hostname as osHostname } from 'node:os';
 import type { Datastore } from '../datastore/api.js';
 import { releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity.js';
 import { assignIp } from './assign-ip.js';
@@ -32,9 +31,6 @@ export const systemEnvironment: IpamEnvironment = {
   nowNanos: () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n),
   random: () => Math.random(),
 };
-
-/** The OS host name, trimmed and lower-cased (Calico's decideHostname default). */
-export const defaultHostname = (): string => osHostname().trim().toLowerCase();
 
 const toReserved = (spec?: HostReservedAttrSpec): HostReservedAttr | undefined =>
   spec && (spec.startOfBlock > 0 || spec.endOfBlock > 0)

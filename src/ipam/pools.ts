@@ -3,7 +3,14 @@ import { listAll, type Datastore } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
 import { CidrpoolError } from '../errors/index.js';
 import type { Cidr, IpAddress, IpFamily } from '../net/index.js';
-import { cidrContainsIp, cidrsOverlap, formatCidr, tryParseCidr } from '../net/index.js';
+import {
+  cidrContainsIp,
+  formatCidr,
+  isValidPrefix,
+  networkOf,
+  tryParseCidr,
+  tryParseIp,
+} from '../net/index.js';
 import { withDefaults } from '../resources/defaults.js';
 import type { AllowedUse, IPPool } from '../resources/types.js';
 import { parseSelector } from '../selector/index.js';
@@ -109,16 +116,12 @@ export function resolveRequestedPools(
 function tryParseCidrLoose(text: string): Cidr | undefined {
   const at = text.indexOf('/');
   if (at < 0) return undefined;
-  const c = tryParseCidr(text);
-  if (c) return c;
-  // Mask host bits: parse the network part as-is via a /len of the full address length.
+  const ip = tryParseIp(text.slice(0, at));
+  // Number() reads the length more loosely than net's parseCidrMasked, which would also take a
+  // bare address as /32: so that function is not a drop-in here.
   const prefix = Number(text.slice(at + 1));
-  const full = tryParseCidr(`${text.slice(0, at)}/${text.includes(':') ? 128 : 32}`);
-  if (!full || !Number.isInteger(prefix)) return undefined;
-  const bits = full.family === 4 ? 32 : 128;
-  if (prefix < 0 || prefix > bits) return undefined;
-  const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - prefix)) - 1n);
-  return { family: full.family, base: full.base & mask, prefix };
+  if (!ip || !isValidPrefix(ip.family, prefix)) return undefined;
+  return networkOf(ip, prefix);
 }
 
 /**
@@ -150,8 +153,8 @@ export function determinePools(
 
 /** The first pool (in name order) that contains the address. */
 export const findPoolOfIp = (pools: readonly PoolInfo[], ip: IpAddress): PoolInfo | undefined =>
-  pools.find((p) => p.cidr.family === ip.family && cidrContainsIp(p.cidr, ip));
+  pools.find((p) => cidrContainsIp(p.cidr, ip));
 
-/** The first pool (in name order) whose CIDR overlaps the block (GetUtilization, check). */
+/** The first pool (in name order) that contains the block's base address. */
 export const findPoolOfBlock = (pools: readonly PoolInfo[], block: Cidr): PoolInfo | undefined =>
-  pools.find((p) => p.cidr.family === block.family && cidrsOverlap(p.cidr, block));
+  findPoolOfIp(pools, { family: block.family, value: block.base });

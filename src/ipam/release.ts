@@ -21,7 +21,6 @@ import {
   releaseFromBlock,
   releaseHandleFromBlock,
 } from './block.js';
-import { chunkUpdate, loadChunkOf } from './block-index.js';
 import {
   listBlocks,
   readBlock,
@@ -54,8 +53,8 @@ async function blockOfIp(
 }
 
 /**
- * Write a block after a release: an empty block without affinity is deleted (with its index
- * bit), any other is updated; the handles' counts change in the same transaction.
+ * Write a block after a release: an empty block without affinity is deleted (writeBlock clears
+ * its index bit), any other is updated; the handles' counts change in the same transaction.
  */
 async function writeReleased(
   ctx: IpamContext,
@@ -64,28 +63,17 @@ async function writeReleased(
   handles: readonly string[],
   knownHandles?: ReadonlyMap<string, Stored<HandleValue> | undefined>,
 ) {
-  const cidr = blockCidr(block);
-  if (isEmpty(block) && block.affinity === null) {
-    const chunk = await loadChunkOf(ctx.store, cidr);
-    const u = chunkUpdate(chunk, cidr, false);
-    await writeBlock(ctx.store, {
-      family: cidr.family,
-      cidr: stored.value.cidr,
-      change: { kind: 'delete', revision: stored.revision, previous: stored.value },
-      handles,
-      knownHandles,
-      conditions: [u.condition],
-      operations: [u.operation],
-    });
-  } else {
-    await writeBlock(ctx.store, {
-      family: cidr.family,
-      cidr: stored.value.cidr,
-      change: { kind: 'update', block, revision: stored.revision, previous: stored.value },
-      handles,
-      knownHandles,
-    });
-  }
+  const { revision, value: previous } = stored;
+  await writeBlock(ctx.store, {
+    family: blockCidr(block).family,
+    cidr: previous.cidr,
+    change:
+      isEmpty(block) && block.affinity === null
+        ? { kind: 'delete', revision, previous }
+        : { kind: 'update', block, revision, previous },
+    handles,
+    knownHandles,
+  });
 }
 
 /**
@@ -138,7 +126,7 @@ export async function releaseIps(
           const stored = await readBlock(ctx.store, group.cidr);
           if (!stored)
             return {
-              released: [] as number[],
+              released: [] as string[],
               unallocated: group.items.map((i) => formatIp(i.ip)),
               block: undefined,
             };
@@ -156,12 +144,12 @@ export async function releaseIps(
           if (res.released.length > 0)
             await writeReleased(ctx, stored, res.block, [...res.countByHandle.keys()]);
           return {
-            released: res.released,
+            released: res.released.map((o) => formatIp(ordinalToIp(block, o))),
             unallocated: res.unallocated.map((o) => formatIp(ordinalToIp(block, o))),
             block: res.released.length > 0 ? res.block : undefined,
           };
         });
-        for (const o of outcome.released) released.push(formatIp(addressOf(group.cidr, o)));
+        released.push(...outcome.released);
         unallocated.push(...outcome.unallocated);
         if (outcome.block) await ensureConsistentAffinity(ctx, outcome.block);
       } catch (err) {
@@ -172,11 +160,6 @@ export async function releaseIps(
   await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
   return { released, unallocated, failures };
 }
-
-const addressOf = (cidr: Cidr, ordinal: number): IpAddress => ({
-  family: cidr.family,
-  value: cidr.base + BigInt(ordinal),
-});
 
 const handleNotFound = (handleId: string): CidrpoolError =>
   new CidrpoolError('IPAM_HANDLE_NOT_FOUND', `resource does not exist: IPAMHandle(${handleId})`, {

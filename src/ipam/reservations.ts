@@ -39,6 +39,3 @@ export function createReservations(entries: readonly string[]): Reservations {
     },
   };
 }
-
-/** No reservations at all. */
-export const NO_RESERVATIONS: Reservations = createReservations([]);

@@ -3,6 +3,7 @@ import type { Cidr } from '../net/index.js';
 import {
   cidrSize,
   cidrsOverlap,
+  compareCidrs,
   formatCidr,
   formatIp,
   sizeMinus,
@@ -38,13 +39,7 @@ export async function getUtilization(
       ? pools.filter((p) =>
           wanted.some((w) => {
             const c = tryParseCidr(w);
-            return (
-              w === p.name ||
-              (c !== undefined &&
-                c.family === p.cidr.family &&
-                c.base === p.cidr.base &&
-                c.prefix === p.cidr.prefix)
-            );
+            return w === p.name || (c !== undefined && compareCidrs(c, p.cidr) === 0);
           }),
         )
       : pools;
@@ -66,7 +61,7 @@ export async function getUtilization(
     } catch {
       continue;
     }
-    const g = groups.find((x) => x.cidr.family === c.family && cidrsOverlap(x.cidr, c));
+    const g = groups.find((x) => cidrsOverlap(x.cidr, c));
     if (!g) continue;
     const b = garbageCollect(stored.value, config.ipCooldownSeconds, now);
     const capacity = cidrSize(c);
@@ -75,18 +70,13 @@ export async function getUtilization(
       ...(b.affinity ? { affinity: b.affinity } : {}),
       capacity,
       inUse: BigInt(inUseCount(b)),
-      reserved:
-        capacity -
-        sizeMinus(
-          c,
-          reservations.cidrs.filter((r) => r.family === c.family),
-        ),
+      reserved: capacity - sizeMinus(c, reservations.cidrs),
       available: BigInt(freeCount(b, reservations)),
     });
     g.cidrs.push(c);
   }
   return groups.map((g) => {
-    const res = reservations.cidrs.filter((r) => r.family === g.cidr.family);
+    // sizeMinus ignores CIDRs of another family, so the reservations need no filtering.
     const capacity = cidrSize(g.cidr);
     const inUse = g.blocks.reduce((s, b) => s + b.inUse, 0n);
     const inBlocks = g.blocks.reduce((s, b) => s + b.available, 0n);
@@ -95,8 +85,8 @@ export async function getUtilization(
       cidr: formatCidr(g.cidr),
       capacity,
       inUse,
-      reserved: capacity - sizeMinus(g.cidr, res),
-      available: inBlocks + sizeMinus(g.cidr, [...res, ...g.cidrs]),
+      reserved: capacity - sizeMinus(g.cidr, reservations.cidrs),
+      available: inBlocks + sizeMinus(g.cidr, [...reservations.cidrs, ...g.cidrs]),
       blocks: g.blocks,
     };
   });
