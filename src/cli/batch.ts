@@ -1,6 +1,6 @@
 // The loop shared by create, apply, replace and delete -f: read -f, act on each resource in
 // order (a per-resource error does not stop the others), then print calicoctl's summary.
-import { CidrpoolError } from '../errors/index.js';
+import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { Resource } from '../resources/types.js';
 import { withBackend, type Backend } from './backend.js';
 import { errorMessage, errorDetails } from './errors.js';
@@ -57,16 +57,16 @@ export async function runOnFile(
         if (isUnavailable(err)) throw err;
         outcomes.push({ kind: resource.kind, error: errorMessage(err) });
         const lines = errorDetails(err);
-        if (lines.length > 0) details.push(`${describe(resource)}:`, ...lines);
+        if (lines.length > 0) details.push(`${describeResource(resource)}:`, ...lines);
       }
     }
     return { outcomes, details };
   });
 }
 
-const describe = (r: Resource): string =>
+/** `Kind(namespace/name)`, the heading of a resource's issue lines. */
+export const describeResource = (r: Resource): string =>
   `${r.kind}(${r.metadata?.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata?.name ?? ''})`;
 
-// A datastore that cannot be reached fails every resource the same way: stop at the first.
-const isUnavailable = (err: unknown): boolean =>
-  err instanceof CidrpoolError && err.code === 'DS_UNAVAILABLE';
+/** A datastore that cannot be reached fails every resource the same way: stop at the first. */
+export const isUnavailable = (err: unknown): boolean => isCidrpoolError(err, 'DS_UNAVAILABLE');

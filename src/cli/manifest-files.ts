@@ -1,8 +1,7 @@
 // The texts behind -f for the offline commands (validate, convert), which read every document
 // on its own so that one bad document does not hide the problems of the others.
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
-import { readManifestTexts } from '../resources/index.js';
-import { splitDocuments } from '../resources/manifest/split-documents.js';
+import { readManifestTexts, splitDocuments } from '../resources/index.js';
 
 export interface SourceText {
   /** The path, or `-` for stdin. */

@@ -1,6 +1,7 @@
 // Namespace rules of every resource command (surfaces.md §1.4), checked per resource so that a
 // violation is that resource's error, not the command's.
 import { CidrpoolError } from '../errors/index.js';
+import { META_MESSAGES } from '../resources/messages.js';
 import { KINDS, type ResourceKind } from '../resources/types.js';
 
 export interface NamespaceFlags {
@@ -25,11 +26,7 @@ export function resolveNamespace(
 ): string | undefined {
   const given = flags.namespace !== undefined && flags.namespace !== '';
   if (!KINDS[kind].namespaced) {
-    if (resourceNamespace) {
-      fail(
-        `namespace should not be specified for a non-namespaced resource. ${kind} is not a namespaced resource`,
-      );
-    }
+    if (resourceNamespace) fail(META_MESSAGES.namespaceNotAllowed(kind));
     if (given || flags.allNamespaces) fail(`${kind} is not namespaced`);
     return undefined;
   }

@@ -46,6 +46,9 @@ export function kindHelp(): string {
     .join('\n')}\n(aliases, in any case: see docs/cli.md)\n`;
 }
 
+/** Commander's argument parser for a repeatable option: each value is appended to the list. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 /** Options of the resource commands as commander gives them. */
 export interface ResourceCommandOptions {
   readonly config?: string;

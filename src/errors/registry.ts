@@ -23,8 +23,3 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
-
-/** The registry entry of a code. */
-export function getErrorSpec(code: ErrorCode): ErrorSpec {
-  return ERROR_CODES[code];
-}

@@ -9,6 +9,7 @@ export {
   DEFAULT_ALLOWED_USES,
 } from './defaults.js';
 export { canonicalizeResource } from './canonical.js';
+export { isPlainObject } from './schema/shape.js';
 export {
   validateResource,
   validateUpdate,
@@ -21,6 +22,7 @@ export {
 export { isEncapEnabled, tryParsePoolCidr } from './validation/ip-pool.js';
 export { convertV1IpPool, validateV1IpPool, v1PoolName, type V1IpPool } from './v1-ip-pool.js';
 export { readManifests, type ManifestResource } from './manifest/read-manifests.js';
+export { splitDocuments, type DocumentChunk } from './manifest/split-documents.js';
 export {
   readManifestSource,
   readManifestTexts,

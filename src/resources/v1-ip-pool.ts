@@ -1,7 +1,14 @@
 // The calicoctl v1 `ipPool` (surfaces.md §5.1) and its conversion to a v3 IPPool (§5.2), as
 // libcalico's upgrade converter does it. v1 manifests are accepted wherever v3 ones are.
 import { CidrpoolError, type FieldIssue } from '../errors/index.js';
-import { cidrsOverlap, formatCidr, parseCidr, tryParseIp, type Cidr } from '../net/index.js';
+import {
+  cidrsOverlap,
+  formatCidr,
+  parseCidr,
+  tryParseCidr,
+  tryParseIp,
+  type Cidr,
+} from '../net/index.js';
 import { DEFAULT_ALLOWED_USES, DEFAULT_BLOCK_SIZE, DEFAULT_NODE_SELECTOR } from './defaults.js';
 import { tryParsePoolCidr } from './validation/ip-pool.js';
 import { API_VERSION_V3, type EncapMode, type IPPool } from './types.js';
@@ -28,13 +35,7 @@ function parseV1Cidr(text: string): { cidr: Cidr; masked: boolean } | undefined 
   if (ip) return { cidr: parseCidr(`${text.trim()}/${ip.family === 4 ? 32 : 128}`), masked: true };
   const cidr = tryParsePoolCidr(text);
   if (!cidr) return undefined;
-  let masked = true;
-  try {
-    parseCidr(text.trim());
-  } catch {
-    masked = false;
-  }
-  return { cidr, masked };
+  return { cidr, masked: tryParseCidr(text.trim()) !== undefined };
 }
 
 /** The v1 load-time rules (surfaces.md §5.1). Returns every issue; empty when valid. */

@@ -6,6 +6,7 @@ import { CidrpoolError } from '../../errors/index.js';
 import {
   convertV1IpPool,
   formatValidationMessage,
+  isPlainObject,
   unknownTypeMessage,
   validateResource,
   type IPPool,
@@ -26,9 +27,6 @@ interface ConvertOptions {
 // v1 kinds calicoctl convert knew; cidrpool only has pools, so the others are refused by name.
 const OTHER_V1_KINDS = ['bgpPeer', 'hostEndpoint', 'node', 'policy', 'profile', 'workloadEndpoint'];
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** The v1 objects of every document, in order (arrays unpacked). */
 async function readV1Objects(filename: string): Promise<Record<string, unknown>[]> {
   const { texts } = await readSourceTexts(filename, false);
@@ -46,7 +44,7 @@ async function readV1Objects(filename: string): Promise<Record<string, unknown>[
       }
       if (value === null || value === undefined) continue;
       for (const item of Array.isArray(value) ? value : [value]) {
-        objects.push(isObject(item) ? item : { kind: undefined });
+        objects.push(isPlainObject(item) ? item : { kind: undefined });
       }
     }
   }

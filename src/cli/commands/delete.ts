@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { CidrpoolError, isCidrpoolError } from '../../errors/index.js';
 import type { Resource, ResourceKind } from '../../resources/types.js';
-import { finishBatch, runOnFile } from '../batch.js';
+import { finishBatch, isUnavailable, runOnFile } from '../batch.js';
 import { withBackend, type Backend } from '../backend.js';
 import { errorMessage } from '../errors.js';
 import { resolveKind } from '../kinds.js';
@@ -74,7 +74,7 @@ async function runDelete(
         await deleteOne(backend, kind, name, namespace, undefined, skip);
         outcomes.push({ kind });
       } catch (err) {
-        if (isCidrpoolError(err, 'DS_UNAVAILABLE')) throw err;
+        if (isUnavailable(err)) throw err;
         outcomes.push({ kind, error: errorMessage(err) });
       }
     }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CidrpoolError } from '../../errors/index.js';
 import type { Resource, ResourceKind } from '../../resources/types.js';
 import { withBackend, type Backend } from '../backend.js';
+import { silentFailure } from '../batch.js';
 import { errorMessage } from '../errors.js';
 import { printErrLines, writeOut } from '../io.js';
 import { resolveKind } from '../kinds.js';
@@ -127,7 +128,7 @@ async function runGet(
   writeOut(renderObjects(objects, format, { withNamespace }));
   if (errors.length > 0) {
     printErrLines(errors);
-    throw new CidrpoolError('CLI_RESOURCES_FAILED', '', { details: { printed: true } });
+    throw silentFailure();
   }
 }
 

@@ -15,8 +15,8 @@ import { errorMessage } from '../errors.js';
 import { parseKeyValues } from '../key-values.js';
 import { writeOut } from '../io.js';
 import { parseIpArg } from '../ip-arg.js';
-import { addDatastoreOptions } from '../options.js';
-import { buildEndpoint, containerIdOf } from '../workload.js';
+import { addDatastoreOptions, collect } from '../options.js';
+import { buildEndpoint, containerIdOf, toHostNetwork } from '../workload.js';
 
 interface AssignOptions {
   readonly node: string;
@@ -137,7 +137,7 @@ async function assignExplicitly(
         hostname: options.node,
         intendedUse: options.use as IntendedUse,
       });
-      ips.push(`${ip}/${ip.includes(':') ? 128 : 32}`);
+      ips.push(toHostNetwork(ip));
     }
   } catch (err) {
     if (ips.length > 0) await backend.ipam.releaseByHandle(handleId).catch(() => undefined);
@@ -201,8 +201,6 @@ async function runAssign(options: AssignOptions): Promise<void> {
     writeOut(ips.map((ip) => `${ip}\n`).join(''));
   }
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Register `ipam assign`. */
 export function addIpamAssignCommand(ipam: Command): void {

@@ -1,12 +1,11 @@
 // `cidrpool ipam check [--show-all-ips] [--show-problem-ips] [-o REPORT]` (surfaces.md §2.3).
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CidrpoolError } from '../../errors/index.js';
+import { CidrpoolError, fileErrorMessage } from '../../errors/index.js';
 import type { CheckReport } from '../../ipam/types.js';
 import { withBackend } from '../backend.js';
 import { encodeReport, type CheckReportFile, type ReportAllocation } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
-import { fileErrorMessage } from '../../errors/index.js';
 import { writeOut } from '../io.js';
 import { addDatastoreOptions } from '../options.js';
 import { renderCheck } from '../output/ipam-check.js';

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { handleKey } from '../../datastore/keys.js';
-import { CidrpoolError, isCidrpoolError } from '../../errors/index.js';
+import { CidrpoolError, fileErrorMessage, isCidrpoolError } from '../../errors/index.js';
 import { withBackend, type Backend } from '../backend.js';
 import {
   decodeReport,
@@ -13,10 +13,9 @@ import {
 } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
 import { errorMessage } from '../errors.js';
-import { fileErrorMessage } from '../../errors/index.js';
 import { printLines, writeOut } from '../io.js';
 import { parseIpArg } from '../ip-arg.js';
-import { addDatastoreOptions } from '../options.js';
+import { addDatastoreOptions, collect } from '../options.js';
 import { startProgress } from '../progress.js';
 import { deleteEndpointsOfHandle } from '../workload.js';
 import { clientVersion } from './version.js';
@@ -203,8 +202,6 @@ async function runRelease(options: ReleaseOptions): Promise<void> {
     return releaseFromReports(backend, options.fromReport, Boolean(options.force));
   });
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Register `ipam release`. */
 export function addIpamReleaseCommand(ipam: Command): void {

@@ -6,8 +6,9 @@ import type { TxnCondition, TxnOperation } from '../../datastore/api.js';
 import { resourceKey } from '../../datastore/keys.js';
 import { encodeResource, formatTimestamp } from '../../client/stored-form.js';
 import { CidrpoolError } from '../../errors/index.js';
-import { formatCidr, parseCidr, splitCidr } from '../../net/index.js';
+import { bitsOf, formatCidr, parseCidr, splitCidr } from '../../net/index.js';
 import {
+  DEFAULT_BLOCK_SIZE,
   formatValidationMessage,
   validateResource,
   withDefaults,
@@ -62,11 +63,10 @@ function childCidrs(pool: IPPool, numberText: string): string[] {
     fail(`${prefix} number to split CIDR into is not a valid power of 2: ${n}`);
   }
   const cidr = parseCidr(cidrText);
-  const bits = cidr.family === 4 ? 32 : 128;
   const childPrefix = cidr.prefix + Math.log2(n);
-  if (childPrefix > bits)
+  if (childPrefix > bitsOf(cidr.family))
     fail(`${prefix} the CIDR ${cidrText} is not large enough to be split into ${n} parts`);
-  const blockSize = pool.spec.blockSize ?? (cidr.family === 4 ? 26 : 122);
+  const blockSize = pool.spec.blockSize ?? DEFAULT_BLOCK_SIZE[cidr.family];
   if (childPrefix > blockSize) {
     fail(
       `${prefix} each part (/${childPrefix}) would be smaller than the pool's block size (/${blockSize})`,

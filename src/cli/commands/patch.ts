@@ -3,7 +3,7 @@
 // replaced, and `null` removes a key; --type is accepted and ignored, as in calicoctl.
 import type { Command } from 'commander';
 import { CidrpoolError } from '../../errors/index.js';
-import type { Resource } from '../../resources/types.js';
+import { isPlainObject, type Resource } from '../../resources/index.js';
 import { withBackend } from '../backend.js';
 import { errorMessage } from '../errors.js';
 import { printLines } from '../io.js';
@@ -18,13 +18,10 @@ interface PatchOptions {
   readonly config?: string;
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Merge `patch` onto `target` (both plain JSON): maps recursively, other values replace. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isMap(patch)) return structuredClone(patch);
-  const out: Record<string, unknown> = isMap(target) ? { ...target } : {};
+  if (!isPlainObject(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     else out[key] = mergePatch(out[key], value);
@@ -44,7 +41,9 @@ async function runPatch(kindArg: string, name: string, options: PatchOptions): P
   } catch (err) {
     fail(`performing strategic merge patch: ${errorMessage(err)}`, err);
   }
-  if (!isMap(patch)) fail('performing strategic merge patch: the patch must be a JSON object');
+  if (!isPlainObject(patch)) {
+    fail('performing strategic merge patch: the patch must be a JSON object');
+  }
   const namespace = resolveNamespace(kind, options);
   await withBackend(options, async (backend) => {
     let current: Resource;

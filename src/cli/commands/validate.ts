@@ -8,9 +8,8 @@ import {
   readManifests,
   validateResource,
   withDefaults,
-  type Resource,
 } from '../../resources/index.js';
-import { finishBatch } from '../batch.js';
+import { describeResource, finishBatch } from '../batch.js';
 import { errorMessage } from '../errors.js';
 import { writeOut } from '../io.js';
 import { readSourceTexts, splitSource, type DocumentText } from '../manifest-files.js';
@@ -22,9 +21,6 @@ interface ValidateOptions {
   readonly recursive?: boolean;
   readonly skipEmpty?: boolean;
 }
-
-const label = (r: Resource): string =>
-  `${r.kind}(${r.metadata?.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata?.name ?? ''})`;
 
 interface DocumentResult {
   readonly outcomes: Outcome[];
@@ -56,7 +52,7 @@ function validateDocument(doc: DocumentText): DocumentResult {
     }
     outcomes.push({ kind: resource.kind, error: formatValidationMessage(issues) });
     details.push(
-      `${where}, line ${entry.position.line}: ${label(resource)}:`,
+      `${where}, line ${entry.position.line}: ${describeResource(resource)}:`,
       ...issues.map((i) => `  - ${formatFieldIssue(i)}`),
     );
   }

@@ -22,10 +22,11 @@ export interface Verb {
   readonly past: string;
 }
 
-/** The one kind of every resource, or undefined for a mixed batch. */
-export function singleKind(outcomes: readonly Outcome[]): string | undefined {
+/** ` '<Kind>'` when every resource is of one kind; empty for a mixed batch. */
+function quotedKind(outcomes: readonly Outcome[]): string {
   const kinds = new Set(outcomes.map((o) => o.kind));
-  return kinds.size === 1 ? [...kinds][0] : undefined;
+  const [kind] = kinds;
+  return kinds.size === 1 && kind ? ` '${kind}'` : '';
 }
 
 /** Go prints an error slice as `[e1 e2]`. */
@@ -40,8 +41,7 @@ export function reportBatch(
   outcomes: readonly Outcome[],
   errorPrefix: 'hit error' | 'hit error(s)',
 ): BatchReport {
-  const kind = singleKind(outcomes);
-  const quoted = kind ? ` '${kind}'` : '';
+  const quoted = quotedKind(outcomes);
   const errors = outcomes.filter((o) => o.error !== undefined).map((o) => o.error!);
   const ok = outcomes.length - errors.length;
   if (errors.length === 0) {
@@ -74,8 +74,7 @@ export function reportBatch(
  * failure reports "the first N out of N" (surfaces.md §1.5, kept for compatibility).
  */
 export function reportReplace(outcomes: readonly Outcome[]): BatchReport {
-  const kind = singleKind(outcomes);
-  const quoted = kind ? ` '${kind}'` : '';
+  const quoted = quotedKind(outcomes);
   const errors = outcomes.filter((o) => o.error !== undefined).map((o) => o.error!);
   const n = outcomes.length;
   if (errors.length === 0) {
@@ -94,8 +93,7 @@ export function reportReplace(outcomes: readonly Outcome[]): BatchReport {
 
 /** delete: the count of deleted resources, then one stderr line per failure and a blank line. */
 export function reportDelete(outcomes: readonly Outcome[]): BatchReport {
-  const kind = singleKind(outcomes);
-  const quoted = kind ? ` '${kind}'` : '';
+  const quoted = quotedKind(outcomes);
   const failures = outcomes.filter((o) => o.error !== undefined);
   const ok = outcomes.length - failures.length;
   const stdout = ok > 0 ? [`Successfully deleted ${ok}${quoted} resource(s)`] : [];

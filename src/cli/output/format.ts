@@ -1,8 +1,7 @@
 // The -o values of `get` and how each renders the fetched objects (surfaces.md §1.6).
 import { readFileSync } from 'node:fs';
-import { CidrpoolError } from '../../errors/index.js';
+import { CidrpoolError, fileErrorMessage } from '../../errors/index.js';
 import { KINDS, type Resource, type ResourceKind } from '../../resources/types.js';
-import { fileErrorMessage } from '../../errors/index.js';
 import { COLUMNS, hasNamespaceColumn } from './columns.js';
 import { parseGoTemplate, renderGoTemplate } from './go-template.js';
 import { renderJson } from './json.js';

@@ -1,6 +1,7 @@
 // JSON as calicoctl prints it (surfaces.md §1.6): Go's encoding/json with a 2-space indent, so
 // keys come in struct declaration order (kind, apiVersion, metadata, spec, ...), and no newline
 // follows the last brace. Keys this table does not know keep their order, after the known ones.
+import { isPlainObject } from '../../resources/index.js';
 
 const TOP = ['kind', 'apiVersion', 'metadata', 'spec', 'status', 'items'];
 const OBJECT_META = [
@@ -87,9 +88,6 @@ const CONDITION = [
   'reason',
   'message',
 ];
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function ordered(obj: Record<string, unknown>, order: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
