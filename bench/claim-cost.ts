@@ -10,7 +10,7 @@ import { blocksPrefix } from '../src/datastore/keys.js';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
 import { createIpam } from '../src/ipam/index.js';
 import { hostBlockStartIndex } from '../src/ipam/go-random.js';
-import { blockAt, formatCidr, parseCidr } from '../src/net/index.js';
+import { blockAt, blockCount, formatCidr, parseCidr } from '../src/net/index.js';
 import { fillerBlock, writeBlocks, writePoolAndNode } from './prefill.js';
 import { percentile } from './support.js';
 import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
@@ -22,7 +22,7 @@ const CLAIMS = 15;
 
 async function prefill(store: Datastore, blocks: number): Promise<void> {
   const pool = parseCidr(POOL);
-  const n = 1n << BigInt(BLOCK_SIZE - pool.prefix);
+  const n = blockCount(pool, BLOCK_SIZE);
   const start = hostBlockStartIndex(HOST, n);
   const written = Array.from({ length: blocks }, (_, i) =>
     fillerBlock(

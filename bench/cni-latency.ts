@@ -17,7 +17,7 @@ export const HOST_LOCAL = '/usr/lib/cni/host-local';
  * (cutime + cstime, in USER_HZ = 100 ticks/s). A call's CPU time is the difference around it:
  * steadier than wall time when other jobs share the cores. Tick resolution: use sums.
  */
-export function childrenCpuMs(): number {
+function childrenCpuMs(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); cutime and cstime are fields 16 and 17.
@@ -94,14 +94,14 @@ export const scenario: BenchScenario = {
       throw new Error(`${HOST_LOCAL} is missing (containernetworking-plugins)`);
     const configs = await prepareConfigs(context.workDir, 'bench-node');
     const rounds = Math.max(10, Math.round(200 * context.scale));
-    const sink = () => ({
+    const newSink = () => ({
       add: [] as number[],
       pair: [] as number[],
       version: [] as number[],
       cpu: { add: 0, del: 0, version: 0 },
     });
-    const ours = sink();
-    const peer = sink();
+    const ours = newSink();
+    const peer = newSink();
     // Warm the page cache for both binaries before measuring.
     await callPlugin(PLUGIN, 'VERSION', 'warm', configs.cidrpool);
     await callPlugin(HOST_LOCAL, 'VERSION', 'warm', configs.hostLocal);

@@ -49,11 +49,11 @@ export function applyAnnotations(options: {
     if (!isCidrpoolError(err)) throw err;
     const annotation =
       typeof err.details.annotation === 'string' ? err.details.annotation : undefined;
-    const where = annotation
-      ? pod[annotation]
-        ? `pod ${options.namespaceName}/${options.podName}`
-        : `namespace ${options.namespaceName}`
-      : `pod ${options.namespaceName}/${options.podName}`;
+    // A key the pod does not set came from the namespace.
+    const where =
+      annotation && !pod[annotation]
+        ? `namespace ${options.namespaceName}`
+        : `pod ${options.namespaceName}/${options.podName}`;
     const example = annotation ? EXAMPLES[annotation] : undefined;
     throw new CidrpoolError('CNI_BAD_ANNOTATION', err.message, {
       cause: err,

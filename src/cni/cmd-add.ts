@@ -1,6 +1,6 @@
 // ADD: assign addresses (automatically, or the ones asked for), record the endpoint, print the
 // result. Anything done before a failure is undone (STYLE.md: CNI ADD rolls back).
-import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import { CidrpoolError } from '../errors/index.js';
 import type { FamilyAssignment } from '../ipam/types.js';
 import { applyAnnotations, type AnnotationRequest } from './annotations.js';
 import type { CallContext } from './context.js';
@@ -11,18 +11,9 @@ import { buildAttributes } from './handle.js';
 import { withNodeLock } from './lock.js';
 import { readPodInfo } from './pod-info.js';
 import { formatResult, type AssignedAddress } from './result.js';
-import { epochNanos, openSession, type Session } from './session.js';
+import { epochNanos, openSession, releaseIfPresent, type Session } from './session.js';
 
 const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
-
-/** Release everything recorded under the handle; "does not exist" is not an error here. */
-async function releaseHandle(session: Session, handleId: string): Promise<void> {
-  try {
-    await session.ipam.releaseByHandle(handleId);
-  } catch (err) {
-    if (!(isCidrpoolError(err) && err.spec.category === 'not-found')) throw err;
-  }
-}
 
 /**
  * Assign under the node lock: the given addresses (CNI_ARGS `IP=`, or the ipAddrs annotation)
@@ -45,7 +36,7 @@ async function assign(
         done.push({ address: toHostNetwork(ip), family: familyOf(ip) });
       }
     } catch (err) {
-      if (done.length > 0) await releaseHandle(session, ctx.handleId).catch(() => undefined);
+      if (done.length > 0) await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
       throw err;
     }
     return done;
@@ -66,14 +57,14 @@ async function assign(
     });
   } catch (err) {
     // The engine may have assigned IPv4 before IPv6 failed: leave nothing behind.
-    await releaseHandle(session, ctx.handleId).catch(() => undefined);
+    await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
     throw err;
   }
   const short: FamilyAssignment | undefined = [result.ipv4, result.ipv6].find(
     (a) => a.ips.length < a.numRequested,
   );
   if (short) {
-    await releaseHandle(session, ctx.handleId).catch(() => undefined);
+    await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
     throw new CidrpoolError(
       'CNI_ASSIGN_FAILED',
       `failed to request IPv${short.family} addresses: ${session.describeShortfall(short)}`,
@@ -138,7 +129,8 @@ export async function runAdd(ctx: CallContext): Promise<string> {
     try {
       await writeEndpoint(session.store, wep);
     } catch (err) {
-      if (!request.ipAddrsNoIpam) await releaseHandle(session, ctx.handleId).catch(() => undefined);
+      if (!request.ipAddrsNoIpam)
+        await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
       throw err;
     }
     return formatResult(ctx.conf.cniVersion, addresses, request.ipam.resultRoutes !== 'none');

@@ -3,29 +3,20 @@
 // calico-ipam registers no CHECK handler and succeeds without looking (surfaces.md §3.2). We
 // look: CHECK exists to find lost state, and an address released behind the runtime's back is
 // exactly that.
-import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
+import { CidrpoolError } from '../errors/index.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
-import { openSession, type Session } from './session.js';
+import { heldAddresses, openSession } from './session.js';
+
+/** `10.0.0.5/26` -> `10.0.0.5` */
+const plain = (ip: string) => ip.split('/')[0]!;
 
 /** The plain addresses of a prevResult (any result version), or undefined without one. */
-export function addressesOfPrevResult(prev: unknown): string[] | undefined {
+function addressesOfPrevResult(prev: unknown): string[] | undefined {
   if (typeof prev !== 'object' || prev === null) return undefined;
   const p = prev as { ips?: { address?: string }[]; ip4?: { ip?: string }; ip6?: { ip?: string } };
   const raw = Array.isArray(p.ips) ? p.ips.map((ip) => ip.address) : [p.ip4?.ip, p.ip6?.ip];
-  return raw.filter((a): a is string => typeof a === 'string').map((a) => a.split('/')[0]!);
-}
-
-const plain = (ip: string) => ip.split('/')[0]!;
-
-/** The addresses under a handle; a handle that does not exist holds none. */
-export async function heldAddresses(session: Session, handleId: string): Promise<string[]> {
-  try {
-    return await session.ipam.ipsByHandle(handleId);
-  } catch (err) {
-    if (isCidrpoolError(err) && err.spec.category === 'not-found') return [];
-    throw err;
-  }
+  return raw.filter((a): a is string => typeof a === 'string').map(plain);
 }
 
 /**

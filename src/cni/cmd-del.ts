@@ -1,23 +1,12 @@
 // DEL: release the handle (and the legacy handle) and remove the endpoint. Idempotent: a second
 // DEL, or a DEL of a container never added, succeeds.
-import { isCidrpoolError } from '../errors/index.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import { endpointNameOf } from './endpoint.js';
 import { deleteEndpoint } from './endpoint-store.js';
 import { legacyHandleIdOf } from './handle.js';
 import { withNodeLock } from './lock.js';
-import { openSession, type Session } from './session.js';
-
-/** Release a handle; "does not exist" is success (Calico ignores it too). Returns the addresses. */
-async function releaseIfPresent(session: Session, handleId: string): Promise<string[]> {
-  try {
-    return await session.ipam.releaseByHandle(handleId);
-  } catch (err) {
-    if (isCidrpoolError(err) && err.spec.category === 'not-found') return [];
-    throw err;
-  }
-}
+import { openSession, releaseIfPresent } from './session.js';
 
 /**
  * Run DEL: ReleaseByHandle(`<network>.<containerID>`), then the pre-v3 handle

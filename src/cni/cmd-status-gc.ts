@@ -5,8 +5,7 @@ import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { WorkloadEndpoint } from '../resources/types.js';
 import type { NetConf } from './config.js';
 import { toDatastoreConfig } from './datastore-config.js';
-import { heldAddresses } from './cmd-check.js';
-import { openSession } from './session.js';
+import { heldAddresses, openSession, releaseIfPresent } from './session.js';
 
 /**
  * STATUS: succeed when the datastore can be opened and read. Throws CNI_NOT_READY (code 50,
@@ -53,11 +52,7 @@ export async function runGc(
         ? await session.ipam.getAssignmentAttributes(ips[0].split('/')[0]!)
         : undefined;
       if (first && first.attrs.node !== node) continue;
-      try {
-        await session.ipam.releaseByHandle(handleId);
-      } catch (err) {
-        if (!(isCidrpoolError(err) && err.spec.category === 'not-found')) throw err;
-      }
+      await releaseIfPresent(session, handleId);
       released.push(handleId);
       stale.add(containerId);
     }

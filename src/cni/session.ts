@@ -2,6 +2,7 @@
 // call pays only for the backend it uses (no etcd client for the embedded store).
 import type { Datastore } from '../datastore/api.js';
 import type { DatastoreConfig } from '../datastore/config-types.js';
+import { isCidrpoolError } from '../errors/index.js';
 import type { FamilyAssignment, Ipam, IpamEnvironment } from '../ipam/types.js';
 
 /** An open datastore and the engine over it. */
@@ -56,6 +57,33 @@ export async function openSession(config: DatastoreConfig): Promise<Session> {
     };
   } catch (err) {
     await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+const isNotFound = (err: unknown): boolean =>
+  isCidrpoolError(err) && err.spec.category === 'not-found';
+
+/**
+ * Release everything recorded under the handle and return the addresses released. A handle that
+ * does not exist holds nothing: that is no error here (Calico ignores it too). Throws the
+ * engine's other errors (DS_UNAVAILABLE, IPAM_*).
+ */
+export async function releaseIfPresent(session: Session, handleId: string): Promise<string[]> {
+  try {
+    return await session.ipam.releaseByHandle(handleId);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
+/** The addresses under a handle; a handle that does not exist holds none. */
+export async function heldAddresses(session: Session, handleId: string): Promise<string[]> {
+  try {
+    return await session.ipam.ipsByHandle(handleId);
+  } catch (err) {
+    if (isNotFound(err)) return [];
     throw err;
   }
 }

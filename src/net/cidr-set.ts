@@ -1,5 +1,5 @@
 // Sizes of a CIDR minus a set of CIDRs, by interval arithmetic (never enumerating addresses).
-import { cidrLast } from './cidr.js';
+import { cidrLast, cidrSize } from './cidr.js';
 import type { Cidr } from './types.js';
 
 /** A closed range of addresses [first, last]. */
@@ -38,8 +38,10 @@ export function coveredRanges(cidr: Cidr, others: readonly Cidr[]): AddressRange
 
 /** Number of addresses of `cidr` not covered by any of `others` (they may overlap or nest). */
 export function sizeMinus(cidr: Cidr, others: readonly Cidr[]): bigint {
-  const size = cidrLast(cidr) - cidr.base + 1n;
-  return coveredRanges(cidr, others).reduce((left, r) => left - (r.last - r.first + 1n), size);
+  return coveredRanges(cidr, others).reduce(
+    (left, r) => left - (r.last - r.first + 1n),
+    cidrSize(cidr),
+  );
 }
 
 /**

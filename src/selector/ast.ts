@@ -18,6 +18,17 @@ export type SelectorNode =
 /** The kinds of node that compare one label with one string value. */
 export type ValueComparison = Extract<SelectorNode, { value: string }>['kind'];
 
+/** How each comparison operator is written (Calico's canonical spelling). */
+export const OPERATOR_SPELLINGS: Readonly<Record<ValueComparison | 'in' | 'notIn', string>> = {
+  eq: '==',
+  ne: '!=',
+  contains: 'contains',
+  startsWith: 'starts with',
+  endsWith: 'ends with',
+  in: 'in',
+  notIn: 'not in',
+};
+
 /** Longest label Calico accepts (LabelKeyMatcher `[a-zA-Z0-9_./-]{1,512}`). */
 export const MAX_LABEL_LENGTH = 512;
 

@@ -19,8 +19,6 @@ export function evaluateSelectorNode(
     case 'all':
     case 'global':
       return true;
-    case 'has':
-      return getLabel(labels, node.label) !== undefined;
     case 'not':
       return !evaluateSelectorNode(node.operand, labels);
     case 'and':

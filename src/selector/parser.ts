@@ -1,4 +1,9 @@
-import { normalizeSetValues, type SelectorNode, type ValueComparison } from './ast.js';
+import {
+  OPERATOR_SPELLINGS,
+  normalizeSetValues,
+  type SelectorNode,
+  type ValueComparison,
+} from './ast.js';
 import { SelectorSyntaxError } from './syntax-error.js';
 import { describeToken, formatTokenGo, tokenizeSelector, type Token } from './tokenizer.js';
 
@@ -8,14 +13,6 @@ const VALUE_COMPARISONS: Partial<Record<Token['kind'], ValueComparison>> = {
   contains: 'contains',
   startsWith: 'startsWith',
   endsWith: 'endsWith',
-};
-
-const OPERATOR_SPELLING: Readonly<Record<ValueComparison, string>> = {
-  eq: '==',
-  ne: '!=',
-  contains: 'contains',
-  startsWith: 'starts with',
-  endsWith: 'ends with',
 };
 
 /**
@@ -148,7 +145,7 @@ class Parser {
       if (operand.kind !== 'string') {
         const fix =
           operand.kind === 'label'
-            ? `; quote the value: ${label.value} ${OPERATOR_SPELLING[comparison]} "${operand.value}"`
+            ? `; quote the value: ${label.value} ${OPERATOR_SPELLINGS[comparison]} "${operand.value}"`
             : '';
         throw new SelectorSyntaxError(
           'expected string',

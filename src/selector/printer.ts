@@ -1,15 +1,5 @@
 import { CidrpoolError } from '../errors/index.js';
-import { isValidLabel, normalizeSetValues, type SelectorNode } from './ast.js';
-
-const OPERATORS = {
-  eq: '==',
-  ne: '!=',
-  contains: 'contains',
-  startsWith: 'starts with',
-  endsWith: 'ends with',
-  in: 'in',
-  notIn: 'not in',
-} as const;
+import { OPERATOR_SPELLINGS, isValidLabel, normalizeSetValues, type SelectorNode } from './ast.js';
 
 /** `"v"`, or `'v'` when v contains `"` (Calico ast.go appendLabelOpAndQuotedString). */
 function quote(value: string): string {
@@ -61,9 +51,9 @@ export function printSelectorNode(node: SelectorNode): string {
     case 'in':
     case 'notIn': {
       const members = normalizeSetValues(node.values).map(quote).join(', ');
-      return `${checkLabel(node.label)} ${OPERATORS[node.kind]} {${members}}`;
+      return `${checkLabel(node.label)} ${OPERATOR_SPELLINGS[node.kind]} {${members}}`;
     }
     default:
-      return `${checkLabel(node.label)} ${OPERATORS[node.kind]} ${quote(node.value)}`;
+      return `${checkLabel(node.label)} ${OPERATOR_SPELLINGS[node.kind]} ${quote(node.value)}`;
   }
 }

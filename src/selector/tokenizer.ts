@@ -1,4 +1,4 @@
-import { MAX_LABEL_LENGTH, isLabelChar } from './ast.js';
+import { MAX_LABEL_LENGTH, OPERATOR_SPELLINGS, isLabelChar } from './ast.js';
 import { SelectorSyntaxError } from './syntax-error.js';
 
 /** Token kinds of Calico's selector tokenizer (libcalico-go/lib/selector/tokenizer). */
@@ -242,17 +242,11 @@ export function formatTokenGo(token: Token): string {
 }
 
 const SPELLINGS: Partial<Record<TokenKind, string>> = {
+  ...OPERATOR_SPELLINGS,
   lbrace: '{',
   rbrace: '}',
   comma: ',',
-  eq: '==',
-  ne: '!=',
-  in: 'in',
   not: '!',
-  notIn: 'not in',
-  contains: 'contains',
-  startsWith: 'starts with',
-  endsWith: 'ends with',
   all: 'all()',
   global: 'global()',
   lparen: '(',

@@ -19,7 +19,8 @@ import type {
   WatchEvent,
   Watcher,
 } from '../api.js';
-import { decodeKey, encodeKey, prefixRange, type KeyRange } from './key-range.js';
+import { decodeKey, encodeKey } from '../key-bytes.js';
+import { prefixRange, type KeyRange } from './key-range.js';
 import { translateSqliteError } from './sqlite-errors.js';
 import { PollingWatcher, type LogBatch } from './watch-poller.js';
 

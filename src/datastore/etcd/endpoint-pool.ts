@@ -74,11 +74,6 @@ export class EndpointPool {
     return this.settings.tlsFiles;
   }
 
-  /** The endpoint calls go to now. */
-  get currentEndpoint(): string {
-    return this.endpoints[this.current]!;
-  }
-
   /** The client of endpoint `index` (for streams, which manage their own endpoint). */
   clientAt(index: number): Etcd3 {
     return this.clients[index]!;

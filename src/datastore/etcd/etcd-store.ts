@@ -17,7 +17,8 @@ import type {
   Watcher,
 } from '../api.js';
 import type { EndpointPool } from './endpoint-pool.js';
-import { decodeKey, encodeKey, pageStart, prefixRangeEnd } from './key-range.js';
+import { decodeKey, encodeKey } from '../key-bytes.js';
+import { pageStart, prefixRangeEnd } from './key-range.js';
 import { EtcdWatch } from './etcd-watch.js';
 
 const toKeyValue = (kv: IKeyValue): KeyValue => ({

@@ -9,7 +9,8 @@ import { CidrpoolError } from '../../errors/index.js';
 import type { Revision, WatchEvent, Watcher } from '../api.js';
 import type { EndpointPool } from './endpoint-pool.js';
 import { classifyFailure, toCidrpoolError } from './failure.js';
-import { decodeKey, encodeKey, prefixRangeEnd } from './key-range.js';
+import { decodeKey, encodeKey } from '../key-bytes.js';
+import { prefixRangeEnd } from './key-range.js';
 
 type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 

@@ -1,11 +1,6 @@
 // Keys as etcd sees them: UTF-8 bytes, ranges as [key, range_end) the way etcdctl's --prefix
 // computes them, so paging and ordering match what etcd itself returns.
-
-/** The UTF-8 bytes of a key. */
-export const encodeKey = (key: string): Buffer => Buffer.from(key, 'utf8');
-
-/** The key text of stored key bytes. */
-export const decodeKey = (bytes: Buffer): string => bytes.toString('utf8');
+import { encodeKey, prefixEnd } from '../key-bytes.js';
 
 /** etcd's "all keys" range end: a single zero byte. */
 const ALL_KEYS_END = Buffer.from([0]);
@@ -19,14 +14,7 @@ const isAllKeysEnd = (end: Buffer): boolean => end.length === 1 && end[0] === 0;
  * An empty prefix, or one made only of 0xff bytes, ends at "\0", which etcd reads as "no end".
  */
 export function prefixRangeEnd(prefix: Buffer): Buffer {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    if (prefix[i]! < 0xff) {
-      const end = Buffer.from(prefix.subarray(0, i + 1));
-      end[i] = end[i]! + 1;
-      return end;
-    }
-  }
-  return ALL_KEYS_END;
+  return prefixEnd(prefix) ?? ALL_KEYS_END;
 }
 
 /**
