@@ -4,26 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { assertGolden, DATASTORES, normalize, type Sandbox } from './support.js';
+import { DEFAULT_POOL, NEW_POOL } from './seed-manifests.js';
 
-const DEFAULT_POOL = `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: 192.168.0.0/16
-  ipipMode: Always
-  natOutgoing: true
-`;
-// Step 1 of the how-to, verbatim.
-const NEW_POOL = `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: new-pool
-spec:
-  cidr: 10.0.0.0/16
-  ipipMode: Always
-  natOutgoing: true
-`;
 const NODE = `apiVersion: projectcalico.org/v3
 kind: Node
 metadata:

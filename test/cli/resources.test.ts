@@ -5,20 +5,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertGolden, createSandbox, normalize, type Sandbox } from './support.js';
+import { V1_POOL } from './seed-manifests.js';
 
 const pool = (name: string, cidr: string, extra = ''): string =>
   `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n${extra}`;
-const V1_POOL = `apiVersion: v1
-kind: ipPool
-metadata:
-  cidr: 10.1.0.0/16
-spec:
-  ipip:
-    enabled: true
-    mode: cross-subnet
-  nat-outgoing: true
-  disabled: false
-`;
 
 describe('resource commands', () => {
   let sb: Sandbox;

@@ -3,18 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertGolden, createSandbox, type Sandbox } from './support.js';
+import { V1_POOL } from './seed-manifests.js';
 
-const V1_POOL = `apiVersion: v1
-kind: ipPool
-metadata:
-  cidr: 10.1.0.0/16
-spec:
-  ipip:
-    enabled: true
-    mode: cross-subnet
-  nat-outgoing: true
-  disabled: false
-`;
 const GOOD = `apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata:
