@@ -79,7 +79,10 @@ class Parser {
       this.at++;
     }
     const node = this.parsePositive();
-    return negated ? { kind: 'not', operand: node } : node;
+    if (!negated) return node;
+    // `!(!a)` is `a` too: Calico keeps both nots and prints `!!a`, which reparses to `a`, so its
+    // canonical form would not be a fixpoint.
+    return node.kind === 'not' ? node.operand : { kind: 'not', operand: node };
   }
 
   private parsePositive(): SelectorNode {

@@ -63,6 +63,8 @@ describe('selector canonical form (surfaces.md §4.4)', () => {
     assert.equal(canonical('!has(a) && has(b)'), '(!has(a) && has(b))');
     assert.equal(canonical('!!has(a)'), 'has(a)');
     assert.equal(canonical('!!!has(a)'), '!has(a)');
+    assert.equal(canonical('!(!has(a))'), 'has(a)');
+    assert.equal(canonical('!(!(has(a) || has(b)))'), '(has(a) || has(b))');
     assert.equal(canonical('! ! (has(a) || has(b))'), '(has(a) || has(b))');
     assert.equal(canonical('!a == "v"'), '!a == "v"');
   });

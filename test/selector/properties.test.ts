@@ -57,7 +57,8 @@ const { node: nodeArb } = fc.letrec<{ node: SelectorNode }>((tie) => ({
         values: fc.array(valueArb, { maxLength: 4 }),
       })
       .map((n): SelectorNode => n),
-    // The parser never builds !!x (it cancels pairs), so neither does the generator.
+    // The parser never builds !!x (it cancels pairs, also through parentheses), so neither does
+    // the generator.
     tie('node').map((n): SelectorNode =>
       n.kind === 'not' ? n.operand : { kind: 'not', operand: n },
     ),
