@@ -49,6 +49,28 @@ export const chunkKey = (
 /** The absolute block number of a block (its base address in units of the block size). */
 export const blockNumber = (c: Cidr): bigint => c.base >> BigInt(bitsOf(c.family) - c.prefix);
 
+/**
+ * The blocks of size `blockPrefix` inside `range` (a pool, or any CIDR at least as large as a
+ * block): absolute block numbers [first, first + count), and the shift that turns a block
+ * number back into a base address. The one place the pool/block range math lives.
+ */
+export interface BlockSpan {
+  readonly first: bigint;
+  readonly count: bigint;
+  readonly shift: bigint;
+}
+export function blockSpan(range: Cidr, blockPrefix: number): BlockSpan {
+  const shift = BigInt(bitsOf(range.family) - blockPrefix);
+  return { first: range.base >> shift, count: 1n << BigInt(blockPrefix - range.prefix), shift };
+}
+
+/** The block with absolute number `n` (inverse of blockNumber). */
+export const blockOfNumber = (family: IpFamily, blockPrefix: number, n: bigint): Cidr => ({
+  family,
+  base: n << BigInt(bitsOf(family) - blockPrefix),
+  prefix: blockPrefix,
+});
+
 const decodeBits = (value: string): Uint8Array => {
   try {
     const o = JSON.parse(value) as { bits?: string };
@@ -178,14 +200,8 @@ export interface FreeBlockSearch {
  * the pool size / 8192 at worst, not on the number of blocks stored.
  */
 export function findFreeBlock(s: FreeBlockSearch): Cidr | undefined {
-  const shift = BigInt(bitsOf(s.pool.family) - s.blockPrefix);
-  const first = s.pool.base >> shift;
-  const n = 1n << BigInt(s.blockPrefix - s.pool.prefix);
-  const cidrAt = (i: bigint): Cidr => ({
-    family: s.pool.family,
-    base: (first + i) << shift,
-    prefix: s.blockPrefix,
-  });
+  const { first, count: n } = blockSpan(s.pool, s.blockPrefix);
+  const cidrAt = (i: bigint): Cidr => blockOfNumber(s.pool.family, s.blockPrefix, first + i);
   // Walk [start, n) then [0, start).
   for (const [from, to] of [
     [s.start, n],
@@ -215,12 +231,11 @@ export function findFreeBlock(s: FreeBlockSearch): Cidr | undefined {
           (r) =>
             r.family === cidr.family &&
             r.prefix < cidr.prefix &&
-            cidr.base >> BigInt(bitsOf(r.family) - r.prefix) ===
-              r.base >> BigInt(bitsOf(r.family) - r.prefix),
+            blockNumber(r) === blockNumber({ ...cidr, prefix: r.prefix }),
         );
         if (big) {
-          const end =
-            ((big.base + (1n << BigInt(bitsOf(big.family) - big.prefix))) >> shift) - first;
+          const covered = blockSpan(big, s.blockPrefix);
+          const end = covered.first + covered.count - first;
           i = end > i ? end : i + 1n;
         } else i += 1n;
         continue;
@@ -233,10 +248,8 @@ export function findFreeBlock(s: FreeBlockSearch): Cidr | undefined {
 
 /** The chunk range [first, last] that covers a pool's blocks. */
 export function chunkRange(pool: Cidr, blockPrefix: number): [bigint, bigint] {
-  const shift = BigInt(bitsOf(pool.family) - blockPrefix);
-  const first = pool.base >> shift;
-  const n = 1n << BigInt(blockPrefix - pool.prefix);
-  return [first / CHUNK, (first + n - 1n) / CHUNK];
+  const { first, count } = blockSpan(pool, blockPrefix);
+  return [first / CHUNK, (first + count - 1n) / CHUNK];
 }
 
 /** True once the index of this family and block size was built from the blocks. */
@@ -304,9 +317,9 @@ export async function rewriteRange(
     const bit = Number(abs % CHUNK);
     bits[bit >> 3]! |= 1 << (bit & 7);
   }
-  const shift = BigInt(bitsOf(range.family) - blockPrefix);
-  const lo = range.base >> shift;
-  const hi = lo + (1n << BigInt(blockPrefix - range.prefix)) - 1n;
+  const span = blockSpan(range, blockPrefix);
+  const lo = span.first;
+  const hi = lo + span.count - 1n;
   const chunkNos = new Set<bigint>([...current.keys(), ...wanted.keys()]);
   for (const chunkNo of chunkNos) {
     if (chunkNo < firstChunk || chunkNo > lastChunk) continue;

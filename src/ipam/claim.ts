@@ -22,6 +22,7 @@ import {
   type HostReservedAttr,
 } from './block.js';
 import {
+  blockSpan,
   chunkRange,
   findFreeBlock,
   isIndexBuilt,
@@ -70,9 +71,12 @@ export class NoFreeBlocksError extends Error {
   }
 }
 
+/** How many blocks a pool has (2^(blockSize - pool prefix)). */
+const poolBlockCount = (pool: PoolInfo): bigint => blockSpan(pool.cidr, pool.blockSize).count;
+
 /** Where the host starts its walk of a pool: Calico's host-seeded start, exactly (go-random.ts). */
 export function startIndex(ctx: IpamContext, pool: PoolInfo, host: string): bigint {
-  const n = 1n << BigInt(pool.blockSize - pool.cidr.prefix);
+  const n = poolBlockCount(pool);
   // Calico seeds with the clock for /32 and /128 blocks, so their order is random on purpose.
   if (pool.blockSize === bitsOf(pool.cidr.family)) return computeStartIndex(ctx.env.nowNanos(), n);
   return hostBlockStartIndex(host, n);
@@ -274,8 +278,7 @@ const READ_BATCH = 16;
  * The candidates a pool's room bitmap may offer before one listing of the pool is the cheaper
  * read (a Get costs about two blocks of a listing on the embedded store).
  */
-const maxRoomReads = (pool: PoolInfo): number =>
-  Math.max(64, Number((1n << BigInt(pool.blockSize - pool.cidr.prefix)) / 4n));
+const maxRoomReads = (pool: PoolInfo): number => Math.max(64, Number(poolBlockCount(pool) / 4n));
 
 /**
  * The stored blocks of a pool that have room (reclaim and borrowing look at nothing else), read
@@ -354,7 +357,7 @@ export function orderFromStart(
   host: string,
   blocks: readonly Stored<Block>[],
 ) {
-  const n = 1n << BigInt(pool.blockSize - pool.cidr.prefix);
+  const n = poolBlockCount(pool);
   const start = startIndex(ctx, pool, host);
   const keyed = blocks.flatMap((s) => {
     try {

@@ -20,9 +20,11 @@ import type { Datastore, TxnCondition } from '../datastore/api.js';
 import { blockKey } from '../datastore/keys.js';
 import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
-import { bitsOf, formatCidr } from '../net/index.js';
+import { formatCidr } from '../net/index.js';
 import {
   CHUNK_BLOCKS,
+  blockOfNumber,
+  blockSpan,
   chunkRange,
   chunkUpdate,
   isBitSet,
@@ -120,9 +122,7 @@ export function* roomCandidates(
   start: bigint,
   chunks: ReadonlyMap<bigint, IndexChunk>,
 ): Generator<Cidr> {
-  const shift = BigInt(bitsOf(pool.family) - blockPrefix);
-  const first = pool.base >> shift;
-  const n = 1n << BigInt(blockPrefix - pool.prefix);
+  const { first, count: n } = blockSpan(pool, blockPrefix);
   const present = [...chunks.entries()]
     .filter(([, chunk]) => chunk.bits.some((byte) => byte !== 0))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -143,7 +143,7 @@ export function* roomCandidates(
           continue;
         }
         if (byte & (1 << (bit & 7)))
-          yield { family: pool.family, base: (base + BigInt(bit)) << shift, prefix: blockPrefix };
+          yield blockOfNumber(pool.family, blockPrefix, base + BigInt(bit));
       }
     }
   }
