@@ -148,11 +148,14 @@ export async function releaseAffinity(
     );
   // Listing the host's affinities inside the CIDR costs one read, where walking every block
   // CIDR of a large range would cost one read per block; blocks without our affinity are skipped
-  // by Calico anyway (not-found is ignored).
-  const affinities = await listHostAffinities(ctx.store, host, cidr.family, 'host');
-  for (const aff of affinities) {
-    const blk = parseCidr(aff.cidr);
-    if (!cidrContainsCidr(cidr, blk)) continue;
+  // by Calico anyway (not-found is ignored). Calico walks the blocks in address order, and the
+  // first error stops the walk, so which blocks are already released when it fails depends on
+  // that order: sort numerically (the listing is in key text order, 10.0.10.0 before 10.0.2.0).
+  const inside = (await listHostAffinities(ctx.store, host, cidr.family, 'host'))
+    .map((aff) => parseCidr(aff.cidr))
+    .filter((blk) => cidrContainsCidr(cidr, blk))
+    .sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+  for (const blk of inside) {
     try {
       await releaseBlockAffinityRetrying(ctx, host, 'host', blk, { requireEmpty: mustBeEmpty });
     } catch (err) {

@@ -1,0 +1,271 @@
+// ipam-core.md §7 conformance cases through the engine, on both stores, checked on the stored
+// etcd JSON (block.test.ts checks the same rules on the pure block functions): §7.1-7.4 and §7.8,
+// §7.11 for a block Calico wrote, the affine block order of §3.4 and ReleaseAffinity's walk (§4.5).
+import assert from 'node:assert/strict';
+import type { Datastore } from '../../src/datastore/api.js';
+import { listAll } from '../../src/datastore/api.js';
+import { affinityKey, blockKey, handleKey, hostAffinityPrefix } from '../../src/datastore/keys.js';
+import { isCidrpoolError } from '../../src/errors/index.js';
+import { newBlock } from '../../src/ipam/block.js';
+import { decodeBlock, encodeAffinity, encodeBlock, type Block } from '../../src/ipam/model.js';
+import { parseCidr } from '../../src/net/index.js';
+import { defineOnBothStores, putNode, putPool } from '../helpers/ipam-fixtures.js';
+
+const both = defineOnBothStores();
+
+const req = (hostname: string, num4: number, extra: object = {}) => ({
+  num4,
+  num6: 0,
+  hostname,
+  intendedUse: 'Workload' as const,
+  attrs: { node: hostname },
+  ...extra,
+});
+
+const config = (ipCooldownSeconds: number) => ({
+  strictAffinity: false,
+  autoAllocateBlocks: true,
+  maxBlocksPerHost: 0,
+  ipCooldownSeconds,
+});
+
+async function stored(store: Datastore, cidr: string): Promise<{ block: Block; text: string }> {
+  const kv = await store.get(blockKey(cidr.includes(':') ? 6 : 4, cidr));
+  assert.ok(kv, `block ${cidr} is stored`);
+  return { block: decodeBlock(kv.value), text: kv.value };
+}
+
+const affinityCidrs = async (store: Datastore, host: string) =>
+  (await listAll(store, hostAffinityPrefix(host, 4))).map((kv) => kv.key.split('/').at(-1));
+
+both(
+  '§7.1/§7.2 a claimed block: ordinals 0-2 share one attribute; sequence numbers as Calico',
+  async (t, env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.20.0.0/26' });
+    await putNode(t.store, 'n');
+    const r = await ipam.autoAssign(req('n', 3, { handleId: 'h' }));
+    assert.deepEqual(r.ipv4.ips, ['10.20.0.0/26', '10.20.0.1/26', '10.20.0.2/26']);
+    const { block, text } = await stored(t.store, '10.20.0.0/26');
+    assert.deepEqual(block.allocations, [0, 0, 0, ...new Array<null>(61).fill(null)]);
+    assert.deepEqual(
+      block.unallocated,
+      Array.from({ length: 61 }, (_, i) => i + 3),
+    );
+    assert.deepEqual(block.attributes, [{ handleId: 'h', secondary: { node: 'n' } }]);
+    // Created with the clock in nanoseconds (a Create adds nothing), then one Update (+1); each
+    // ordinal records the number as read before that update.
+    const created = block.sequenceNumber - 1n;
+    assert.equal(created / 1_000_000n, BigInt(env.now()), 'a nanosecond timestamp');
+    assert.deepEqual(block.sequenceNumberForAllocation, { 0: created, 1: created, 2: created });
+    assert.ok(block.sequenceNumber > 2n ** 53n);
+    assert.ok(text.includes(`"sequenceNumber":${block.sequenceNumber},`), 'written exactly');
+    assert.ok(text.includes(`"sequenceNumberForAllocation":{"0":${created},"1":${created},`));
+    // The next allocation in the block: the ordinal records the number before this write.
+    await ipam.autoAssign(req('n', 1, { handleId: 'h' }));
+    const next = (await stored(t.store, '10.20.0.0/26')).block;
+    assert.equal(next.sequenceNumber, block.sequenceNumber + 1n);
+    assert.equal(next.sequenceNumberForAllocation['3'], block.sequenceNumber);
+    assert.equal(
+      (await t.store.get(handleKey('h')))?.value,
+      '{"block":{"10.20.0.0/26":4},"deleted":false}',
+    );
+  },
+);
+
+both(
+  '§7.3 release with cooldown 0: the ordinal goes to the tail, attributes are compacted',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.21.0.0/26' });
+    await putNode(t.store, 'n');
+    await ipam.autoAssign(req('n', 1, { handleId: 'a' }));
+    await ipam.autoAssign(req('n', 1, { handleId: 'b' }));
+    const before = (await stored(t.store, '10.21.0.0/26')).block;
+    assert.equal(before.attributes.length, 2);
+    const r = await ipam.releaseIps([{ address: '10.21.0.0' }]);
+    assert.deepEqual(r.released, ['10.21.0.0']);
+    const { block } = await stored(t.store, '10.21.0.0/26');
+    assert.equal(block.unallocated.at(-1), 0);
+    assert.equal(block.unallocated.length, 63);
+    assert.deepEqual(block.attributes, [{ handleId: 'b', secondary: { node: 'n' } }]);
+    assert.equal(block.allocations[0], null);
+    assert.equal(block.allocations[1], 0, 'renumbered after the compaction');
+    assert.equal(block.sequenceNumberForAllocation['0'], undefined);
+    assert.equal(block.sequenceNumber, before.sequenceNumber + 1n);
+    assert.equal(await t.store.get(handleKey('a')), undefined, 'an empty handle is deleted');
+    // A freed ordinal is used again only after every never-used one.
+    const again = await ipam.autoAssign(req('n', 63));
+    assert.equal(again.ipv4.ips.at(-1), '10.21.0.0/26');
+  },
+);
+
+both(
+  '§7.3 release with cooldown 60 s: held by a {releasedAt} attribute, block not empty, freed after',
+  async (t, env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.22.0.0/26' });
+    await putNode(t.store, 'n');
+    await ipam.setConfig(config(60));
+    await ipam.autoAssign(req('n', 1, { handleId: 'a' }));
+    const before = (await stored(t.store, '10.22.0.0/26')).block;
+    await ipam.releaseIps([{ address: '10.22.0.0' }]);
+    const { block } = await stored(t.store, '10.22.0.0/26');
+    assert.equal(block.allocations[0], 0);
+    assert.deepEqual(block.attributes, [{ releasedAt: '2026-01-01T00:00:00Z' }]);
+    assert.ok(!block.unallocated.includes(0));
+    // ReleaseIPs records the per-ordinal number for an ordinal entering cooldown (HEAD).
+    assert.equal(block.sequenceNumberForAllocation['0'], before.sequenceNumber);
+    await assert.rejects(ipam.releaseAffinity('10.22.0.0/26', 'n', true), (e: unknown) =>
+      isCidrpoolError(e, 'IPAM_BLOCK_NOT_EMPTY'),
+    );
+    assert.equal((await ipam.getUtilization(['p']))[0]!.inUse, 1n, 'counted as in use');
+    const r = await ipam.autoAssign(req('n', 1));
+    assert.deepEqual(r.ipv4.ips, ['10.22.0.1/26']);
+    env.advance(61_000);
+    // The next write of the block frees it (to the tail of the queue).
+    await ipam.autoAssign(req('n', 1));
+    const after = (await stored(t.store, '10.22.0.0/26')).block;
+    assert.equal(after.allocations[0], null);
+    assert.equal(after.unallocated.at(-1), 0);
+    assert.equal(after.sequenceNumberForAllocation['0'], undefined);
+    assert.deepEqual(after.attributes, [{ secondary: { node: 'n' } }]);
+  },
+);
+
+both(
+  '§7.4 a sequence-number mismatch fails its whole block and writes nothing; other blocks go on',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.23.0.0/24' });
+    await putNode(t.store, 'n');
+    await ipam.assignIp({ ip: '10.23.0.1', hostname: 'n', handleId: 'h' });
+    await ipam.assignIp({ ip: '10.23.0.2', hostname: 'n', handleId: 'h' });
+    await ipam.assignIp({ ip: '10.23.0.65', hostname: 'n', handleId: 'h' });
+    const seqOf = async (ip: string) => (await ipam.getAssignmentAttributes(ip))!.sequenceNumber;
+    const blockA = await t.store.get(blockKey(4, '10.23.0.0/26'));
+    const r = await ipam.releaseIps([
+      { address: '10.23.0.1', sequenceNumber: await seqOf('10.23.0.1') },
+      { address: '10.23.0.2', sequenceNumber: (await seqOf('10.23.0.2')) + 1n },
+      { address: '10.23.0.65', sequenceNumber: await seqOf('10.23.0.65') },
+    ]);
+    assert.deepEqual(r.released, ['10.23.0.65']);
+    assert.deepEqual(r.unallocated, []);
+    assert.equal(r.failures.length, 1);
+    assert.equal(r.failures[0]!.blockCidr, '10.23.0.0/26');
+    assert.ok(isCidrpoolError(r.failures[0]!.error, 'IPAM_BAD_SEQUENCE_NUMBER'));
+    const blockAfter = await t.store.get(blockKey(4, '10.23.0.0/26'));
+    assert.equal(blockAfter?.revision, blockA?.revision, 'block A not written');
+    assert.equal(blockAfter?.value, blockA?.value);
+    assert.deepEqual((await ipam.ipsByHandle('h')).sort(), ['10.23.0.1', '10.23.0.2']);
+    assert.equal(
+      (await t.store.get(handleKey('h')))?.value,
+      '{"block":{"10.23.0.0/26":2},"deleted":false}',
+    );
+    // A free ordinal with a non-zero number is a bad sequence number, not "unallocated" (§2.6).
+    const free = await ipam.releaseIps([{ address: '10.23.0.9', sequenceNumber: 7n }]);
+    assert.deepEqual(free.unallocated, []);
+    assert.ok(isCidrpoolError(free.failures[0]?.error, 'IPAM_BAD_SEQUENCE_NUMBER'));
+    // ... and with 0 (the stored value of a free ordinal) it is reported unallocated.
+    const zero = await ipam.releaseIps([{ address: '10.23.0.9', sequenceNumber: 0n }]);
+    assert.deepEqual(zero.unallocated, ['10.23.0.9']);
+    assert.deepEqual(zero.failures, []);
+  },
+);
+
+both(
+  '§7.8 claim race lost to another writer: no pending affinity left, the next CIDR is claimed',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.244.0.0/16' });
+    await putNode(t.store, 'node1');
+    await putNode(t.store, 'worker-1');
+    await ipam.autoAssign(req('worker-1', 1)); // the block index now exists
+    // Another host (Calico, which does not keep our index) wins node1's start CIDR first.
+    const foreign = encodeBlock(
+      newBlock(parseCidr('10.244.166.128/26'), { sequenceNumber: 7n, affinity: 'host:other' }),
+    );
+    await t.store.put(blockKey(4, '10.244.166.128/26'), foreign);
+    await t.store.put(affinityKey('other', 4, '10.244.166.128/26'), encodeAffinity('confirmed'));
+    const r = await ipam.autoAssign(req('node1', 2, { handleId: 'h' }));
+    assert.deepEqual(r.ipv4.ips, ['10.244.166.192/26', '10.244.166.193/26']);
+    assert.deepEqual(await affinityCidrs(t.store, 'node1'), ['10.244.166.192-26']);
+    assert.equal(
+      (await t.store.get(blockKey(4, '10.244.166.128/26')))?.value,
+      foreign,
+      'the winner is untouched',
+    );
+    assert.equal(
+      (await t.store.get(affinityKey('node1', 4, '10.244.166.192/26')))?.value,
+      '{"state":"confirmed","deleted":false}',
+    );
+  },
+);
+
+both(
+  '§7.11 a block Calico wrote keeps hostAffinity, strictAffinity and unknown fields when we write it',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.24.0.0/26' });
+    await putNode(t.store, 'n');
+    const text =
+      '{"cidr":"10.24.0.0/26","affinity":"host:n","affinity_claim_time":"2026-01-01T00:00:00Z",' +
+      `"allocations":[0${',null'.repeat(63)}],"unallocated":[${Array.from({ length: 63 }, (_, i) => i + 1).join(',')}],` +
+      '"attributes":[{"handle_id":"k8s-pod-network.c0","secondary":{"node":"n","pod":"a"}}],' +
+      '"sequenceNumber":1780000000123456789,"sequenceNumberForAllocation":{"0":1780000000123456788},' +
+      '"deleted":false,"hostAffinity":"n","strictAffinity":false,"futureField":{"x":[1,2]}}';
+    await t.store.put(blockKey(4, '10.24.0.0/26'), text);
+    await t.store.put(affinityKey('n', 4, '10.24.0.0/26'), '');
+    await t.store.put(
+      handleKey('k8s-pod-network.c0'),
+      '{"block":{"10.24.0.0/26":1},"deleted":false}',
+    );
+    const r = await ipam.autoAssign(req('n', 1, { handleId: 'k8s-pod-network.c1' }));
+    assert.deepEqual(r.ipv4.ips, ['10.24.0.1/26'], 'the legacy empty affinity counts as confirmed');
+    const after = (await stored(t.store, '10.24.0.0/26')).text;
+    const expected = text
+      .replace(`"allocations":[0,null,`, `"allocations":[0,1,`)
+      .replace(`"unallocated":[1,2,`, `"unallocated":[2,`)
+      .replace('}}],', '}},{"handle_id":"k8s-pod-network.c1","secondary":{"node":"n"}}],')
+      .replace('"sequenceNumber":1780000000123456789', '"sequenceNumber":1780000000123456790')
+      .replace('{"0":1780000000123456788}', '{"0":1780000000123456788,"1":1780000000123456789}');
+    assert.equal(after, expected);
+  },
+);
+
+both(
+  '§3.4 affine blocks are tried in key text order (10.0.1.0, 10.0.10.0, then 10.0.2.0)',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.25.0.0/16', blockSize: 24 });
+    await putNode(t.store, 'n');
+    for (const ip of ['10.25.2.1', '10.25.10.1', '10.25.1.1'])
+      await ipam.assignIp({ ip, hostname: 'n' });
+    const first = await ipam.autoAssign(req('n', 1));
+    assert.deepEqual(first.ipv4.ips, ['10.25.1.0/24']);
+    const more = await ipam.autoAssign(req('n', 255));
+    assert.deepEqual(more.ipv4.ips.slice(-2), ['10.25.1.255/24', '10.25.10.0/24']);
+    const owned = await affinityCidrs(t.store, 'n');
+    assert.deepEqual(owned, ['10.25.1.0-24', '10.25.10.0-24', '10.25.2.0-24'], 'no new claim');
+  },
+);
+
+both(
+  '§4.5 ReleaseAffinity walks the blocks in address order and stops at the first non-empty one',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.26.0.0/16', blockSize: 24 });
+    await putNode(t.store, 'n');
+    await ipam.assignIp({ ip: '10.26.2.1', hostname: 'n', handleId: 'a' });
+    await ipam.assignIp({ ip: '10.26.10.1', hostname: 'n', handleId: 'b' });
+    await ipam.assignIp({ ip: '10.26.20.1', hostname: 'n', handleId: 'c' });
+    await ipam.releaseByHandle('a');
+    await ipam.releaseByHandle('c');
+    await assert.rejects(ipam.releaseAffinity('10.26.0.0/16', 'n', true), (e: unknown) => {
+      assert.ok(isCidrpoolError(e, 'IPAM_BLOCK_NOT_EMPTY'));
+      assert.equal(e.message, "block '10.26.10.0/24' is not empty");
+      return true;
+    });
+    // 10.26.2.0 (before the failure) was released and, empty, deleted; 10.26.20.0 (after) was not.
+    assert.deepEqual(await affinityCidrs(t.store, 'n'), ['10.26.10.0-24', '10.26.20.0-24']);
+    assert.equal(await t.store.get(blockKey(4, '10.26.2.0/24')), undefined);
+    assert.ok(await t.store.get(blockKey(4, '10.26.20.0/24')));
+    // Without mustBeEmpty the non-empty block stays, unaffine, with its address.
+    await ipam.releaseAffinity('10.26.0.0/16', 'n', false);
+    assert.deepEqual(await affinityCidrs(t.store, 'n'), []);
+    assert.equal((await stored(t.store, '10.26.10.0/24')).block.affinity, null);
+    assert.deepEqual(await ipam.ipsByHandle('b'), ['10.26.10.1']);
+  },
+);
