@@ -65,11 +65,16 @@ interface FamilyState extends ClaimRequest {
   readonly limit: number;
 }
 
-const emptyAssignment = (family: IpFamily, num: number): FamilyAssignment => ({
+const emptyAssignment = (
+  family: IpFamily,
+  num: number,
+  hostReserved?: HostReservedAttr,
+): FamilyAssignment => ({
   family,
   ips: [],
   numRequested: num,
   messages: [],
+  ...(hostReserved ? { hostReservedHandle: hostReserved.handle } : {}),
 });
 
 /** The effective per-host block limit (§3.5): the smaller positive of request and config, else 20. */
@@ -93,7 +98,7 @@ export async function autoAssignFamily(
   num: number,
   hostReserved?: HostReservedAttr,
 ): Promise<FamilyAssignment> {
-  const result = emptyAssignment(family, num);
+  const result = emptyAssignment(family, num, hostReserved);
   if (num <= 0) return result;
   const use: IntendedUse | undefined = request.intendedUse;
   if (!use)
@@ -195,12 +200,7 @@ export async function autoAssignFamily(
       }
       if (isCidrpoolError(err, 'IPAM_BLOCK_LIMIT')) {
         messages.add(err.message);
-        const partial: FamilyAssignment = {
-          family,
-          ips,
-          numRequested: num,
-          messages: [...messages],
-        };
+        const partial: FamilyAssignment = { ...result, ips, messages: [...messages] };
         throw new CidrpoolError('IPAM_BLOCK_LIMIT', err.message, {
           details: { assignment: partial },
         });
@@ -231,7 +231,7 @@ export async function autoAssignFamily(
     if (ips.length < num && exhausted.length > 0)
       messages.add(`No IPs available in pools: [${exhausted.join(' ')}]`);
   }
-  return { family, ips, numRequested: num, messages: [...messages] };
+  return { ...result, ips, messages: [...messages] };
 }
 
 /**

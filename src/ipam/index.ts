@@ -43,13 +43,18 @@ const toReserved = (spec?: HostReservedAttrSpec): HostReservedAttr | undefined =
     : undefined;
 
 /**
- * Calico's PartialFulfillmentError text: "Assigned X out of N requested IPvV addresses; <msgs>".
+ * Calico's PartialFulfillmentError text: "Assigned X out of N requested IPvV addresses; <msgs>",
+ * then "; HostReservedAttr: <handle>" when the request reserved ordinals (Windows).
  * Returns undefined when the assignment is complete.
  */
 export function shortfallMessage(assignment: FamilyAssignment): string | undefined {
   if (assignment.ips.length >= assignment.numRequested) return undefined;
   const base = `Assigned ${assignment.ips.length} out of ${assignment.numRequested} requested IPv${assignment.family} addresses`;
-  return assignment.messages.length > 0 ? `${base}; ${assignment.messages.join('; ')}` : base;
+  const reserved =
+    assignment.hostReservedHandle !== undefined
+      ? [`HostReservedAttr: ${assignment.hostReservedHandle}`]
+      : [];
+  return [base, ...assignment.messages, ...reserved].join('; ');
 }
 
 /**

@@ -51,6 +51,8 @@ export interface FamilyAssignment {
   readonly numRequested: number;
   /** Why fewer than requested were assigned (no duplicates). */
   readonly messages: string[];
+  /** The host-reserved handle when the request reserved ordinals (Windows); ends the shortfall text. */
+  readonly hostReservedHandle?: string;
 }
 
 /** A shortfall is not an error: compare ips.length with numRequested (see shortfallMessage). */

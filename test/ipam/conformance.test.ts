@@ -6,6 +6,7 @@ import type { Datastore } from '../../src/datastore/api.js';
 import { listAll } from '../../src/datastore/api.js';
 import { affinityKey, blockKey, handleKey, hostAffinityPrefix } from '../../src/datastore/keys.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
+import { shortfallMessage } from '../../src/ipam/index.js';
 import { newBlock } from '../../src/ipam/block.js';
 import { decodeBlock, encodeAffinity, encodeBlock, type Block } from '../../src/ipam/model.js';
 import { parseCidr } from '../../src/net/index.js';
@@ -267,5 +268,32 @@ both(
     assert.deepEqual(await affinityCidrs(t.store, 'n'), []);
     assert.equal((await stored(t.store, '10.26.10.0/24')).block.affinity, null);
     assert.deepEqual(await ipam.ipsByHandle('b'), ['10.26.10.1']);
+  },
+);
+
+both(
+  '§3.1/§3.2 Windows reserved ordinals: /30 pools excluded, the shortfall names the reserved handle',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'a-small', { cidr: '10.27.0.0/24', blockSize: 30 });
+    await putPool(t.store, 'b-win', { cidr: '10.27.1.0/29', blockSize: 29 });
+    await putNode(t.store, 'win');
+    const windows = { hostReservedAttrIPv4s: { startOfBlock: 3, endOfBlock: 1 } };
+    // 3 + 1 reserved: maxPrefixLen = 32 - bitLength(4) = 29, so the /30 pool is passed over.
+    const r = await ipam.autoAssign(req('win', 5, { handleId: 'h', ...windows }));
+    assert.deepEqual(r.ipv4.ips, ['10.27.1.3/29', '10.27.1.4/29', '10.27.1.5/29', '10.27.1.6/29']);
+    assert.equal(r.ipv4.hostReservedHandle, 'windows-reserved-ipam-handle');
+    assert.equal(
+      shortfallMessage(r.ipv4),
+      'Assigned 4 out of 5 requested IPv4 addresses; No IPs available in pools: [10.27.1.0/29]; ' +
+        'HostReservedAttr: windows-reserved-ipam-handle',
+    );
+    // Without the reservation there is no such suffix, and the /30 pool is used.
+    const plain = await ipam.autoAssign(req('win', 1));
+    assert.match(plain.ipv4.ips[0]!, /^10\.27\.0\.\d+\/30$/);
+    assert.equal(plain.ipv4.hostReservedHandle, undefined);
+    await assert.rejects(
+      ipam.autoAssign(req('win', 1, { ipv4Pools: ['a-small'], ...windows })),
+      /^CidrpoolError: the given pool \(a-small\) does not exist, or is not enabled$/,
+    );
   },
 );
