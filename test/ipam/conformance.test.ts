@@ -10,7 +10,7 @@ import { shortfallMessage } from '../../src/ipam/index.js';
 import { newBlock } from '../../src/ipam/block.js';
 import { decodeBlock, encodeAffinity, encodeBlock, type Block } from '../../src/ipam/model.js';
 import { parseCidr } from '../../src/net/index.js';
-import { defineOnBothStores, putNode, putPool } from '../helpers/ipam-fixtures.js';
+import { defineOnBothStores, deletePool, putNode, putPool } from '../helpers/ipam-fixtures.js';
 
 const both = defineOnBothStores();
 
@@ -295,5 +295,60 @@ both(
       ipam.autoAssign(req('win', 1, { ipv4Pools: ['a-small'], ...windows })),
       /^CidrpoolError: the given pool \(a-small\) does not exist, or is not enabled$/,
     );
+  },
+);
+
+both(
+  '§4.2 an address outside every pool is found by listing the blocks; the emptied unaffine block goes',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.28.0.0/24' });
+    await putNode(t.store, 'n');
+    const r = await ipam.autoAssign(req('n', 2, { handleId: 'h' }));
+    const [ip1, ip2] = r.ipv4.ips.map((ip) => ip.split('/')[0]!);
+    const cidr = `${ip1!.replace(/\.\d+$/, '')}.${Number(ip1!.split('.')[3]) & 192}/26`;
+    await ipam.releasePoolAffinities('10.28.0.0/24');
+    await deletePool(t.store, 'p');
+    assert.equal((await ipam.getAssignmentAttributes(ip1!))?.handleId, 'h');
+    assert.deepEqual((await ipam.releaseIps([{ address: ip1!, handleId: 'h' }])).released, [ip1]);
+    assert.equal((await stored(t.store, cidr)).block.affinity, null, 'kept: one address left');
+    assert.deepEqual((await ipam.releaseIps([{ address: ip2! }])).released, [ip2]);
+    assert.equal(await t.store.get(blockKey(4, cidr)), undefined, 'empty and unaffine: deleted');
+    assert.equal(await t.store.get(handleKey('h')), undefined);
+  },
+);
+
+both(
+  '§4.3/§4.4 cooling-down addresses have no handle: IPsByHandle and ReleaseByHandle skip them',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.29.0.0/26' });
+    await putNode(t.store, 'n');
+    await ipam.setConfig(config(60));
+    await ipam.autoAssign(req('n', 2, { handleId: 'g' }));
+    const s1 = (await stored(t.store, '10.29.0.0/26')).block;
+    await ipam.releaseIps([{ address: '10.29.0.0' }]);
+    const s2 = (await stored(t.store, '10.29.0.0/26')).block;
+    assert.deepEqual(await ipam.ipsByHandle('g'), ['10.29.0.1']);
+    assert.equal(
+      (await t.store.get(handleKey('g')))?.value,
+      '{"block":{"10.29.0.0/26":1},"deleted":false}',
+    );
+    assert.deepEqual(await ipam.releaseByHandle('g'), ['10.29.0.1']);
+    assert.equal(await t.store.get(handleKey('g')), undefined);
+    await assert.rejects(ipam.ipsByHandle('g'), (e: unknown) =>
+      isCidrpoolError(e, 'IPAM_HANDLE_NOT_FOUND'),
+    );
+    // Releasing a cooling-down address again reports it unallocated and writes nothing.
+    const before = await t.store.get(blockKey(4, '10.29.0.0/26'));
+    const again = await ipam.releaseIps([{ address: '10.29.0.0' }, { address: '10.29.0.1' }]);
+    assert.deepEqual(again.unallocated, ['10.29.0.0', '10.29.0.1']);
+    assert.equal((await t.store.get(blockKey(4, '10.29.0.0/26')))?.revision, before?.revision);
+    const { block } = await stored(t.store, '10.29.0.0/26');
+    assert.equal(block.attributes.length, 2, 'one {releasedAt} attribute per release call');
+    assert.ok(block.attributes.every((a) => a.releasedAt !== undefined && !a.handleId));
+    // ReleaseIPs records the block's number as read for an ordinal entering cooldown (§2.6);
+    // ReleaseByHandle leaves the number of the allocation.
+    assert.equal(block.sequenceNumberForAllocation['0'], s1.sequenceNumber);
+    assert.equal(block.sequenceNumberForAllocation['1'], s1.sequenceNumberForAllocation['1']);
+    assert.notEqual(block.sequenceNumberForAllocation['1'], s2.sequenceNumber);
   },
 );
