@@ -39,6 +39,15 @@ export const claimConflict = (cidr: string, owner: string | null): CidrpoolError
 const ignorable = (err: unknown): boolean =>
   isCidrpoolError(err, 'IPAM_CLAIM_CONFLICT', 'DS_NOT_FOUND');
 
+/** Calico's check in releaseBlockAffinity; cidrpool has no OS host name fallback. */
+function requireHost(host: string): void {
+  if (!host)
+    throw new CidrpoolError(
+      'IPAM_INVALID_ARGUMENT',
+      'Hostname must be specified to release block affinity',
+    );
+}
+
 /**
  * Release one block's affinity (Calico releaseBlockAffinity), in one transaction instead of
  * Calico's pendingDeletion / block write / affinity delete: an empty block is deleted, a
@@ -53,11 +62,7 @@ export async function releaseBlockAffinity(
   cidr: Cidr,
   options: ReleaseAffinityOptions,
 ): Promise<void> {
-  if (!host)
-    throw new CidrpoolError(
-      'IPAM_INVALID_ARGUMENT',
-      'Hostname must be specified to release block affinity',
-    );
+  requireHost(host);
   const cidrText = formatCidr(cidr);
   const aff = await readAffinity(ctx.store, host, cidr, type);
   if (!aff)
@@ -132,6 +137,7 @@ export async function releaseAffinity(
   host: string,
   mustBeEmpty: boolean,
 ): Promise<void> {
+  requireHost(host);
   const cidr = tryParseCidr(cidrText);
   if (!cidr) throw new CidrpoolError('IPAM_INVALID_ARGUMENT', `invalid CIDR: ${cidrText}`);
   const pools = (await loadPools(ctx.store)).filter((p) => p.enabled);
@@ -167,13 +173,14 @@ export async function releaseAffinity(
 /**
  * Release every affinity of a host, IPv4 then IPv6 (Calico ReleaseHostAffinities). Claim
  * conflicts and missing blocks are ignored; other errors are collected and the last is thrown
- * after every block was tried.
+ * after every block was tried. Throws IPAM_INVALID_ARGUMENT for an empty host.
  */
 export async function releaseHostAffinities(
   ctx: IpamContext,
   host: string,
   mustBeEmpty: boolean,
 ): Promise<void> {
+  requireHost(host);
   let last: unknown;
   for (const family of [4, 6] as IpFamily[]) {
     for (const type of ['host'] as AffinityType[]) {

@@ -263,6 +263,15 @@ both(
     assert.deepEqual(await affinityCidrs(t.store, 'n'), ['10.26.10.0-24', '10.26.20.0-24']);
     assert.equal(await t.store.get(blockKey(4, '10.26.2.0/24')), undefined);
     assert.ok(await t.store.get(blockKey(4, '10.26.20.0/24')));
+    for (const call of [
+      () => ipam.releaseAffinity('10.26.0.0/16', '', false),
+      () => ipam.releaseHostAffinities('', false),
+    ])
+      await assert.rejects(call(), (e: unknown) => {
+        assert.ok(isCidrpoolError(e, 'IPAM_INVALID_ARGUMENT'));
+        assert.equal(e.message, 'Hostname must be specified to release block affinity');
+        return true;
+      });
     // Without mustBeEmpty the non-empty block stays, unaffine, with its address.
     await ipam.releaseAffinity('10.26.0.0/16', 'n', false);
     assert.deepEqual(await affinityCidrs(t.store, 'n'), []);
