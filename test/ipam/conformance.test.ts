@@ -361,3 +361,35 @@ both(
     assert.notEqual(block.sequenceNumberForAllocation['1'], s2.sequenceNumber);
   },
 );
+
+both(
+  '§3.7 reclaim: an empty block without a claim time is reclaimed at once; an unaffine one is not',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.30.0.0/25' });
+    await putNode(t.store, 'n');
+    await putNode(t.store, 'other');
+    await ipam.setConfig({ ...config(0), strictAffinity: true });
+    // Written by Calico: other's empty block (claim time missing) and an empty unaffine block.
+    const put = (cidr: string, affinity: string | null) =>
+      t.store.put(
+        blockKey(4, cidr),
+        encodeBlock(newBlock(parseCidr(cidr), { sequenceNumber: 5n, affinity })),
+      );
+    await put('10.30.0.0/26', 'host:other');
+    await t.store.put(affinityKey('other', 4, '10.30.0.0/26'), encodeAffinity('confirmed'));
+    await put('10.30.0.64/26', null);
+    const r = await ipam.autoAssign(req('n', 65));
+    assert.equal(r.ipv4.ips.length, 64);
+    assert.ok(r.ipv4.ips.every((ip) => /^10\.30\.0\.([0-9]|[1-5][0-9]|6[0-3])\/26$/.test(ip)));
+    assert.equal(
+      shortfallMessage(r.ipv4),
+      'Assigned 64 out of 65 requested IPv4 addresses; No more free affine blocks and strict affinity enabled',
+    );
+    assert.deepEqual(await affinityCidrs(t.store, 'n'), ['10.30.0.0-26']);
+    assert.deepEqual(await affinityCidrs(t.store, 'other'), []);
+    const reclaimed = (await stored(t.store, '10.30.0.0/26')).block;
+    assert.equal(reclaimed.affinity, 'host:n');
+    assert.ok(reclaimed.sequenceNumber > 5n, 'a new block, with a new time-based number');
+    assert.equal((await stored(t.store, '10.30.0.64/26')).block.affinity, null);
+  },
+);
