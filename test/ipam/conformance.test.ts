@@ -7,7 +7,7 @@ import { listAll } from '../../src/datastore/api.js';
 import { affinityKey, blockKey, handleKey, hostAffinityPrefix } from '../../src/datastore/keys.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
 import { shortfallMessage } from '../../src/ipam/index.js';
-import { newBlock } from '../../src/ipam/block.js';
+import { assignFromBlock, newBlock } from '../../src/ipam/block.js';
 import { decodeBlock, encodeAffinity, encodeBlock, type Block } from '../../src/ipam/model.js';
 import { parseCidr } from '../../src/net/index.js';
 import { defineOnBothStores, deletePool, putNode, putPool } from '../helpers/ipam-fixtures.js';
@@ -391,5 +391,50 @@ both(
     assert.equal(reclaimed.affinity, 'host:n');
     assert.ok(reclaimed.sequenceNumber > 5n, 'a new block, with a new time-based number');
     assert.equal((await stored(t.store, '10.30.0.64/26')).block.affinity, null);
+  },
+);
+
+both(
+  '§3.6 affine blocks: a claim cut short is finished, a stale affinity dropped, pendingDeletion re-confirmed',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.31.0.0/24' }); // n starts its search at 10.31.0.0/26
+    await putNode(t.store, 'n');
+    await putNode(t.store, 'other');
+    // A claim that crashed after writing the pending affinity: no block.
+    await t.store.put(affinityKey('n', 4, '10.31.0.128/26'), encodeAffinity('pending'));
+    // Our affinity for a block that another host owns.
+    const foreign = encodeBlock(
+      newBlock(parseCidr('10.31.0.192/26'), { sequenceNumber: 3n, affinity: 'host:other' }),
+    );
+    await t.store.put(blockKey(4, '10.31.0.192/26'), foreign);
+    await t.store.put(affinityKey('n', 4, '10.31.0.192/26'), encodeAffinity('confirmed'));
+    await t.store.put(affinityKey('other', 4, '10.31.0.192/26'), encodeAffinity('confirmed'));
+    // Our block with one address, its affinity left in pendingDeletion.
+    const ours = assignFromBlock(
+      newBlock(parseCidr('10.31.0.64/26'), { sequenceNumber: 1000n, affinity: 'host:n' }),
+      { num: 1, handleId: 'old', affinity: 'host:n', affinityCheck: false },
+    ).block;
+    await t.store.put(blockKey(4, '10.31.0.64/26'), encodeBlock(ours));
+    await t.store.put(handleKey('old'), '{"block":{"10.31.0.64/26":1},"deleted":false}');
+    await t.store.put(affinityKey('n', 4, '10.31.0.64/26'), encodeAffinity('pendingDeletion'));
+
+    // Affine blocks in key order: .128 (claimed now), .192 (not ours: dropped), .64 (re-confirmed).
+    const r = await ipam.autoAssign(req('n', 65));
+    assert.equal(r.ipv4.ips.length, 65);
+    assert.equal(r.ipv4.ips[0], '10.31.0.128/26');
+    assert.equal(r.ipv4.ips.at(-1), '10.31.0.65/26');
+    assert.deepEqual(await affinityCidrs(t.store, 'n'), ['10.31.0.128-26', '10.31.0.64-26']);
+    for (const cidr of ['10.31.0.128/26', '10.31.0.64/26'])
+      assert.equal(
+        (await t.store.get(affinityKey('n', 4, cidr)))?.value,
+        '{"state":"confirmed","deleted":false}',
+      );
+    assert.equal((await stored(t.store, '10.31.0.128/26')).block.affinity, 'host:n');
+    assert.equal((await t.store.get(blockKey(4, '10.31.0.192/26')))?.value, foreign);
+    assert.ok(await t.store.get(affinityKey('other', 4, '10.31.0.192/26')));
+    // Re-confirming rewrote the block once (+1), then the assignment wrote it (+1).
+    const b = (await stored(t.store, '10.31.0.64/26')).block;
+    assert.equal(b.sequenceNumber, 1002n);
+    assert.equal(b.sequenceNumberForAllocation['1'], 1001n);
   },
 );
