@@ -438,3 +438,33 @@ both(
     assert.equal(b.sequenceNumberForAllocation['1'], 1001n);
   },
 );
+
+both(
+  '§4.5 after a release, an empty block of a pool that no longer selects its node loses its affinity',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'a', { cidr: '10.32.0.0/24', nodeSelector: "zone == 'east'" });
+    await putPool(t.store, 'b', { cidr: '10.33.0.0/24', namespaceSelector: "team == 'x'" });
+    await putNode(t.store, 'n', { zone: 'east' });
+    const ns = { name: 'ns', labels: { team: 'x' } };
+    const one = async (handleId: string, extra: object = {}) =>
+      (await ipam.autoAssign(req('n', 1, { handleId, ...extra }))).ipv4.ips[0]!.split('/')[0]!;
+    const ip1 = await one('h1');
+    const ip2 = await one('h2');
+    await one('g', { ipv4Pools: ['b'], namespace: ns });
+    assert.equal((await affinityCidrs(t.store, 'n')).length, 2);
+    const blockA = (await affinityCidrs(t.store, 'n')).find((c) => c!.startsWith('10.32.'))!;
+    await putNode(t.store, 'n', { zone: 'west' });
+    await putPool(t.store, 'b', { cidr: '10.33.0.0/24', namespaceSelector: "team == 'y'" });
+    // Not empty yet: the affinity stays.
+    assert.deepEqual(await ipam.releaseByHandle('h1'), [ip1]);
+    assert.ok((await affinityCidrs(t.store, 'n')).includes(blockA));
+    // Empty now: released, and the empty block deleted.
+    assert.deepEqual((await ipam.releaseIps([{ address: ip2 }])).released, [ip2]);
+    assert.ok(!(await affinityCidrs(t.store, 'n')).includes(blockA));
+    assert.deepEqual(await listAll(t.store, '/calico/ipam/v2/assignment/ipv4/block/10.32.'), []);
+    // A namespaceSelector change does not release anything here (ipam-core.md §6 item 14).
+    await ipam.releaseByHandle('g');
+    assert.equal((await affinityCidrs(t.store, 'n')).length, 1);
+    assert.match((await affinityCidrs(t.store, 'n'))[0]!, /^10\.33\./);
+  },
+);
