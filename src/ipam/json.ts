@@ -144,16 +144,25 @@ export function stringifyGo(value: unknown): string {
   }
   if (Array.isArray(value)) return `[${value.map((v) => stringifyGo(v)).join(',')}]`;
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  // A Map keeps its insertion order for every key; a plain object would put integer-like keys
+  // ("0", "10", "2" of sequenceNumberForAllocation) first and in numeric order.
+  const entries =
+    value instanceof Map
+      ? [...(value as Map<string, unknown>).entries()]
+      : Object.entries(value as Record<string, unknown>);
+  for (const [k, v] of entries) {
     if (v === undefined) continue;
     parts.push(`${quoteGo(k)}:${stringifyGo(v)}`);
   }
   return `{${parts.join(',')}}`;
 }
 
-/** A copy of a string map with keys sorted as Go sorts map keys when it marshals them. */
-export function sortKeys<T>(map: Readonly<Record<string, T>>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(map).sort()) out[k] = map[k]!;
-  return out;
+/**
+ * A string map with its keys in the order Go's encoding/json writes them: sorted as byte
+ * strings, so "10" comes before "2". A Map, because a plain object would reorder integer-like
+ * keys numerically; stringifyGo writes a Map's entries in order.
+ */
+export function sortKeys<T>(map: Readonly<Record<string, T>>): Map<string, T> {
+  const keys = Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return new Map(keys.map((k) => [k, map[k]!]));
 }

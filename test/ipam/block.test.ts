@@ -225,6 +225,32 @@ test('§7.11 block JSON round-trips byte for byte, big sequence numbers exact, u
   assert.equal(typeof parseJson('9007199254740993'), 'bigint');
 });
 
+test('map keys are written in Go order (byte strings: "10" before "2"), not numeric order', () => {
+  const b = assignFromBlock(fresh(), {
+    num: 12,
+    handleId: 'h1',
+    attrs: { node: 'node1', '2': 'two', '10': 'ten' },
+    affinity: 'host:node1',
+    affinityCheck: false,
+  }).block;
+  const text = encodeBlock(b);
+  const seqMap = Array.from({ length: 12 }, (_, i) => String(i))
+    .sort()
+    .map((k) => `"${k}":${SEQ}`)
+    .join(',');
+  assert.ok(text.includes(`"sequenceNumberForAllocation":{${seqMap}}`), text);
+  assert.ok(text.includes('"secondary":{"10":"ten","2":"two","node":"node1"}'), text);
+  assert.ok(seqMap.startsWith(`"0":${SEQ},"1":${SEQ},"10":${SEQ},"11":${SEQ},"2":`));
+  assert.equal(encodeBlock(decodeBlock(text)), text);
+  assert.equal(
+    encodeHandle({
+      block: { '10.0.0.64/26': 1, '10.0.0.0/26': 2, '9.0.0.0/26': 1 },
+      deleted: false,
+    }),
+    '{"block":{"10.0.0.0/26":2,"10.0.0.64/26":1,"9.0.0.0/26":1},"deleted":false}',
+  );
+});
+
 test('sequence numbers are read exactly even when an attribute value mimics the field', () => {
   const b = newBlock(parseCidr('10.0.0.0/30'), { sequenceNumber: 18446744073709551615n });
   const a = assignFromBlock(b, {
