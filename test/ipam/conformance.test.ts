@@ -10,7 +10,13 @@ import { shortfallMessage } from '../../src/ipam/index.js';
 import { assignFromBlock, newBlock } from '../../src/ipam/block.js';
 import { decodeBlock, encodeAffinity, encodeBlock, type Block } from '../../src/ipam/model.js';
 import { parseCidr } from '../../src/net/index.js';
-import { defineOnBothStores, deletePool, putNode, putPool } from '../helpers/ipam-fixtures.js';
+import {
+  defineOnBothStores,
+  deletePool,
+  putNode,
+  putPool,
+  putReservation,
+} from '../helpers/ipam-fixtures.js';
 
 const both = defineOnBothStores();
 
@@ -466,5 +472,35 @@ both(
     await ipam.releaseByHandle('g');
     assert.equal((await affinityCidrs(t.store, 'n')).length, 1);
     assert.match((await affinityCidrs(t.store, 'n'))[0]!, /^10\.33\./);
+  },
+);
+
+both(
+  '§7.5 reservations through the engine: an unmasked CIDR reserves its network; reserved ordinals keep their place',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.34.0.0/26' });
+    await putNode(t.store, 'n');
+    await putReservation(t.store, 'r', ['10.34.0.5/30', ' ', 'not-a-cidr']);
+    const r = await ipam.autoAssign(req('n', 8));
+    assert.deepEqual(
+      r.ipv4.ips.map((ip) => Number(ip.split('.')[3]!.split('/')[0])),
+      [0, 1, 2, 3, 8, 9, 10, 11],
+    );
+    const { block } = await stored(t.store, '10.34.0.0/26');
+    assert.deepEqual(block.unallocated.slice(0, 6), [4, 5, 6, 7, 12, 13]);
+    const u = (await ipam.getUtilization(['p']))[0]!;
+    assert.equal(u.reserved, 4n);
+    assert.equal(u.blocks[0]!.available, 64n - 8n - 4n);
+    // AssignIP ignores reservations.
+    await ipam.assignIp({ ip: '10.34.0.6', hostname: 'n' });
+    assert.deepEqual(
+      (await stored(t.store, '10.34.0.0/26')).block.unallocated.slice(0, 4),
+      [4, 5, 7, 12],
+    );
+    // A block the reservations cover entirely is never claimed.
+    await putReservation(t.store, 'all', ['10.34.0.0/26']);
+    await putPool(t.store, 'q', { cidr: '10.35.0.0/26' });
+    const more = await ipam.autoAssign(req('n', 1));
+    assert.deepEqual(more.ipv4.ips, ['10.35.0.0/26']);
   },
 );
