@@ -384,10 +384,12 @@ export function releaseFromBlock(
       continue;
     }
     const stored = attr.handleId === undefined ? undefined : cleanHandle(attr.handleId);
-    if (item.handleId !== undefined && cleanHandle(item.handleId) !== stored)
+    // As Calico, an empty handle (after cleaning) means "not given".
+    const wanted = item.handleId === undefined ? '' : cleanHandle(item.handleId);
+    if (wanted !== '' && wanted !== stored)
       throw new CidrpoolError(
         'IPAM_BAD_HANDLE',
-        `IP ${formatIp(ordinalToIp(b, o))} is held by handle ${stored ?? '<none>'}, not ${cleanHandle(item.handleId)}`,
+        `IP ${formatIp(ordinalToIp(b, o))} is held by handle ${stored ?? '<none>'}, not ${wanted}`,
         { details: { block: b.cidr } },
       );
     released.push(o);

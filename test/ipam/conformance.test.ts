@@ -504,3 +504,21 @@ both(
     assert.deepEqual(more.ipv4.ips, ['10.35.0.0/26']);
   },
 );
+
+both(
+  '§4.2 a release handle is cleaned, and an empty one means "no handle check", as in Calico',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '10.36.0.0/26' });
+    await putNode(t.store, 'n');
+    await ipam.autoAssign(req('n', 3, { handleId: 'h' }));
+    const r = await ipam.releaseIps([
+      { address: '10.36.0.0', handleId: '' },
+      { address: '10.36.0.1', handleId: 'h\rjunk' },
+    ]);
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(r.released.sort(), ['10.36.0.0', '10.36.0.1']);
+    const bad = await ipam.releaseIps([{ address: '10.36.0.2', handleId: '\rjunk-h' }]);
+    assert.deepEqual(bad.released, ['10.36.0.2'], 'cleaned to empty: not checked');
+    assert.equal(await t.store.get(handleKey('h')), undefined);
+  },
+);
