@@ -51,17 +51,18 @@ export const blockNumber = (c: Cidr): bigint => c.base >> BigInt(bitsOf(c.family
 
 /**
  * The blocks of size `blockPrefix` inside `range` (a pool, or any CIDR at least as large as a
- * block): absolute block numbers [first, first + count), and the shift that turns a block
- * number back into a base address. The one place the pool/block range math lives.
+ * block), as absolute block numbers [first, first + count). The one place the pool/block range
+ * math lives; blockOfNumber turns a number back into a block.
  */
 export interface BlockSpan {
   readonly first: bigint;
   readonly count: bigint;
-  readonly shift: bigint;
 }
 export function blockSpan(range: Cidr, blockPrefix: number): BlockSpan {
-  const shift = BigInt(bitsOf(range.family) - blockPrefix);
-  return { first: range.base >> shift, count: 1n << BigInt(blockPrefix - range.prefix), shift };
+  return {
+    first: range.base >> BigInt(bitsOf(range.family) - blockPrefix),
+    count: 1n << BigInt(blockPrefix - range.prefix),
+  };
 }
 
 /** The block with absolute number `n` (inverse of blockNumber). */
