@@ -522,3 +522,28 @@ both(
     assert.equal(await t.store.get(handleKey('h')), undefined);
   },
 );
+
+both(
+  '§3.10 borrowing walks the blocks from the host-seeded start (node1 in a /24: 2, 3, 0, 1)',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'p', { cidr: '192.168.0.0/24' });
+    for (const h of ['a', 'b', 'c', 'd', 'node1']) await putNode(t.store, h);
+    // Every block CIDR is claimed by another host and holds one address.
+    const owners: [string, string][] = [
+      ['a', '192.168.0.1'],
+      ['b', '192.168.0.65'],
+      ['c', '192.168.0.129'],
+      ['d', '192.168.0.193'],
+    ];
+    for (const [host, ip] of owners) await ipam.assignIp({ ip, hostname: host });
+    const r = await ipam.autoAssign(req('node1', 64, { handleId: 'x' }));
+    assert.equal(r.ipv4.ips.length, 64);
+    assert.equal(r.ipv4.ips[0], '192.168.0.128/26', 'start block (index 2) first');
+    assert.equal(r.ipv4.ips[62], '192.168.0.191/26');
+    assert.equal(r.ipv4.ips[63], '192.168.0.192/26', 'then index 3');
+    assert.deepEqual(await affinityCidrs(t.store, 'node1'), [], 'borrowing claims nothing');
+    const { borrowed } = await ipam.listBorrowed();
+    assert.equal(borrowed.filter((b) => b.borrowingNode === 'node1').length, 64);
+    assert.deepEqual([...new Set(borrowed.map((b) => `${b.blockOwner}`))].sort(), ['c', 'd']);
+  },
+);
