@@ -34,4 +34,39 @@ describe('resources through the CLI', () => {
     assert.equal(res.code, 1);
     assert.match(res.stderr, /IPIP is not supported on an IPv6 IP pool/);
   });
+
+  it("prints a Node's JSON in Calico's NodeSpec order, labels sorted; wireguardPublicKey is status", async () => {
+    const node = `apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: order-1
+  labels: {zone: a, arch: amd64}
+spec:
+  addresses: [{address: 10.0.0.1, type: InternalIP}]
+  orchRefs: [{orchestrator: k8s, nodeName: order-1}]
+  ipv6VXLANTunnelAddr: fd00::1
+  vxlanTunnelMACAddr: 66:2e:1a:5c:3b:01
+  ipv4VXLANTunnelAddr: 10.8.0.1
+  bgp: {ipv4Address: 10.0.0.1/24}
+status:
+  wireguardPublicKey: jlkVyQYooZYzI2wFfNhSZez5eWh44yfq1wKVjLvSXgY=
+`;
+    await sb.ok(['create', '-f', sb.write('node.yaml', node)]);
+    const got = JSON.parse(await sb.ok(['get', 'node', 'order-1', '-o', 'json']));
+    assert.deepEqual(Object.keys(got.metadata.labels), ['arch', 'zone']);
+    assert.deepEqual(Object.keys(got.spec), [
+      'bgp',
+      'ipv4VXLANTunnelAddr',
+      'vxlanTunnelMACAddr',
+      'ipv6VXLANTunnelAddr',
+      'orchRefs',
+      'addresses',
+    ]);
+    assert.deepEqual(Object.keys(got.spec.orchRefs[0]), ['nodeName', 'orchestrator']);
+    assert.equal(got.status.wireguardPublicKey, 'jlkVyQYooZYzI2wFfNhSZez5eWh44yfq1wKVjLvSXgY=');
+    const inSpec = node.replace('status:\n ', ' ');
+    const res = await sb.run(['apply', '-f', sb.write('node-bad.yaml', inSpec)]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /not recognized.*wireguardPublicKey/);
+  });
 });
