@@ -69,4 +69,63 @@ status:
     assert.equal(res.code, 1);
     assert.match(res.stderr, /not recognized.*wireguardPublicKey/);
   });
+
+  it("rejects invalid pools with Calico HEAD's message and v3.32's words in the hint", async () => {
+    const cases: [string, string, RegExp[]][] = [
+      [
+        'cidr: 10.0.0.0/24\n  blockSize: 19',
+        'spec.blockSize',
+        [
+          /blockSize must be between 20 and 32 for IPv4 pools/,
+          /IPv4 block size must be between 20 and 32/,
+        ],
+      ],
+      [
+        'cidr: fd00:9::/64\n  blockSize: 129',
+        'spec.blockSize',
+        [/IPv6 block size must be between 116 and 128/],
+      ],
+      [
+        'cidr: 10.3.0.0/16\n  ipipMode: Always\n  vxlanMode: CrossSubnet',
+        'spec.vxlanMode',
+        [
+          /ipipMode and vxlanMode cannot both be enabled/,
+          /Cannot enable both VXLAN and IPIP on the same IPPool/,
+        ],
+      ],
+      [
+        'cidr: fd01::/64\n  ipipMode: CrossSubnet',
+        'spec.ipipMode',
+        [/IPIP is not supported on IPv6 pools/, /IPIP is not supported on an IPv6 IP pool/],
+      ],
+      [
+        'cidr: 169.254.128.0/24\n  disabled: true',
+        'spec.cidr',
+        [
+          /overlaps with IPv4 link local range 169.254.0.0\/16/,
+          /IPv4 Link Local range 169.254.0.0\/16/,
+        ],
+      ],
+      [
+        'cidr: fe80::/64',
+        'spec.cidr',
+        [/overlaps with IPv6 link local range fe80::\/10/, /IPv6 Link Local range fe80::\/10/],
+      ],
+    ];
+    for (const [spec, field, patterns] of cases) {
+      const path = sb.write(
+        'bad-pool.yaml',
+        `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: bad\nspec:\n  ${spec}\n`,
+      );
+      const res = await sb.run(['create', '-f', path]);
+      assert.equal(res.code, 1, spec);
+      assert.match(
+        res.stderr,
+        new RegExp(`error with field ${field.replace('.', '\\.')} = `),
+        spec,
+      );
+      for (const p of patterns) assert.match(res.stderr, p, spec);
+    }
+    assert.equal((await sb.run(['get', 'ippool', 'bad'])).code, 1, 'nothing was written');
+  });
 });

@@ -360,7 +360,10 @@ describe('IPPool validation rules 1-18', () => {
     const cidr = issues.find((i) => i.path === 'spec.cidr')!;
     assert.equal(cidr.value, '10.0.0.7/24');
     assert.equal(cidr.hint, 'the network address is "10.0.0.0/24"');
-    assert.match(issues.find((i) => i.path === 'spec.blockSize')!.hint!, /20 to 32 \(default 26\)/);
+    assert.match(
+      issues.find((i) => i.path === 'spec.blockSize')!.hint!,
+      /IPv4 block size must be between 20 and 32 \(default 26\)/,
+    );
   });
 
   it('gives the masked IPv6 network as the hint', () => {
