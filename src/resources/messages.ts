@@ -8,6 +8,7 @@ export const POOL_MESSAGES = {
   cidrRequired: 'IPPool CIDR must be specified',
   cidrInvalid: 'IPPool CIDR must be a valid subnet',
   cidrNotMasked: 'IPPool CIDR must be strictly masked',
+  cidrNotMaskedOld: 'IPPool CIDR is not strictly masked',
   linkLocal4: 'IPPool CIDR overlaps with IPv4 link local range 169.254.0.0/16',
   linkLocal6: 'IPPool CIDR overlaps with IPv6 link local range fe80::/10',
   blockSizeRange:

@@ -107,6 +107,15 @@ status:
         ],
       ],
       [
+        'cidr: 10.0.0.1/16',
+        'spec.cidr',
+        [
+          /IPPool CIDR must be strictly masked/,
+          /IPPool CIDR is not strictly masked/,
+          /"10.0.0.0\/16"/,
+        ],
+      ],
+      [
         'cidr: fe80::/64',
         'spec.cidr',
         [/overlaps with IPv6 link local range fe80::\/10/, /IPv6 Link Local range fe80::\/10/],

@@ -58,7 +58,7 @@ function checkCidr(text: unknown): { issues: FieldIssue[]; cidr?: Cidr } {
       path,
       value: text,
       message: M.cidrNotMasked,
-      hint: `the network address is "${formatCidr(cidr)}"`,
+      hint: `${M.cidrNotMaskedOld}: the network address is "${formatCidr(cidr)}"`,
     });
   }
   if (cidr.family === 4 && cidrsOverlap(cidr, LINK_LOCAL_4())) {
