@@ -1,11 +1,14 @@
 // The wording of every validation rule, in one place so that the validators, the client and the
 // tests agree. IPPool texts are Calico HEAD's CEL messages (ipam-core.md §1.3) where HEAD has one,
-// else libcalico's Go messages; typos in Calico's texts are kept on purpose.
+// else libcalico's Go messages; typos in Calico's texts are kept on purpose. Where v3.32's Go
+// message (surfaces.md §1.7) says it differently, the hint carries that text, so a script that
+// looks for either release's words finds them.
 
 export const POOL_MESSAGES = {
   cidrRequired: 'IPPool CIDR must be specified',
   cidrInvalid: 'IPPool CIDR must be a valid subnet',
   cidrNotMasked: 'IPPool CIDR must be strictly masked',
+  cidrNotMaskedOld: 'IPPool CIDR is not strictly masked',
   linkLocal4: 'IPPool CIDR overlaps with IPv4 link local range 169.254.0.0/16',
   linkLocal6: 'IPPool CIDR overlaps with IPv6 link local range fe80::/10',
   blockSizeRange:
@@ -13,8 +16,14 @@ export const POOL_MESSAGES = {
   blockSizeSchema: 'blockSize must be between 0 and 128',
   poolTooSmall:
     'IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.',
+  blockSizeRangeOf: (family: 4 | 6, min: number, max: number) =>
+    `IPv${family} block size must be between ${min} and ${max}`,
+  linkLocalHint: (family: 4 | 6) =>
+    `a pool must not overlap the IPv${family} Link Local range ${family === 4 ? '169.254.0.0/16' : 'fe80::/10'}`,
   ipipAndVxlan: 'ipipMode and vxlanMode cannot both be enabled',
+  ipipAndVxlanOld: 'Cannot enable both VXLAN and IPIP on the same IPPool',
   ipipOnV6: 'IPIP is not supported on IPv6 pools',
+  ipipOnV6Old: 'IPIP is not supported on an IPv6 IP pool',
   unknownUse: (use: string) => `unknown use: ${use}`,
   duplicateUse: 'allowedUses must not list a use twice',
   tooManyUses: 'allowedUses must have at most 10 items',

@@ -81,12 +81,11 @@ export interface NodeSpec {
     routeReflectorClusterID?: string;
   };
   ipv4VXLANTunnelAddr?: string;
-  ipv6VXLANTunnelAddr?: string;
   vxlanTunnelMACAddr?: string;
+  ipv6VXLANTunnelAddr?: string;
   vxlanTunnelMACAddrV6?: string;
-  wireguard?: { interfaceIPv4Address?: string; interfaceIPv6Address?: string };
-  wireguardPublicKey?: string;
   orchRefs?: { nodeName?: string; orchestrator: string }[];
+  wireguard?: { interfaceIPv4Address?: string; interfaceIPv6Address?: string };
   addresses?: { address: string; type?: string }[];
 }
 

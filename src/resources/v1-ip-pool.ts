@@ -29,6 +29,16 @@ export interface V1IpPool {
 
 const V1_MODE = /^(always|cross-subnet|)$/;
 
+type V1Ipip = NonNullable<NonNullable<V1IpPool['spec']>['ipip']>;
+
+/**
+ * Whether a v1 pool tunnels with IPIP. The ipPool document (seed 000) gives `ipip.enabled` the
+ * default true: an `ipip` object without `enabled` turns IPIP on; no `ipip` object leaves it off.
+ */
+function ipipEnabled(ipip: V1Ipip | undefined): ipip is V1Ipip {
+  return ipip !== undefined && ipip !== null && ipip.enabled !== false;
+}
+
 /** The v1 CIDR: a CIDR, or a bare address taken as /32 or /128; undefined when neither. */
 function parseV1Cidr(text: string): { cidr: Cidr; masked: boolean } | undefined {
   const ip = tryParseIp(text.trim());
@@ -72,7 +82,7 @@ export function validateV1IpPool(pool: V1IpPool): FieldIssue[] {
       hint: `the network address is "${formatCidr(cidr)}"`,
     });
   }
-  if (ipip?.enabled === true && cidr.family === 6) {
+  if (ipipEnabled(ipip) && cidr.family === 6) {
     issues.push({
       path: 'spec.ipip.enabled',
       value: true,
@@ -120,8 +130,8 @@ export function v1PoolName(cidrText: string): string {
 }
 
 /** surfaces.md §5.2: no IPIP interface -> Never; mode cross-subnet -> CrossSubnet; else Always. */
-function ipipModeOf(ipip: { enabled?: boolean; mode?: string } | undefined): EncapMode {
-  if (ipip?.enabled !== true) return 'Never';
+function ipipModeOf(ipip: V1Ipip | undefined): EncapMode {
+  if (!ipipEnabled(ipip)) return 'Never';
   return (ipip.mode ?? '').toLowerCase() === 'cross-subnet' ? 'CrossSubnet' : 'Always';
 }
 

@@ -69,7 +69,7 @@ describe('resource client', () => {
       await rejectsWith(
         h.client.create(pool('bad', { cidr: '10.9.0.1/16', blockSize: 33 })),
         'CLIENT_VALIDATION',
-        /^error with the following fields:\n-  spec.cidr = '10.9.0.1\/16' \(IPPool CIDR must be strictly masked; the network address is "10.9.0.0\/16"\)\n-  spec.blockSize = '33'/,
+        /^error with the following fields:\n-  spec.cidr = '10.9.0.1\/16' \(IPPool CIDR must be strictly masked; IPPool CIDR is not strictly masked: the network address is "10.9.0.0\/16"\)\n-  spec.blockSize = '33'/,
       );
       assert.equal(await h.store.get(resourceKey('IPPool', 'bad')), undefined);
     });

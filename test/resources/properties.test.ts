@@ -54,7 +54,10 @@ describe('resource properties', () => {
             issues.map((i) => i.message),
             [POOL_MESSAGES.cidrNotMasked],
           );
-          assert.equal(issues[0]?.hint, `the network address is "${formatCidr(net)}"`);
+          assert.equal(
+            issues[0]?.hint,
+            `IPPool CIDR is not strictly masked: the network address is "${formatCidr(net)}"`,
+          );
         }
       }),
       FC,

@@ -58,7 +58,9 @@ describe('v1 ipPool conversion', () => {
     const table: [V1IpPool['spec'], string][] = [
       [{}, 'Never'],
       [{ ipip: { enabled: false, mode: 'always' } }, 'Never'],
-      [{ ipip: { mode: 'cross-subnet' } }, 'Never'],
+      // seed 000: ipip.enabled defaults to true once the ipip object is given.
+      [{ ipip: { mode: 'cross-subnet' } }, 'CrossSubnet'],
+      [{ ipip: {} }, 'Always'],
       [{ ipip: { enabled: true } }, 'Always'],
       [{ ipip: { enabled: true, mode: '' } }, 'Always'],
       [{ ipip: { enabled: true, mode: 'always' } }, 'Always'],
@@ -87,6 +89,7 @@ describe('v1 ipPool conversion', () => {
         'IPIP mode must be "always", "cross-subnet" or empty',
       ],
       [v1('fd00::/64', { ipip: { enabled: true } }), 'IPIP is not supported on an IPv6 IP pool'],
+      [v1('fd00::/64', { ipip: { mode: 'always' } }), 'IPIP is not supported on an IPv6 IP pool'],
       [v1('10.1.0.0/27'), 'IP pool size is too small (min /26) for use with Calico IPAM'],
       [v1('fd00::/123'), 'IP pool size is too small (min /122) for use with Calico IPAM'],
       [v1('10.1.0.1/16'), 'IP pool CIDR is not strictly masked'],

@@ -359,13 +359,22 @@ describe('IPPool validation rules 1-18', () => {
     );
     const cidr = issues.find((i) => i.path === 'spec.cidr')!;
     assert.equal(cidr.value, '10.0.0.7/24');
-    assert.equal(cidr.hint, 'the network address is "10.0.0.0/24"');
-    assert.match(issues.find((i) => i.path === 'spec.blockSize')!.hint!, /20 to 32 \(default 26\)/);
+    assert.equal(
+      cidr.hint,
+      'IPPool CIDR is not strictly masked: the network address is "10.0.0.0/24"',
+    );
+    assert.match(
+      issues.find((i) => i.path === 'spec.blockSize')!.hint!,
+      /IPv4 block size must be between 20 and 32 \(default 26\)/,
+    );
   });
 
   it('gives the masked IPv6 network as the hint', () => {
     const [issue] = validateResource(pool({ cidr: 'FD00:0:0:0::5/64' }));
-    assert.equal(issue?.hint, 'the network address is "fd00::/64"');
+    assert.equal(
+      issue?.hint,
+      'IPPool CIDR is not strictly masked: the network address is "fd00::/64"',
+    );
   });
 
   it('explains how to fix a pool smaller than a block', () => {

@@ -30,8 +30,20 @@ export const OBJECT_META: Shape = obj({
   managedFields: any,
 });
 
+// Field order in every object below is Calico's Go struct declaration order: JSON output and the
+// stored form take their key order from here (canonical.ts), so this is the one place to fix it.
 const top = (spec: Shape, status: Shape = any): Shape =>
-  obj({ apiVersion: str, kind: str, metadata: OBJECT_META, spec, status });
+  obj({ kind: str, apiVersion: str, metadata: OBJECT_META, spec, status });
+
+/** metav1.Condition, as IPPool status carries it. */
+const CONDITION: Shape = obj({
+  type: str,
+  status: str,
+  observedGeneration: int,
+  lastTransitionTime: str,
+  reason: str,
+  message: str,
+});
 
 const SPECS: Record<ResourceKind, Shape> = {
   IPPool: top(
@@ -49,7 +61,7 @@ const SPECS: Record<ResourceKind, Shape> = {
       allowedUses: strings,
       assignmentMode: { type: 'string', enum: ['Automatic', 'Manual', ''] },
     }),
-    obj({ conditions: { type: 'array', items: any } }),
+    obj({ conditions: { type: 'array', items: CONDITION } }),
   ),
   IPReservation: top(obj({ reservedCIDRs: strings })),
   IPAMConfiguration: top(
@@ -71,14 +83,14 @@ const SPECS: Record<ResourceKind, Shape> = {
         routeReflectorClusterID: str,
       }),
       ipv4VXLANTunnelAddr: str,
-      ipv6VXLANTunnelAddr: str,
       vxlanTunnelMACAddr: str,
+      ipv6VXLANTunnelAddr: str,
       vxlanTunnelMACAddrV6: str,
-      wireguard: obj({ interfaceIPv4Address: str, interfaceIPv6Address: str }),
-      wireguardPublicKey: str,
       orchRefs: { type: 'array', items: obj({ nodeName: str, orchestrator: str }) },
+      wireguard: obj({ interfaceIPv4Address: str, interfaceIPv6Address: str }),
       addresses: { type: 'array', items: obj({ address: str, type: str }) },
     }),
+    obj({ wireguardPublicKey: str, wireguardPublicKeyV6: str, podCIDRs: strings }),
   ),
   WorkloadEndpoint: top(
     obj({
@@ -111,9 +123,9 @@ export const shapeOfKind = (kind: ResourceKind): Shape => SPECS[kind];
 
 /** A typed List (`IPPoolList`): list metadata and items, each item checked on its own. */
 export const LIST_SHAPE: Shape = obj({
-  apiVersion: str,
   kind: str,
-  metadata: obj({ resourceVersion: str, continue: str, selfLink: str, remainingItemCount: int }),
+  apiVersion: str,
+  metadata: obj({ selfLink: str, resourceVersion: str, continue: str, remainingItemCount: int }),
   items: { type: 'array', items: any },
 });
 

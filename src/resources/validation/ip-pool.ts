@@ -58,14 +58,14 @@ function checkCidr(text: unknown): { issues: FieldIssue[]; cidr?: Cidr } {
       path,
       value: text,
       message: M.cidrNotMasked,
-      hint: `the network address is "${formatCidr(cidr)}"`,
+      hint: `${M.cidrNotMaskedOld}: the network address is "${formatCidr(cidr)}"`,
     });
   }
   if (cidr.family === 4 && cidrsOverlap(cidr, LINK_LOCAL_4())) {
-    issues.push({ path, value: text, message: M.linkLocal4 });
+    issues.push({ path, value: text, message: M.linkLocal4, hint: M.linkLocalHint(4) });
   }
   if (cidr.family === 6 && cidrsOverlap(cidr, LINK_LOCAL_6())) {
-    issues.push({ path, value: text, message: M.linkLocal6 });
+    issues.push({ path, value: text, message: M.linkLocal6, hint: M.linkLocalHint(6) });
   }
   return { issues, cidr };
 }
@@ -135,7 +135,7 @@ export function validateIpPoolSpec(pool: IPPool): FieldIssue[] {
           path: 'spec.blockSize',
           value: bs,
           message: M.blockSizeRange,
-          hint: `for an IPv${family} pool use ${min} to ${max} (default ${DEFAULT_BLOCK_SIZE[family]})`,
+          hint: `${M.blockSizeRangeOf(family, min, max)} (default ${DEFAULT_BLOCK_SIZE[family]})`,
         });
       }
     } else if (bs < 0 || bs > 128) {
@@ -162,7 +162,7 @@ export function validateIpPoolSpec(pool: IPPool): FieldIssue[] {
       path: 'spec.vxlanMode',
       value: spec.vxlanMode,
       message: M.ipipAndVxlan,
-      hint: `ipipMode is ${spec.ipipMode}; set one of them to Never`,
+      hint: `${M.ipipAndVxlanOld}: ipipMode is ${spec.ipipMode}; set one of them to Never`,
     });
   }
   if (family === 6 && ipip) {
@@ -170,7 +170,7 @@ export function validateIpPoolSpec(pool: IPPool): FieldIssue[] {
       path: 'spec.ipipMode',
       value: spec.ipipMode,
       message: M.ipipOnV6,
-      hint: 'use vxlanMode to encapsulate IPv6',
+      hint: `${M.ipipOnV6Old}: use vxlanMode to encapsulate IPv6`,
     });
   }
   // Rules 10-15.
