@@ -61,6 +61,8 @@ export interface NetConf {
 }
 
 const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
+const BAD_NAME_MESSAGE =
+  'invalid characters detected in the given network name. Only letters a-z, numbers 0-9, and symbols _.- are supported';
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -154,8 +156,8 @@ export function parseNetConf(stdin: string): NetConf {
     r.issues.push({
       path: 'name',
       value: name,
-      message:
-        'invalid characters detected in the given network name. Only letters a-z, numbers 0-9, and symbols _.- are supported',
+      message: BAD_NAME_MESSAGE,
+      hint: `e.g. "${name.replace(/[^a-zA-Z0-9_.-]+/g, '-')}"`,
     });
   } else if (name === '') {
     r.issues.push({ path: 'name', message: 'is required', hint: 'e.g. "k8s-pod-network"' });
@@ -248,6 +250,14 @@ export function parseNetConf(stdin: string): NetConf {
       : undefined,
     raw: parsed,
   };
+  if (r.issues.length === 1 && r.issues[0]!.message === BAD_NAME_MESSAGE) {
+    // Alone, a bad name gets Calico's own text (CreateClient's ValidateNetworkName), verbatim.
+    const issue = r.issues[0]!;
+    throw new CidrpoolError('CNI_INVALID_CONFIG', BAD_NAME_MESSAGE, {
+      issues: r.issues,
+      details: { hint: `name ${JSON.stringify(issue.value)}: ${issue.hint}` },
+    });
+  }
   if (r.issues.length > 0) {
     throw new CidrpoolError(
       'CNI_INVALID_CONFIG',

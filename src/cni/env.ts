@@ -73,15 +73,17 @@ export function readCommand(env: NodeJS.ProcessEnv): CniCommand {
 /**
  * Read and check the CNI_* variables a command needs, as the Go skel does: ADD, DEL and CHECK
  * need CNI_CONTAINERID and CNI_IFNAME (and CNI_NETNS for ADD and CHECK); CNI_PATH is required
- * except for DEL and VERSION. Throws CNI_INVALID_ENV naming every missing variable.
+ * except for DEL and VERSION. Throws CNI_INVALID_ENV naming every missing variable, in the
+ * skel's order.
  */
 export function parseCniEnv(env: NodeJS.ProcessEnv): CniEnv {
   const command = readCommand(env);
+  // The Go skel's order (CONTAINERID, NETNS, IFNAME, PATH), so the message reads the same.
+  const perCommand = command === 'ADD' || command === 'DEL' || command === 'CHECK';
   const required: string[] = [];
-  if (command === 'ADD' || command === 'DEL' || command === 'CHECK') {
-    required.push('CNI_CONTAINERID', 'CNI_IFNAME');
-  }
+  if (perCommand) required.push('CNI_CONTAINERID');
   if (command === 'ADD' || command === 'CHECK') required.push('CNI_NETNS');
+  if (perCommand) required.push('CNI_IFNAME');
   if (command !== 'DEL' && command !== 'VERSION') required.push('CNI_PATH');
   const missing = required.filter((name) => !env[name]);
   if (missing.length > 0) {
