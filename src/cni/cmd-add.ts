@@ -60,7 +60,8 @@ async function assign(
   namespace: { name: string; labels: Readonly<Record<string, string>> } | undefined,
 ): Promise<AssignedAddress[]> {
   const attrs = buildAttributes(ctx.workload, ctx.node, epochNanos());
-  const explicit = ctx.env.args.ip ? [ctx.env.args.ip] : request.ipAddrs;
+  const fromArgs = ctx.env.args.ip !== undefined;
+  const explicit = fromArgs ? [ctx.env.args.ip!] : request.ipAddrs;
   if (explicit) {
     const done: AssignedAddress[] = [];
     try {
@@ -70,6 +71,13 @@ async function assign(
       }
     } catch (err) {
       if (done.length > 0) await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
+      // Calico's main plugin calls IPAM with IP=<ip> for each ipAddrs entry and wraps failures.
+      if (!fromArgs && isCidrpoolError(err)) {
+        throw new CidrpoolError(err.code, `error getting IP from IPAM: ${err.message}`, {
+          cause: err,
+          details: err.details,
+        });
+      }
       throw err;
     }
     return done;
@@ -154,6 +162,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
       podName: ctx.workload.pod ?? '',
       podAnnotations: podInfo.podAnnotations,
       ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
+      floatingIpsEnabled: ctx.conf.floatingIps,
     });
 
     let addresses: AssignedAddress[];
@@ -169,16 +178,17 @@ export async function runAdd(ctx: CallContext): Promise<string> {
       );
     }
 
-    const wep = buildWorkloadEndpoint({
-      node: ctx.node,
-      workload: ctx.workload,
-      ifName: ctx.env.ifName,
-      network: ctx.conf.name,
-      addresses: addresses.map((a) => a.address),
-      podLabels: podInfo.podLabels,
-      creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    });
     try {
+      const wep = buildWorkloadEndpoint({
+        node: ctx.node,
+        workload: ctx.workload,
+        ifName: ctx.env.ifName,
+        network: ctx.conf.name,
+        addresses: addresses.map((a) => a.address),
+        podLabels: podInfo.podLabels,
+        floatingIps: request.floatingIps,
+        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      });
       await writeEndpoint(session.store, wep);
     } catch (err) {
       if (!request.ipAddrsNoIpam)

@@ -49,6 +49,8 @@ export interface NetConf {
   readonly ipamLockFile?: string;
   /** `feature_control.ip_addrs_no_ipam`: allow the ipAddrsNoIpam annotation. */
   readonly ipAddrsNoIpam: boolean;
+  /** `feature_control.floating_ips`: allow the floatingIPs annotation (NAT on the endpoint). */
+  readonly floatingIps: boolean;
   /** `policy.type: k8s`: read pod and namespace annotations from the Kubernetes API. */
   readonly policyK8s: boolean;
   readonly kube: KubeSettings;
@@ -242,6 +244,7 @@ export function parseNetConf(stdin: string): NetConf {
     ipamLockFile: top('ipam_lock_file'),
     ipAddrsNoIpam:
       r.bool(featureControl, 'ip_addrs_no_ipam', 'feature_control.ip_addrs_no_ipam') ?? false,
+    floatingIps: r.bool(featureControl, 'floating_ips', 'feature_control.floating_ips') ?? false,
     policyK8s: policyType === 'k8s',
     kube,
     prevResult: parsed.prevResult,
