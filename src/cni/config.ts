@@ -172,6 +172,7 @@ export function parseNetConf(stdin: string): NetConf {
       path: 'ipam',
       value: ipamRaw,
       message: 'data on stdin was of unexpected type',
+      hint: 'ipam must be an object, e.g. "ipam": {"type": "calico-ipam"}',
     });
   } else if (ipamRaw) {
     ipamObj = ipamRaw;

@@ -28,6 +28,8 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
         'ns-pools': { annotations: { 'cni.projectcalico.org/ipv4pools': '["pool-manual"]' } },
         blue: { labels: { team: 'blue' } },
         plain: { labels: { team: 'red' } },
+        // Plain CNI containers are in namespace "default": calico-ipam reads it too.
+        default: { labels: { team: 'blue' } },
         // An empty value counts as absent (Calico checks len(value) != 0).
         'ns-empty': {
           labels: { team: 'red' },
@@ -48,6 +50,7 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
           annotations: { 'cni.projectcalico.org/ipAddrsNoIpam': '["192.0.2.10"]' },
         },
         'blue/selected': { labels: { app: 'web' } },
+        'ghost/pod': {},
         'ns-empty/plain': { annotations: { 'cni.projectcalico.org/ipAddrs': '' } },
         'plain/outside': { annotations: { 'cni.projectcalico.org/ipAddrs': '["192.0.2.1"]' } },
         'plain/floating': {
@@ -180,6 +183,22 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-no-ipam'), []);
     const off2 = await del('plain', 'no-ipam', { feature_control: { ip_addrs_no_ipam: true } });
     assert.equal(off2.code, 0, off2.stdout);
+  });
+
+  it("fails like calico-ipam when the pod's namespace does not exist (code 140)", async () => {
+    const run = await add('ghost', 'pod');
+    assert.equal(run.code, 1);
+    assert.equal(run.json?.code, 140);
+    assert.equal(run.json?.msg, 'failed to get namespace ghost: namespaces "ghost" not found');
+  });
+
+  it('reads namespace "default" for a plain CNI container (namespaceSelector)', async () => {
+    const before = api.requests.length;
+    const run = await runPlugin({ command: 'ADD', containerId: 'plain-ctr', config: config() });
+    assert.equal(run.code, 0, run.stdout);
+    assert.deepEqual(api.requests.slice(before), ['/api/v1/namespaces/default']);
+    assert.match(firstAddress(run.json), /^10\.71\./);
+    await runPlugin({ command: 'DEL', containerId: 'plain-ctr', config: config() });
   });
 
   it('takes an empty annotation as absent, on the namespace and on the pod', async () => {
