@@ -360,6 +360,23 @@ for (const backend of backends) {
       await runPlugin({ command: 'DEL', containerId: 'resolve-2', config: config() });
     });
 
+    it("says how to fix the engine's common refusals (details)", async () => {
+      const noNode = await runPlugin({
+        command: 'ADD',
+        containerId: 'fix-1',
+        config: config({ nodename: 'no-such-node' }),
+      });
+      assert.equal(noNode.code, 1);
+      assert.match(String(noNode.json?.msg), /resource does not exist: Node\(no-such-node\)/);
+      assert.match(String(noNode.json?.details), /create that Node resource .* or set nodename/);
+      const noPool = await runPlugin({
+        command: 'ADD',
+        containerId: 'fix-2',
+        config: config({}, { ipv4_pools: ['10.65.0.0/17'] }),
+      });
+      assert.match(String(noPool.json?.details), /existing, enabled IPPool/);
+    });
+
     it('assigns the address given with CNI_ARGS IP= as /32, and refuses it twice', async () => {
       const add = await runPlugin({
         command: 'ADD',
