@@ -118,7 +118,12 @@ describe('cidrpool-ipam protocol', () => {
   it('rejects an unsupported cniVersion (code 1)', async () => {
     const run = await runPlugin({ command: 'ADD', config: config({ cniVersion: '2.0.0' }) });
     assert.equal(run.json?.code, 1);
-    assert.match(String(run.json?.msg), /incompatible CNI versions; config is "2\.0\.0"/);
+    // The Go skel's wording: the versions are in details.
+    assert.equal(run.json?.msg, 'incompatible CNI versions');
+    assert.equal(
+      run.json?.details,
+      `config is "2.0.0", plugin supports [${ALL_VERSIONS.map((v) => `"${v}"`).join(' ')}]`,
+    );
   });
 
   it('refuses CHECK before 0.4.0 (code 1), as the Go skel does', async () => {
