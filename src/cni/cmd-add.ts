@@ -7,7 +7,7 @@ import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import { buildWorkloadEndpoint, toHostNetwork } from './endpoint.js';
 import { writeEndpoint } from './endpoint-store.js';
-import { tryParseIp } from '../net/index.js';
+import { formatIp, isIpv4Mapped, tryParseIp } from '../net/index.js';
 import { buildAttributes } from './handle.js';
 import { withNodeLock } from './lock.js';
 import { readPodInfo } from './pod-info.js';
@@ -58,10 +58,11 @@ async function assign(
   session: Session,
   request: AnnotationRequest,
   namespace: { name: string; labels: Readonly<Record<string, string>> } | undefined,
+  ipArg: string | undefined,
 ): Promise<AssignedAddress[]> {
   const attrs = buildAttributes(ctx.workload, ctx.node, epochNanos());
-  const fromArgs = ctx.env.args.ip !== undefined;
-  const explicit = fromArgs ? [ctx.env.args.ip!] : request.ipAddrs;
+  const fromArgs = ipArg !== undefined;
+  const explicit = fromArgs ? [ipArg] : request.ipAddrs;
   if (explicit) {
     const done: AssignedAddress[] = [];
     try {
@@ -129,13 +130,19 @@ async function assign(
 
 /**
  * `IP=` in CNI_ARGS must be one address: calico-ipam reads it into a net.IP, and the CNI
- * library's LoadArgs reports a bad value with this message. Throws CNI_INVALID_ENV.
+ * library's LoadArgs reports a bad value with this message. Returns the canonical text.
+ * Throws CNI_INVALID_ENV.
  */
-function checkIpArg(ip: string | undefined): void {
-  if (ip === undefined || tryParseIp(ip)) return;
+function parseIpArg(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const ip = tryParseIp(text);
+  if (ip) {
+    // As Go prints a net.IP: canonical text, and `::ffff:a.b.c.d` is the IPv4 address a.b.c.d.
+    return formatIp(isIpv4Mapped(ip) ? { family: 4, value: ip.value & 0xffffffffn } : ip);
+  }
   throw new CidrpoolError(
     'CNI_INVALID_ENV',
-    `ARGS: error parsing value of pair "IP=${ip}": invalid IP address: ${ip}`,
+    `ARGS: error parsing value of pair "IP=${text}": invalid IP address: ${text}`,
     { details: { hint: 'CNI_ARGS IP= takes one IPv4 or IPv6 address, e.g. IP=10.65.0.7' } },
   );
 }
@@ -147,7 +154,7 @@ function checkIpArg(ip: string | undefined): void {
  * assigned under the handle and no endpoint is written.
  */
 export async function runAdd(ctx: CallContext): Promise<string> {
-  checkIpArg(ctx.env.args.ip);
+  const ipArg = parseIpArg(ctx.env.args.ip);
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
   // The Kubernetes reads and the datastore open do not depend on each other: overlap them.
   const sessionPromise = openSession(dsConfig);
@@ -174,7 +181,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
       }));
     } else {
       addresses = await withNodeLock(ctx, dsConfig, () =>
-        assign(ctx, opened, request, podInfo.namespace),
+        assign(ctx, opened, request, podInfo.namespace, ipArg),
       );
     }
 

@@ -360,6 +360,31 @@ for (const backend of backends) {
       await runPlugin({ command: 'DEL', containerId: 'resolve-2', config: config() });
     });
 
+    it('prints an IP= address the way Go prints a net.IP (canonical; ::ffff:a.b.c.d is IPv4)', async () => {
+      const conf = config({ cniVersion: '0.4.0' });
+      const v6 = await runPlugin({
+        command: 'ADD',
+        containerId: 'canon-1',
+        args: 'IP=FD80:24E2:F998:72D6:0:0:0:10',
+        config: conf,
+      });
+      assert.equal(v6.code, 0, v6.stdout);
+      assert.deepEqual(v6.json?.ips, [{ version: '6', address: 'fd80:24e2:f998:72d6::10/128' }]);
+      assert.deepEqual(v6.json?.routes, [{ dst: 'fd80:24e2:f998:72d6::10/128' }]);
+      const mapped = await runPlugin({
+        command: 'ADD',
+        containerId: 'canon-2',
+        args: 'IP=::ffff:10.65.201.9',
+        config: conf,
+      });
+      assert.equal(mapped.code, 0, mapped.stdout);
+      assert.deepEqual(mapped.json?.ips, [{ version: '4', address: '10.65.201.9/32' }]);
+      assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.canon-2'), ['10.65.201.9']);
+      for (const containerId of ['canon-1', 'canon-2']) {
+        await runPlugin({ command: 'DEL', containerId, config: conf });
+      }
+    });
+
     it("says how to fix the engine's common refusals (details)", async () => {
       const noNode = await runPlugin({
         command: 'ADD',
