@@ -221,6 +221,15 @@ export function parseNetConf(stdin: string): NetConf {
   // IPAM, where IPAM settings naturally sit in `ipam`: accept them there too (top level wins).
   const top = (key: string): string | undefined =>
     r.string(parsed, key, key) ?? r.string(ipamObj, key, `ipam.${key}`);
+  const discovery = top('etcd_discovery_srv');
+  if (discovery) {
+    r.issues.push({
+      path: 'etcd_discovery_srv',
+      value: discovery,
+      message: 'is not supported by cidrpool-ipam',
+      hint: 'list the etcd members in etcd_endpoints instead, e.g. "https://10.0.0.10:2379,https://10.0.0.11:2379"',
+    });
+  }
   const featureControl = r.object(parsed, 'feature_control', 'feature_control');
   const runtimeConfig = r.object(parsed, 'runtimeConfig', 'runtimeConfig');
   const attachments =

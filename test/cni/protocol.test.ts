@@ -151,6 +151,17 @@ describe('cidrpool-ipam protocol', () => {
     assert.match(String(etcd.json?.msg), /etcd_endpoints is empty/);
   });
 
+  it('refuses etcd_discovery_srv rather than silently using another store (code 7)', async () => {
+    const run = await runPlugin({
+      command: 'ADD',
+      config: config({ datastore_type: undefined, etcd_discovery_srv: 'example.com' }),
+    });
+    assert.equal(run.code, 1);
+    assert.equal(run.json?.code, 7);
+    assert.match(String(run.json?.msg), /etcd_discovery_srv: "example\.com" is not supported/);
+    assert.match(String(run.json?.msg), /etcd_endpoints instead/);
+  });
+
   it('rejects an unknown result_routes value (code 7)', async () => {
     const run = await runPlugin({ command: 'ADD', config: config({}, { result_routes: 'some' }) });
     assert.equal(run.json?.code, 7);
