@@ -110,6 +110,14 @@ export async function main(): Promise<void> {
     process.exitCode = 0;
     return;
   }
+  if (args.includes('-upgrade') || args.includes('--upgrade')) {
+    // calico-ipam migrates host-local allocations here; saying nothing would look like success.
+    process.stderr.write(
+      'cidrpool-ipam: -upgrade (migrating host-local allocations to Calico IPAM) is not implemented; assign the existing addresses with `cidrpool ipam assign` or CNI_ARGS IP=<addr>\n',
+    );
+    process.exitCode = 1;
+    return;
+  }
   if (!process.env.CNI_COMMAND) {
     process.stderr.write(aboutText());
     process.exitCode = 0;

@@ -51,6 +51,13 @@ describe('cidrpool-ipam protocol', () => {
     assert.equal(run.stderr.toString(), '');
   });
 
+  it('refuses -upgrade (not implemented) instead of exiting 0 as if it had migrated', () => {
+    const run = spawnSync(PLUGIN, ['-upgrade'], { env: cleanEnv(), input: '' });
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout.toString(), '');
+    assert.match(run.stderr.toString(), /-upgrade .* is not implemented/);
+  });
+
   it("names every missing variable in the Go skel's order (code 4)", async () => {
     const run = await runPlugin({
       command: 'ADD',
