@@ -71,6 +71,25 @@ describe('cidrpool-ipam protocol', () => {
     });
   });
 
+  it('checks CNI_CONTAINERID and CNI_IFNAME as the Go skel does (code 4)', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ CNI_CONTAINERID: 'has space' }, 'invalid characters in containerID'],
+      [{ CNI_CONTAINERID: '-lead' }, 'invalid characters in containerID'],
+      [{ CNI_IFNAME: 'a-very-long-ifname' }, 'interface name is too long'],
+      [{ CNI_IFNAME: '..' }, 'interface name is . or ..'],
+      [{ CNI_IFNAME: 'eth/0' }, 'interface name contains / or : or whitespace characters'],
+    ];
+    for (const [env, msg] of cases) {
+      for (const command of ['ADD', 'DEL']) {
+        const run = await runPlugin({ command, config: config(), env });
+        assert.equal(run.code, 1, run.stdout);
+        assert.equal(run.json?.code, 4);
+        assert.equal(run.json?.msg, msg);
+        assert.match(String(run.json?.details), /CNI_(CONTAINERID|IFNAME) ".*" (may|must)/);
+      }
+    }
+  });
+
   it('rejects an unknown command (code 4)', async () => {
     const run = await runPlugin({ command: 'FROB', config: config() });
     assert.equal(run.code, 1);
