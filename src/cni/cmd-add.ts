@@ -5,8 +5,8 @@ import type { FamilyAssignment } from '../ipam/types.js';
 import { applyAnnotations, type AnnotationRequest } from './annotations.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
-import { buildWorkloadEndpoint, toHostNetwork } from './endpoint.js';
-import { writeEndpoint } from './endpoint-store.js';
+import { buildWorkloadEndpoint, endpointNameOf, toHostNetwork } from './endpoint.js';
+import { findEndpoint, writeEndpoint } from './endpoint-store.js';
 import { formatIp, isIpv4Mapped, tryParseIp } from '../net/index.js';
 import { buildAttributes } from './handle.js';
 import { withNodeLock } from './lock.js';
@@ -49,6 +49,31 @@ async function assignOne(
 }
 
 /**
+ * Before the ipAddrs annotation's addresses are assigned, Calico's main plugin releases the IPs
+ * of the pod's existing endpoint (a new sandbox of the same pod), so that the same fixed address
+ * can be assigned again. Throws with Calico's `failed to release ipAddrs: ...`.
+ */
+async function releaseOldEndpointIps(ctx: CallContext, session: Session): Promise<void> {
+  const name = endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName);
+  const old = await findEndpoint(session.store, name, ctx.workload.namespace);
+  for (const network of old?.spec.ipNetworks ?? []) {
+    let failure: unknown;
+    try {
+      failure = (await session.ipam.releaseIps([{ address: network.split('/')[0]! }])).failures[0]
+        ?.error;
+    } catch (err) {
+      failure = err;
+    }
+    if (failure === undefined) continue;
+    if (!isCidrpoolError(failure)) throw failure;
+    throw new CidrpoolError(failure.code, `failed to release ipAddrs: ${failure.message}`, {
+      cause: failure,
+      details: failure.details,
+    });
+  }
+}
+
+/**
  * Assign under the node lock: the given addresses (CNI_ARGS `IP=`, or the ipAddrs annotation)
  * with AssignIP, else one address per wanted family with AutoAssign. When one family is met and
  * the other is not, the met family is released and CNI_ASSIGN_FAILED raised (Calico's message).
@@ -64,6 +89,7 @@ async function assign(
   const fromArgs = ipArg !== undefined;
   const explicit = fromArgs ? [ipArg] : request.ipAddrs;
   if (explicit) {
+    if (!fromArgs) await releaseOldEndpointIps(ctx, session);
     const done: AssignedAddress[] = [];
     try {
       for (const ip of explicit) {

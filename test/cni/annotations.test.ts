@@ -144,6 +144,22 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-fixed'), []);
   });
 
+  it("releases the old endpoint's addresses before assigning ipAddrs again (new sandbox)", async () => {
+    const sandbox = (containerId: string, command = 'ADD') =>
+      runPlugin({ command, containerId, args: podArgs('plain', 'fixed'), config: config() });
+    const first = await sandbox('fixed-old');
+    assert.equal(first.code, 0, first.stdout);
+    // The runtime never DELeted the old sandbox: the pod's endpoint still holds 10.70.9.9.
+    const second = await sandbox('fixed-new');
+    assert.equal(second.code, 0, second.stdout);
+    assert.deepEqual(second.json?.ips, [{ address: '10.70.9.9/32' }]);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.fixed-old'), []);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.fixed-new'), ['10.70.9.9']);
+    assert.equal((await sandbox('fixed-old', 'DEL')).code, 0);
+    assert.equal((await sandbox('fixed-new', 'DEL')).code, 0);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.fixed-new'), []);
+  });
+
   it('follows ipFamilies', async () => {
     const run = await add('plain', 'v6-only');
     assert.equal(run.code, 0, run.stdout);
