@@ -2,7 +2,7 @@
 // plugin reads them and rewrites the IPAM config; as a standalone IPAM plugin we do both steps.
 // The parsing itself is shared with the CLI (src/ipam/annotations.ts).
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
-import { resolveAnnotations } from '../ipam/annotations.js';
+import { goJsonError, resolveAnnotations } from '../ipam/annotations.js';
 import type { IpamSection } from './config.js';
 
 type Annotations = Readonly<Record<string, string>>;
@@ -15,7 +15,15 @@ export interface AnnotationRequest {
   readonly ipAddrs?: readonly string[];
   /** `ipAddrsNoIpam`: these addresses, bypassing IPAM entirely. */
   readonly ipAddrsNoIpam?: readonly string[];
+  /** `floatingIPs` (with feature_control.floating_ips): NAT entries for the endpoint. */
+  readonly floatingIps?: readonly string[];
 }
+
+const FLOATING_IPS = 'cni.projectcalico.org/floatingIPs';
+
+/** Calico reads an annotation whose value is empty as absent (`len(value) != 0` checks). */
+const withoutEmpty = (annotations: Annotations): Annotations =>
+  Object.fromEntries(Object.entries(annotations).filter(([, v]) => v !== ''));
 
 const EXAMPLES: Readonly<Record<string, string>> = {
   'cni.projectcalico.org/ipv4pools': `'["10.65.0.0/16","pool-b"]'`,
@@ -38,9 +46,10 @@ export function applyAnnotations(options: {
   readonly podName: string;
   readonly podAnnotations: Annotations;
   readonly ipAddrsNoIpamEnabled: boolean;
+  readonly floatingIpsEnabled: boolean;
 }): AnnotationRequest {
-  const pod = options.podAnnotations;
-  const ns = options.namespaceAnnotations;
+  const pod = withoutEmpty(options.podAnnotations);
+  const ns = withoutEmpty(options.namespaceAnnotations);
   if (Object.keys(pod).length === 0 && Object.keys(ns).length === 0) return { ipam: options.ipam };
   let resolved;
   try {
@@ -80,5 +89,63 @@ export function applyAnnotations(options: {
   if (resolved.families) {
     ipam = { ...ipam, assignIpv4: resolved.families.ipv4, assignIpv6: resolved.families.ipv6 };
   }
-  return { ipam, ipAddrs: resolved.ipAddrs, ipAddrsNoIpam: resolved.ipAddrsNoIpam };
+  // After the address annotations, as in Calico (which checks it once IPAM has answered).
+  const floatingIps = parseFloatingIps(pod[FLOATING_IPS], options);
+  return { ipam, ipAddrs: resolved.ipAddrs, ipAddrsNoIpam: resolved.ipAddrsNoIpam, floatingIps };
+}
+
+/** How Go's encoding/json names a JSON value's type in "cannot unmarshal" errors. */
+const goTypeOf = (v: unknown): string =>
+  typeof v === 'boolean'
+    ? 'bool'
+    : typeof v === 'object'
+      ? Array.isArray(v)
+        ? 'array'
+        : v === null
+          ? 'null'
+          : 'object'
+      : typeof v;
+
+/**
+ * The pod's `floatingIPs` annotation, as Calico's main plugin reads it: a JSON list of strings,
+ * not checked further. Throws CNI_INVALID_CONFIG without feature_control.floating_ips (Calico
+ * releases what it assigned first; we check before assigning, so nothing is held either) and
+ * CNI_BAD_ANNOTATION for bad JSON, with Calico's bare message.
+ */
+function parseFloatingIps(
+  raw: string | undefined,
+  options: { readonly floatingIpsEnabled: boolean; namespaceName: string; podName: string },
+): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!options.floatingIpsEnabled) {
+    throw new CidrpoolError(
+      'CNI_INVALID_CONFIG',
+      'requested feature is not enabled: floating_ips',
+      {
+        details: { hint: 'set feature_control.floating_ips to true in the network config' },
+      },
+    );
+  }
+  let value: unknown;
+  let reason: string | undefined;
+  try {
+    value = JSON.parse(raw);
+    const wrong = Array.isArray(value) ? value.find((v) => typeof v !== 'string') : value;
+    if (!Array.isArray(value) && value !== null) {
+      reason = `json: cannot unmarshal ${goTypeOf(value)} into Go value of type []string`;
+    } else if (wrong !== undefined) {
+      reason = `json: cannot unmarshal ${goTypeOf(wrong)} into Go value of type string`;
+    }
+  } catch {
+    reason = goJsonError(raw);
+  }
+  if (reason !== undefined) {
+    throw new CidrpoolError('CNI_BAD_ANNOTATION', `failed to parse '${raw}' as JSON: ${reason}`, {
+      details: {
+        annotation: FLOATING_IPS,
+        hint: `fix annotation "${FLOATING_IPS}" on pod ${options.namespaceName}/${options.podName}, e.g. '["1.2.3.4"]'`,
+      },
+    });
+  }
+  return (value as string[] | null) ?? [];
 }

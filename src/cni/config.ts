@@ -49,6 +49,8 @@ export interface NetConf {
   readonly ipamLockFile?: string;
   /** `feature_control.ip_addrs_no_ipam`: allow the ipAddrsNoIpam annotation. */
   readonly ipAddrsNoIpam: boolean;
+  /** `feature_control.floating_ips`: allow the floatingIPs annotation (NAT on the endpoint). */
+  readonly floatingIps: boolean;
   /** `policy.type: k8s`: read pod and namespace annotations from the Kubernetes API. */
   readonly policyK8s: boolean;
   readonly kube: KubeSettings;
@@ -61,6 +63,8 @@ export interface NetConf {
 }
 
 const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
+const BAD_NAME_MESSAGE =
+  'invalid characters detected in the given network name. Only letters a-z, numbers 0-9, and symbols _.- are supported';
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -154,8 +158,8 @@ export function parseNetConf(stdin: string): NetConf {
     r.issues.push({
       path: 'name',
       value: name,
-      message:
-        'invalid characters detected in the given network name. Only letters a-z, numbers 0-9, and symbols _.- are supported',
+      message: BAD_NAME_MESSAGE,
+      hint: `e.g. "${name.replace(/[^a-zA-Z0-9_.-]+/g, '-')}"`,
     });
   } else if (name === '') {
     r.issues.push({ path: 'name', message: 'is required', hint: 'e.g. "k8s-pod-network"' });
@@ -168,6 +172,7 @@ export function parseNetConf(stdin: string): NetConf {
       path: 'ipam',
       value: ipamRaw,
       message: 'data on stdin was of unexpected type',
+      hint: 'ipam must be an object, e.g. "ipam": {"type": "calico-ipam"}',
     });
   } else if (ipamRaw) {
     ipamObj = ipamRaw;
@@ -216,6 +221,15 @@ export function parseNetConf(stdin: string): NetConf {
   // IPAM, where IPAM settings naturally sit in `ipam`: accept them there too (top level wins).
   const top = (key: string): string | undefined =>
     r.string(parsed, key, key) ?? r.string(ipamObj, key, `ipam.${key}`);
+  const discovery = top('etcd_discovery_srv');
+  if (discovery) {
+    r.issues.push({
+      path: 'etcd_discovery_srv',
+      value: discovery,
+      message: 'is not supported by cidrpool-ipam',
+      hint: 'list the etcd members in etcd_endpoints instead, e.g. "https://10.0.0.10:2379,https://10.0.0.11:2379"',
+    });
+  }
   const featureControl = r.object(parsed, 'feature_control', 'feature_control');
   const runtimeConfig = r.object(parsed, 'runtimeConfig', 'runtimeConfig');
   const attachments =
@@ -240,6 +254,7 @@ export function parseNetConf(stdin: string): NetConf {
     ipamLockFile: top('ipam_lock_file'),
     ipAddrsNoIpam:
       r.bool(featureControl, 'ip_addrs_no_ipam', 'feature_control.ip_addrs_no_ipam') ?? false,
+    floatingIps: r.bool(featureControl, 'floating_ips', 'feature_control.floating_ips') ?? false,
     policyK8s: policyType === 'k8s',
     kube,
     prevResult: parsed.prevResult,
@@ -248,6 +263,14 @@ export function parseNetConf(stdin: string): NetConf {
       : undefined,
     raw: parsed,
   };
+  if (r.issues.length === 1 && r.issues[0]!.message === BAD_NAME_MESSAGE) {
+    // Alone, a bad name gets Calico's own text (CreateClient's ValidateNetworkName), verbatim.
+    const issue = r.issues[0]!;
+    throw new CidrpoolError('CNI_INVALID_CONFIG', BAD_NAME_MESSAGE, {
+      issues: r.issues,
+      details: { hint: `name ${JSON.stringify(issue.value)}: ${issue.hint}` },
+    });
+  }
   if (r.issues.length > 0) {
     throw new CidrpoolError(
       'CNI_INVALID_CONFIG',

@@ -1,24 +1,44 @@
 // The datastore this call uses: from the network config, else the environment (as calico-ipam
 // does: it exports the config keys to the environment and then reads the environment).
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { DatastoreConfig } from '../datastore/config-types.js';
 import { CidrpoolError } from '../errors/index.js';
 import type { NetConf } from './config.js';
 
+// The two functions below repeat src/datastore/config.ts's (defaultDataDir, absolutePath) so
+// that the plugin and the CLI find the same store: that module loads `yaml` at import, which
+// the plugin must not pay for on every call. test/cni/protocol.test.ts checks both agree.
+
+/** The CLI's default data folder: `${XDG_DATA_HOME:-~/.local/share}/cidrpool`. */
+function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_DATA_HOME;
+  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'share');
+  return join(base, 'cidrpool');
+}
+
+/** Expand a leading `~/` and make the path absolute, as the CLI does. */
+function absolutePath(path: string, env: NodeJS.ProcessEnv): string {
+  if (path === '~' || path.startsWith('~/')) return join(env.HOME || homedir(), path.slice(1));
+  return resolve(path);
+}
+
 /**
  * Map `datastore_type`, `etcd_*` and our `data_dir` (falling back to DATASTORE_TYPE,
- * ETCD_ENDPOINTS, ETCD_*_FILE and CIDRPOOL_DATA_DIR) to a DatastoreConfig. Without any of
- * them: the embedded store in `${XDG_DATA_HOME:-~/.local/share}/cidrpool`, like the CLI.
+ * ETCD_ENDPOINTS, ETCD_*_FILE and CIDRPOOL_DATA_DIR, each also with a CALICO_ prefix) to a
+ * DatastoreConfig; etcd endpoints alone mean etcdv3. Without any of them: the embedded store in
+ * `${XDG_DATA_HOME:-~/.local/share}/cidrpool`, like the CLI.
  * Throws CNI_INVALID_CONFIG for `kubernetes` (KDD is not implemented) or an unknown type.
  */
 export function toDatastoreConfig(conf: NetConf, env: NodeJS.ProcessEnv): DatastoreConfig {
-  const endpoints = conf.etcdEndpoints ?? env.ETCD_ENDPOINTS;
+  // As the CLI (and libcalico-go's envconfig) reads the environment: CALICO_<NAME>, then <NAME>.
+  // An empty key or variable counts as unset (Calico exports only non-empty config keys).
+  const fromEnv = (name: string): string | undefined =>
+    env[`CALICO_${name}`] || env[name] || undefined;
+  const endpoints = conf.etcdEndpoints || fromEnv('ETCD_ENDPOINTS');
   const type =
-    conf.datastoreType ??
-    env.DATASTORE_TYPE ??
-    (conf.etcdEndpoints ? 'etcdv3' : undefined) ??
-    'embedded';
+    conf.datastoreType || fromEnv('DATASTORE_TYPE') || (endpoints ? 'etcdv3' : 'embedded');
   if (type === 'etcdv3') {
     const list = (endpoints ?? '')
       .split(',')
@@ -34,21 +54,18 @@ export function toDatastoreConfig(conf: NetConf, env: NodeJS.ProcessEnv): Datast
     return {
       type: 'etcdv3',
       endpoints: list,
-      caCertFile: conf.etcdCaCertFile ?? (env.ETCD_CA_CERT_FILE || undefined),
-      certFile: conf.etcdCertFile ?? (env.ETCD_CERT_FILE || undefined),
-      keyFile: conf.etcdKeyFile ?? (env.ETCD_KEY_FILE || undefined),
-      username: conf.etcdUsername ?? (env.ETCD_USERNAME || undefined),
-      password: conf.etcdPassword ?? (env.ETCD_PASSWORD || undefined),
+      caCertFile: conf.etcdCaCertFile || fromEnv('ETCD_CA_CERT_FILE'),
+      certFile: conf.etcdCertFile || fromEnv('ETCD_CERT_FILE'),
+      keyFile: conf.etcdKeyFile || fromEnv('ETCD_KEY_FILE'),
+      username: conf.etcdUsername || fromEnv('ETCD_USERNAME'),
+      password: conf.etcdPassword || fromEnv('ETCD_PASSWORD'),
       // A pod start should fail fast and be retried by the kubelet, not hang.
       callTimeoutMs: 5000,
     };
   }
   if (type === 'embedded') {
-    const base = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
-    return {
-      type: 'embedded',
-      dataDir: conf.dataDir ?? (env.CIDRPOOL_DATA_DIR || join(base, 'cidrpool')),
-    };
+    const dir = conf.dataDir || fromEnv('CIDRPOOL_DATA_DIR');
+    return { type: 'embedded', dataDir: dir ? absolutePath(dir, env) : defaultDataDir(env) };
   }
   throw new CidrpoolError(
     'CNI_INVALID_CONFIG',

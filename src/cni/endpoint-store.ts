@@ -25,6 +25,21 @@ export function randomUuid(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The endpoint stored under `name` in `namespace`, or undefined (also when undecodable). */
+export async function findEndpoint(
+  store: Datastore,
+  name: string,
+  namespace: string,
+): Promise<WorkloadEndpoint | undefined> {
+  const current = await store.get(resourceKey('WorkloadEndpoint', name, namespace));
+  if (!current) return undefined;
+  try {
+    return JSON.parse(current.value) as WorkloadEndpoint;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Create or replace the endpoint (a retried ADD replaces its own earlier endpoint). */
 export async function writeEndpoint(store: Datastore, wep: WorkloadEndpoint): Promise<void> {
   const key = resourceKey('WorkloadEndpoint', wep.metadata.name, wep.metadata.namespace);

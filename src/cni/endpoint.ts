@@ -1,5 +1,6 @@
 // The WorkloadEndpoint written on ADD and removed on DEL (surfaces.md §3.3), so that
 // `cidrpool get wep -A` lists pods and `ipam check` can match allocations to endpoints.
+import { CidrpoolError } from '../errors/index.js';
 import { API_VERSION_V3, type WorkloadEndpoint } from '../resources/types.js';
 import type { Workload } from './handle.js';
 
@@ -22,6 +23,36 @@ export function toHostNetwork(address: string): string {
   return `${ip}/${ip.includes(':') ? 128 : 32}`;
 }
 
+/**
+ * Calico's NAT entries for floating IPs: an external address containing `:` maps to the pod's
+ * IPv6 address, any other to its IPv4 address. Throws CNI_BAD_ANNOTATION when the pod has no
+ * address of that family (Calico would write "<nil>").
+ */
+function ipNatsOf(
+  floatingIps: readonly string[],
+  addresses: readonly string[],
+): { internalIP: string; externalIP: string }[] {
+  const ipOf = (v6: boolean) =>
+    addresses.map((a) => a.split('/')[0]!).find((ip) => ip.includes(':') === v6);
+  return floatingIps.map((externalIP) => {
+    const v6 = externalIP.includes(':');
+    const internalIP = ipOf(v6);
+    if (internalIP === undefined) {
+      throw new CidrpoolError(
+        'CNI_BAD_ANNOTATION',
+        `floating IP ${externalIP} needs an IPv${v6 ? 6 : 4} address on the pod, and it has none`,
+        {
+          details: {
+            annotation: 'cni.projectcalico.org/floatingIPs',
+            hint: `assign an IPv${v6 ? 6 : 4} address to the pod (assign_ipv${v6 ? 6 : 4} or ipFamilies) or remove ${externalIP} from the floatingIPs annotation`,
+          },
+        },
+      );
+    }
+    return { internalIP, externalIP };
+  });
+}
+
 /** The endpoint for an ADD that was assigned `addresses` (any mask). */
 export function buildWorkloadEndpoint(options: {
   readonly node: string;
@@ -31,6 +62,8 @@ export function buildWorkloadEndpoint(options: {
   readonly addresses: readonly string[];
   /** Pod labels from the Kubernetes API, when read. */
   readonly podLabels?: Readonly<Record<string, string>>;
+  /** The pod's floatingIPs: each maps to the pod's address of its family (`:` means IPv6). */
+  readonly floatingIps?: readonly string[];
   readonly creationTimestamp: string;
 }): WorkloadEndpoint {
   const { node, workload, ifName, network } = options;
@@ -56,6 +89,9 @@ export function buildWorkloadEndpoint(options: {
       pod: k8s ? workload.pod : undefined,
       endpoint: ifName,
       ipNetworks: options.addresses.map(toHostNetwork),
+      ...(options.floatingIps?.length
+        ? { ipNATs: ipNatsOf(options.floatingIps, options.addresses) }
+        : {}),
       // Calico's profiles: the namespace profile for pods, the network name for plain CNI.
       profiles: k8s ? [`kns.${workload.namespace}`] : [network],
     },

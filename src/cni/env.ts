@@ -70,18 +70,55 @@ export function readCommand(env: NodeJS.ProcessEnv): CniCommand {
   return raw as CniCommand;
 }
 
+/** The CNI library's rule for container IDs (and network names). */
+const CONTAINER_ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/**
+ * The Go skel's ValidateContainerID: the ID becomes part of the handle and of datastore keys.
+ * Throws CNI_INVALID_ENV `invalid characters in containerID`.
+ */
+function checkContainerId(id: string): void {
+  if (CONTAINER_ID_RE.test(id)) return;
+  throw new CidrpoolError('CNI_INVALID_ENV', 'invalid characters in containerID', {
+    details: {
+      value: id,
+      hint: `CNI_CONTAINERID ${JSON.stringify(id)} may hold only letters, digits, "_", "." and "-", starting with a letter or digit`,
+    },
+  });
+}
+
+/**
+ * The Go skel's ValidateInterfaceName (Linux: at most 15 bytes, not `.` or `..`, no `/`, `:` or
+ * whitespace), with its messages. Throws CNI_INVALID_ENV.
+ */
+function checkIfName(name: string): void {
+  let msg: string | undefined;
+  if (Buffer.byteLength(name) > 15) msg = 'interface name is too long';
+  else if (name === '.' || name === '..') msg = 'interface name is . or ..';
+  else if (/[/:\s]/.test(name)) msg = 'interface name contains / or : or whitespace characters';
+  if (msg === undefined) return;
+  throw new CidrpoolError('CNI_INVALID_ENV', msg, {
+    details: {
+      value: name,
+      hint: `CNI_IFNAME ${JSON.stringify(name)} must be a Linux interface name: 1-15 bytes, no "/", ":" or whitespace, e.g. eth0`,
+    },
+  });
+}
+
 /**
  * Read and check the CNI_* variables a command needs, as the Go skel does: ADD, DEL and CHECK
  * need CNI_CONTAINERID and CNI_IFNAME (and CNI_NETNS for ADD and CHECK); CNI_PATH is required
- * except for DEL and VERSION. Throws CNI_INVALID_ENV naming every missing variable.
+ * except for DEL and VERSION. Throws CNI_INVALID_ENV naming every missing variable, in the
+ * skel's order, or for a container ID or interface name the skel would refuse.
  */
 export function parseCniEnv(env: NodeJS.ProcessEnv): CniEnv {
   const command = readCommand(env);
+  // The Go skel's order (CONTAINERID, NETNS, IFNAME, PATH), so the message reads the same.
+  const perCommand = command === 'ADD' || command === 'DEL' || command === 'CHECK';
   const required: string[] = [];
-  if (command === 'ADD' || command === 'DEL' || command === 'CHECK') {
-    required.push('CNI_CONTAINERID', 'CNI_IFNAME');
-  }
+  if (perCommand) required.push('CNI_CONTAINERID');
   if (command === 'ADD' || command === 'CHECK') required.push('CNI_NETNS');
+  if (perCommand) required.push('CNI_IFNAME');
   if (command !== 'DEL' && command !== 'VERSION') required.push('CNI_PATH');
   const missing = required.filter((name) => !env[name]);
   if (missing.length > 0) {
@@ -89,6 +126,10 @@ export function parseCniEnv(env: NodeJS.ProcessEnv): CniEnv {
       'CNI_INVALID_ENV',
       `required env variables [${missing.join(',')}] missing`,
     );
+  }
+  if (perCommand) {
+    checkContainerId(env.CNI_CONTAINERID!);
+    checkIfName(env.CNI_IFNAME!);
   }
   return {
     command,

@@ -31,7 +31,7 @@ function readStdin(): string {
   }
 }
 
-function aboutText(): string {
+function packageVersion(): string {
   let version = 'unknown';
   // The package root is two folders up from the bundle (dist/cni/main.js), three from tsc's
   // output (dist/src/cni/main.js).
@@ -45,7 +45,12 @@ function aboutText(): string {
       // Not fatal: the version is only informative here.
     }
   }
-  return `cidrpool CNI IPAM ${version}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`;
+  return version;
+}
+
+/** What the Go skel prints to stderr when CNI_COMMAND is not set (calico-ipam: "Calico CNI IPAM"). */
+function aboutText(): string {
+  return `cidrpool CNI IPAM ${packageVersion()}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`;
 }
 
 /**
@@ -99,7 +104,21 @@ export async function runCall(
 /** The process entry point (bin/cidrpool-ipam). */
 export async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.includes('-v') || args.includes('--version') || !process.env.CNI_COMMAND) {
+  // calico-ipam's -v prints the bare version to stdout (Go's flag package also takes --v).
+  if (args.includes('-v') || args.includes('--v') || args.includes('--version')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    process.exitCode = 0;
+    return;
+  }
+  if (args.includes('-upgrade') || args.includes('--upgrade')) {
+    // calico-ipam migrates host-local allocations here; saying nothing would look like success.
+    process.stderr.write(
+      'cidrpool-ipam: -upgrade (migrating host-local allocations to Calico IPAM) is not implemented; assign the existing addresses with `cidrpool ipam assign` or CNI_ARGS IP=<addr>\n',
+    );
+    process.exitCode = 1;
+    return;
+  }
+  if (!process.env.CNI_COMMAND) {
     process.stderr.write(aboutText());
     process.exitCode = 0;
     return;

@@ -14,28 +14,32 @@ export interface PodInfo {
 const NOTHING: PodInfo = { podAnnotations: {}, namespaceAnnotations: {} };
 
 /**
- * Read the pod (with `policy.type: k8s`, for its annotations) and its namespace (also when only
- * `kubernetes.kubeconfig` is set, for namespaceSelector), like Calico. Plain CNI containers and
- * configs without Kubernetes settings read nothing. The Kubernetes modules are loaded only here.
- * Throws CNI_KUBE_CONFIG, CNI_KUBE_UNAVAILABLE (retryable) or CNI_KUBE_API.
+ * Read the namespace when `kubernetes.kubeconfig` or `policy.type: k8s` is set (for
+ * namespaceSelector; calico-ipam does so for plain CNI containers too, in their namespace
+ * `default`), and with `policy.type: k8s` also the pod of a Kubernetes workload (for its
+ * annotations), like Calico. Configs without Kubernetes settings read nothing. The Kubernetes
+ * modules are loaded only here. Throws CNI_KUBE_CONFIG, CNI_KUBE_UNAVAILABLE (retryable) or
+ * CNI_KUBE_API (also for a pod or namespace that does not exist, as Calico fails then).
  */
 export async function readPodInfo(ctx: CallContext): Promise<PodInfo> {
   const { conf, workload } = ctx;
   const wantNamespace = conf.policyK8s || conf.kube.kubeconfig !== undefined;
-  if (workload.orchestrator !== 'k8s' || !wantNamespace) return NOTHING;
-  const [{ resolveKubeConnection }, { getPod, findNamespace }] = await Promise.all([
+  if (!wantNamespace) return NOTHING;
+  const [{ resolveKubeConnection }, { getPod, getNamespace }] = await Promise.all([
     import('./kube/connection.js'),
     import('./kube/api-reader.js'),
   ]);
   const conn = await resolveKubeConnection(conf.kube);
+  const isPod = workload.orchestrator === 'k8s';
   const [pod, ns] = await Promise.all([
-    conf.policyK8s ? getPod(conn, workload.namespace, workload.pod!) : undefined,
-    findNamespace(conn, workload.namespace),
+    conf.policyK8s && isPod ? getPod(conn, workload.namespace, workload.pod!) : undefined,
+    getNamespace(conn, workload.namespace),
   ]);
   return {
     podLabels: pod?.labels,
     podAnnotations: pod?.annotations ?? {},
-    namespaceAnnotations: conf.policyK8s ? (ns?.annotations ?? {}) : {},
-    namespace: { name: workload.namespace, labels: ns?.labels ?? {} },
+    // Calico's main plugin reads annotations for pods only.
+    namespaceAnnotations: conf.policyK8s && isPod ? (ns.annotations ?? {}) : {},
+    namespace: { name: workload.namespace, labels: ns.labels ?? {} },
   };
 }

@@ -37,7 +37,9 @@ export function buildResult(
   const ips = addresses.map((a) =>
     legacy ? { version: String(a.family), address: a.address } : { address: a.address },
   );
-  const out: Record<string, unknown> = { cniVersion, ips };
+  // Go's `omitempty`: an empty list is left out (e.g. assign_ipv4 "false" without IPv6).
+  const out: Record<string, unknown> = { cniVersion };
+  if (ips.length > 0) out.ips = ips;
   if (addresses.length > 0 && withRoutes) out.routes = addresses.map(route);
   if (legacy) out.dns = {};
   return out;

@@ -18,14 +18,17 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Throws CNI_INCOMPATIBLE_VERSION unless `version` is supported. */
+/**
+ * Throws CNI_INCOMPATIBLE_VERSION unless `version` is supported, worded as the Go skel does:
+ * msg `incompatible CNI versions`, details `config is "x", plugin supports ["0.1.0" ...]`.
+ */
 export function checkVersion(version: string): void {
   if (!SUPPORTED_VERSIONS.includes(version)) {
-    throw new CidrpoolError(
-      'CNI_INCOMPATIBLE_VERSION',
-      `incompatible CNI versions; config is "${version}", plugin supports [${SUPPORTED_VERSIONS.map((v) => `"${v}"`).join(' ')}]`,
-      { details: { hint: `set cniVersion to one of ${SUPPORTED_VERSIONS.join(', ')}` } },
-    );
+    throw new CidrpoolError('CNI_INCOMPATIBLE_VERSION', 'incompatible CNI versions', {
+      details: {
+        hint: `config is "${version}", plugin supports [${SUPPORTED_VERSIONS.map((v) => `"${v}"`).join(' ')}]`,
+      },
+    });
   }
 }
 

@@ -302,6 +302,106 @@ for (const backend of backends) {
       await runPlugin({ command: 'DEL', containerId: 'named-1', config: conf });
     });
 
+    it('prints a result without "ips" when no family is asked for (Go omits empty lists)', async () => {
+      const conf = config({ cniVersion: '0.3.1' }, { assign_ipv4: 'false' });
+      const add = await runPlugin({ command: 'ADD', containerId: 'none-1', config: conf });
+      assert.equal(add.code, 0, add.stdout);
+      assert.equal(add.stdout, JSON.stringify({ cniVersion: '0.3.1', dns: {} }, null, 4));
+      const v1 = await runPlugin({
+        command: 'ADD',
+        containerId: 'none-2',
+        config: { ...conf, cniVersion: '1.0.0' },
+      });
+      assert.equal(v1.stdout, JSON.stringify({ cniVersion: '1.0.0' }, null, 4));
+      for (const containerId of ['none-1', 'none-2']) {
+        await runPlugin({ command: 'DEL', containerId, config: conf });
+      }
+    });
+
+    it("resolves ipv4_pools / ipv6_pools entries as calico-ipam's ResolvePools does", async () => {
+      const before = await inUseCount(ds);
+      const cases: [Record<string, unknown>, string][] = [
+        // Neither a CIDR nor a pool name: Go's ParseCIDR error.
+        [
+          { ipv4_pools: ['pool-a', 'no-such'] },
+          'error parsing pool "no-such": invalid CIDR address: no-such',
+        ],
+        // A pool of the other family, by CIDR or by name: the network address, quoted.
+        [
+          { ipv4_pools: ['fd80:24e2:f998:72d6::/64'] },
+          '"fd80:24e2:f998:72d6::" isn\'t a IPv4 address',
+        ],
+        [{ ipv4_pools: ['pool-v6'] }, '"fd80:24e2:f998:72d6::" isn\'t a IPv4 address'],
+        [{ assign_ipv6: 'true', ipv6_pools: ['pool-a'] }, '"10.65.0.0" isn\'t a IPv6 address'],
+        // A CIDR that is no pool's: AutoAssign's message, with the CIDR.
+        [
+          { ipv4_pools: ['10.65.0.0/17'] },
+          'the given pool (10.65.0.0/17) does not exist, or is not enabled',
+        ],
+      ];
+      for (const [ipam, msg] of cases) {
+        const add = await runPlugin({
+          command: 'ADD',
+          containerId: 'resolve-1',
+          config: config({}, ipam),
+        });
+        assert.equal(add.code, 1, add.stdout);
+        assert.equal(add.json?.msg, msg);
+      }
+      assert.equal(await inUseCount(ds), before);
+      // Host bits are masked, as net.ParseCIDR does.
+      const ok = await runPlugin({
+        command: 'ADD',
+        containerId: 'resolve-2',
+        config: config({}, { ipv4_pools: ['10.66.1.2/16'] }),
+      });
+      assert.equal(ok.code, 0, ok.stdout);
+      assert.match((ok.json?.ips as { address: string }[])[0]!.address, /^10\.66\./);
+      await runPlugin({ command: 'DEL', containerId: 'resolve-2', config: config() });
+    });
+
+    it('prints an IP= address the way Go prints a net.IP (canonical; ::ffff:a.b.c.d is IPv4)', async () => {
+      const conf = config({ cniVersion: '0.4.0' });
+      const v6 = await runPlugin({
+        command: 'ADD',
+        containerId: 'canon-1',
+        args: 'IP=FD80:24E2:F998:72D6:0:0:0:10',
+        config: conf,
+      });
+      assert.equal(v6.code, 0, v6.stdout);
+      assert.deepEqual(v6.json?.ips, [{ version: '6', address: 'fd80:24e2:f998:72d6::10/128' }]);
+      assert.deepEqual(v6.json?.routes, [{ dst: 'fd80:24e2:f998:72d6::10/128' }]);
+      const mapped = await runPlugin({
+        command: 'ADD',
+        containerId: 'canon-2',
+        args: 'IP=::ffff:10.65.201.9',
+        config: conf,
+      });
+      assert.equal(mapped.code, 0, mapped.stdout);
+      assert.deepEqual(mapped.json?.ips, [{ version: '4', address: '10.65.201.9/32' }]);
+      assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.canon-2'), ['10.65.201.9']);
+      for (const containerId of ['canon-1', 'canon-2']) {
+        await runPlugin({ command: 'DEL', containerId, config: conf });
+      }
+    });
+
+    it("says how to fix the engine's common refusals (details)", async () => {
+      const noNode = await runPlugin({
+        command: 'ADD',
+        containerId: 'fix-1',
+        config: config({ nodename: 'no-such-node' }),
+      });
+      assert.equal(noNode.code, 1);
+      assert.match(String(noNode.json?.msg), /resource does not exist: Node\(no-such-node\)/);
+      assert.match(String(noNode.json?.details), /create that Node resource .* or set nodename/);
+      const noPool = await runPlugin({
+        command: 'ADD',
+        containerId: 'fix-2',
+        config: config({}, { ipv4_pools: ['10.65.0.0/17'] }),
+      });
+      assert.match(String(noPool.json?.details), /existing, enabled IPPool/);
+    });
+
     it('assigns the address given with CNI_ARGS IP= as /32, and refuses it twice', async () => {
       const add = await runPlugin({
         command: 'ADD',
@@ -320,6 +420,26 @@ for (const backend of backends) {
       });
       assert.equal(again.code, 1);
       assert.ok(Number(again.json?.code) >= 100, again.stdout);
+      assert.equal(
+        again.json?.msg,
+        'resource already exists: 10.65.200.7 with error: Address already assigned in block',
+      );
+      assert.match(String(again.json?.details), /cidrpool ipam show --ip 10\.65\.200\.7/);
+      const bad = await runPlugin({
+        command: 'ADD',
+        containerId: 'ip-4',
+        args: 'IP=10.65.200.8,10.65.200.9',
+        config: config(),
+      });
+      assert.equal(bad.code, 1);
+      assert.deepEqual(
+        { code: bad.json?.code, msg: bad.json?.msg },
+        {
+          code: 4,
+          msg: 'ARGS: error parsing value of pair "IP=10.65.200.8,10.65.200.9": invalid IP address: 10.65.200.8,10.65.200.9',
+        },
+      );
+      assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.ip-4'), []);
       const outside = await runPlugin({
         command: 'ADD',
         containerId: 'ip-3',

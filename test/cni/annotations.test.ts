@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { generateTestCertificates } from '../helpers/etcd-certs.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { resourceKey } from '../../src/datastore/keys.js';
+import type { WorkloadEndpoint } from '../../src/resources/types.js';
 import { datastoreKeys, ipsOfHandle, runPlugin, seedStore, withStore } from './support.js';
 
 const POOLS = '["10.72.0.0/16"]';
@@ -26,6 +28,13 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
         'ns-pools': { annotations: { 'cni.projectcalico.org/ipv4pools': '["pool-manual"]' } },
         blue: { labels: { team: 'blue' } },
         plain: { labels: { team: 'red' } },
+        // Plain CNI containers are in namespace "default": calico-ipam reads it too.
+        default: { labels: { team: 'blue' } },
+        // An empty value counts as absent (Calico checks len(value) != 0).
+        'ns-empty': {
+          labels: { team: 'red' },
+          annotations: { 'cni.projectcalico.org/ipv4pools': '' },
+        },
       },
       pods: {
         'ns-pools/inherits': {},
@@ -41,6 +50,13 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
           annotations: { 'cni.projectcalico.org/ipAddrsNoIpam': '["192.0.2.10"]' },
         },
         'blue/selected': { labels: { app: 'web' } },
+        'ghost/pod': {},
+        'ns-empty/plain': { annotations: { 'cni.projectcalico.org/ipAddrs': '' } },
+        'plain/outside': { annotations: { 'cni.projectcalico.org/ipAddrs': '["192.0.2.1"]' } },
+        'plain/floating': {
+          annotations: { 'cni.projectcalico.org/floatingIPs': '["1.2.3.4","2001:db8::4"]' },
+        },
+        'plain/floating-bad': { annotations: { 'cni.projectcalico.org/floatingIPs': '{"ip":1}' } },
         'plain/selected': {},
       },
     });
@@ -128,6 +144,22 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-fixed'), []);
   });
 
+  it("releases the old endpoint's addresses before assigning ipAddrs again (new sandbox)", async () => {
+    const sandbox = (containerId: string, command = 'ADD') =>
+      runPlugin({ command, containerId, args: podArgs('plain', 'fixed'), config: config() });
+    const first = await sandbox('fixed-old');
+    assert.equal(first.code, 0, first.stdout);
+    // The runtime never DELeted the old sandbox: the pod's endpoint still holds 10.70.9.9.
+    const second = await sandbox('fixed-new');
+    assert.equal(second.code, 0, second.stdout);
+    assert.deepEqual(second.json?.ips, [{ address: '10.70.9.9/32' }]);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.fixed-old'), []);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.fixed-new'), ['10.70.9.9']);
+    assert.equal((await sandbox('fixed-old', 'DEL')).code, 0);
+    assert.equal((await sandbox('fixed-new', 'DEL')).code, 0);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.fixed-new'), []);
+  });
+
   it('follows ipFamilies', async () => {
     const run = await add('plain', 'v6-only');
     assert.equal(run.code, 0, run.stdout);
@@ -167,6 +199,76 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-no-ipam'), []);
     const off2 = await del('plain', 'no-ipam', { feature_control: { ip_addrs_no_ipam: true } });
     assert.equal(off2.code, 0, off2.stdout);
+  });
+
+  it("fails like calico-ipam when the pod's namespace does not exist (code 140)", async () => {
+    const run = await add('ghost', 'pod');
+    assert.equal(run.code, 1);
+    assert.equal(run.json?.code, 140);
+    assert.equal(run.json?.msg, 'failed to get namespace ghost: namespaces "ghost" not found');
+  });
+
+  it('reads namespace "default" for a plain CNI container (namespaceSelector)', async () => {
+    const before = api.requests.length;
+    const run = await runPlugin({ command: 'ADD', containerId: 'plain-ctr', config: config() });
+    assert.equal(run.code, 0, run.stdout);
+    assert.deepEqual(api.requests.slice(before), ['/api/v1/namespaces/default']);
+    assert.match(firstAddress(run.json), /^10\.71\./);
+    await runPlugin({ command: 'DEL', containerId: 'plain-ctr', config: config() });
+  });
+
+  it('takes an empty annotation as absent, on the namespace and on the pod', async () => {
+    const run = await add('ns-empty', 'plain');
+    assert.equal(run.code, 0, run.stdout);
+    assert.match(firstAddress(run.json), /^10\.70\./);
+    await del('ns-empty', 'plain');
+  });
+
+  it("prefixes IPAM failures of ipAddrs addresses as Calico's main plugin does", async () => {
+    const run = await add('plain', 'outside');
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.json?.msg,
+      'error getting IP from IPAM: The provided IP address is not in a configured pool\n',
+    );
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-outside'), []);
+  });
+
+  it('needs feature_control.floating_ips for floatingIPs, then writes them as ipNATs', async () => {
+    const off = await add('plain', 'floating');
+    assert.equal(off.code, 1);
+    assert.equal(off.json?.code, 7);
+    assert.equal(off.json?.msg, 'requested feature is not enabled: floating_ips');
+    assert.match(String(off.json?.details), /feature_control\.floating_ips/);
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-floating'), []);
+
+    const on = {
+      feature_control: { floating_ips: true },
+      ipam: { type: 'cidrpool-ipam', assign_ipv6: 'true' },
+    };
+    const run = await add('plain', 'floating', on);
+    assert.equal(run.code, 0, run.stdout);
+    const [v4, v6] = (run.json?.ips as { address: string }[]).map((i) => i.address.split('/')[0]);
+    const wep = await withStore(ds, async (store) => {
+      const kv = await store.get(
+        resourceKey('WorkloadEndpoint', 'node--k-k8s-floating-eth0', 'plain'),
+      );
+      return JSON.parse(kv!.value) as WorkloadEndpoint;
+    });
+    assert.deepEqual(wep.spec.ipNATs, [
+      { internalIP: v4, externalIP: '1.2.3.4' },
+      { internalIP: v6, externalIP: '2001:db8::4' },
+    ]);
+    await del('plain', 'floating', on);
+
+    const bad = await add('plain', 'floating-bad', on);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.json?.code, 141);
+    assert.equal(
+      bad.json?.msg,
+      `failed to parse '{"ip":1}' as JSON: json: cannot unmarshal object into Go value of type []string`,
+    );
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-floating-bad'), []);
   });
 
   it('reads the server and token from a kubeconfig file', async () => {

@@ -147,7 +147,99 @@ async function runScenario(ds: DatastoreConfig, viaRootNetns: boolean): Promise<
   }
 }
 
+/**
+ * One pod per cniVersion the bridge plugin speaks (0.1.0 to 1.0.0): the bridge plugin must accept
+ * cidrpool-ipam's result in that version's format (ip4/ip6, or ips with and without "version"),
+ * put the address on the pod's eth0, pass CHECK where it exists, and DEL must release it.
+ */
+async function runEveryVersion(ds: DatastoreConfig): Promise<void> {
+  const scope = new NetnsScope('cpver');
+  const binDir = makePluginDir(false);
+  try {
+    await withStore(ds, (store) =>
+      seedStore(store, {
+        pools: [{ name: 'ver-pool', cidr: '10.89.0.0/24', blockSize: 26 }],
+        nodes: [{ name: 'ver-node' }],
+      }),
+    );
+    const node = scope.create();
+    const r = await execIn(undefined, 'ip', ['-n', node, 'link', 'add', 'cpbr1', 'type', 'bridge']);
+    assert.equal(r.code, 0, r.stderr);
+    await execIn(undefined, 'ip', [
+      '-n',
+      node,
+      'link',
+      'set',
+      'cpbr1',
+      'address',
+      '02:42:ac:59:00:01',
+      'up',
+    ]);
+    const versions = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0'];
+    for (const [i, cniVersion] of versions.entries()) {
+      const pod = scope.create();
+      const conf = {
+        cniVersion,
+        name: 'ver-net',
+        type: 'bridge',
+        bridge: 'cpbr1',
+        isGateway: false,
+        ipMasq: false,
+        ipam: {
+          type: 'cidrpool-ipam',
+          nodename: 'ver-node',
+          result_routes: 'none',
+          ...datastoreKeys(ds),
+        },
+      };
+      const call = (command: string, config: unknown) =>
+        execIn(node, BRIDGE, [], {
+          env: cleanEnv({
+            CNI_COMMAND: command,
+            CNI_CONTAINERID: `ver-ctr-${i}`,
+            CNI_NETNS: NetnsScope.pathOf(pod),
+            CNI_IFNAME: 'eth0',
+            CNI_PATH: `${binDir}:/usr/lib/cni`,
+            CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=ver;K8S_POD_NAME=pod-${i}`,
+          }),
+          stdin: JSON.stringify(config),
+        });
+      const add = await call('ADD', conf);
+      assert.equal(add.code, 0, `${cniVersion}: bridge ADD failed: ${add.stdout} ${add.stderr}`);
+      const result = JSON.parse(add.stdout) as {
+        cniVersion: string;
+        ip4?: { ip: string };
+        ips?: { address: string }[];
+      };
+      assert.equal(result.cniVersion, cniVersion);
+      const address = result.ip4?.ip ?? result.ips?.[0]?.address ?? '';
+      assert.match(address, /^10\.89\.0\.\d+\/26$/, `${cniVersion}: ${add.stdout}`);
+      const shown = await execIn(undefined, 'ip', ['-n', pod, '-4', 'addr', 'show', 'dev', 'eth0']);
+      assert.match(shown.stdout, new RegExp(`inet ${address.replace(/\./g, '\\.')}`), cniVersion);
+      if (cniVersion >= '0.4.0') {
+        const check = await call('CHECK', { ...conf, prevResult: result });
+        assert.equal(check.code, 0, `${cniVersion}: bridge CHECK failed: ${check.stdout}`);
+      }
+      const del = await call('DEL', conf);
+      assert.equal(del.code, 0, `${cniVersion}: bridge DEL failed: ${del.stdout} ${del.stderr}`);
+      assert.equal(await inUseCount(ds), 0n, cniVersion);
+    }
+  } finally {
+    scope.cleanup();
+    rmSync(binDir, { recursive: true, force: true });
+  }
+}
+
 describe('bridge plugin delegating IPAM to cidrpool-ipam', { skip }, () => {
+  it('accepts the result of every cniVersion it speaks, 0.1.0 to 1.0.0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cni-e2e-ver-'));
+    try {
+      await runEveryVersion({ type: 'embedded', dataDir: dir });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('three pods ping each other; DEL releases everything (embedded store)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cni-e2e-store-'));
     try {

@@ -102,15 +102,14 @@ function statusMessage(answer: HttpAnswer): string {
 }
 
 /**
- * GET `path`; undefined on 404 when `allowMissing`. Throws CNI_KUBE_UNAVAILABLE when the
- * server cannot be reached (or answers 5xx / 429) and CNI_KUBE_API for other error statuses.
+ * GET `path`. Throws CNI_KUBE_UNAVAILABLE when the server cannot be reached (or answers 5xx /
+ * 429) and CNI_KUBE_API for other error statuses (404 included).
  */
 async function getObject(
   conn: KubeConnection,
   path: string,
   what: string,
-  allowMissing: boolean,
-): Promise<KubeObjectMeta | undefined> {
+): Promise<KubeObjectMeta> {
   let answer: HttpAnswer;
   try {
     answer = await request(conn, path);
@@ -139,7 +138,6 @@ async function getObject(
       },
     );
   }
-  if (answer.status === 404 && allowMissing) return undefined;
   if (answer.status >= 500 || answer.status === 429) {
     throw new CidrpoolError('CNI_KUBE_UNAVAILABLE', `${what}: ${statusMessage(answer)}`);
   }
@@ -158,17 +156,17 @@ export async function getPod(
   pod: string,
 ): Promise<KubeObjectMeta> {
   const path = `api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`;
-  return (await getObject(conn, path, `failed to get pod ${namespace}/${pod}`, false))!;
+  return getObject(conn, path, `failed to get pod ${namespace}/${pod}`);
 }
 
 /**
- * GET /api/v1/namespaces/<ns>; undefined when it does not exist (Calico treats a missing
- * namespace as one without labels). Errors say `failed to get namespace <ns>: ...`.
+ * GET /api/v1/namespaces/<ns>. Throws like getPod, also when it does not exist: calico-ipam
+ * fails with `failed to get namespace <ns>: namespaces "<ns>" not found` then.
  */
-export async function findNamespace(
+export async function getNamespace(
   conn: KubeConnection,
   namespace: string,
-): Promise<KubeObjectMeta | undefined> {
+): Promise<KubeObjectMeta> {
   const path = `api/v1/namespaces/${encodeURIComponent(namespace)}`;
-  return getObject(conn, path, `failed to get namespace ${namespace}`, true);
+  return getObject(conn, path, `failed to get namespace ${namespace}`);
 }
