@@ -19,7 +19,7 @@ const FALLBACK_HINTS: Readonly<Record<string, string>> = {
     'the address must lie in an enabled IPPool (`cidrpool get ippool -o wide`); pick another address or add a pool',
 };
 
-/** The CNI error object for any thrown value; unknown errors get Calico's plugin code 999. */
+/** The CNI error object for any thrown value; plugin errors, known or not, get calico-ipam's code 999. */
 export function toCniError(err: unknown): { code: number; msg: string; details?: string } {
   if (isCidrpoolError(err)) {
     const hint =

@@ -9,7 +9,7 @@ export interface ErrorSpec {
   readonly retryable: boolean;
   /** Exit code of the `cidrpool` CLI (calicoctl uses 1 for every error). */
   readonly exitCode: number;
-  /** CNI error code: 7 invalid config, 11 try again later, >= 100 our own. */
+  /** CNI error code: 7 invalid config, 11 try again later, 999 (calico-ipam's) for the rest. */
   readonly cniCode: number;
   /** One line for docs/errors.md: when the code is raised. */
   readonly summary: string;

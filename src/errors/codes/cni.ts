@@ -58,7 +58,7 @@ export const CNI_CODES = {
     category: 'internal',
     retryable: false,
     exitCode: 1,
-    cniCode: 140,
+    cniCode: 999,
     summary:
       'The Kubernetes API answered a pod or namespace read with an error status (e.g. 403, or 404 for the pod).',
   },
@@ -66,7 +66,7 @@ export const CNI_CODES = {
     category: 'validation',
     retryable: false,
     exitCode: 1,
-    cniCode: 141,
+    cniCode: 999,
     summary:
       'A cni.projectcalico.org annotation (ipv4pools, ipv6pools, ipFamilies, ipAddrs) on the pod or namespace is malformed.',
   },
@@ -74,7 +74,7 @@ export const CNI_CODES = {
     category: 'exhausted',
     retryable: false,
     exitCode: 1,
-    cniCode: 142,
+    cniCode: 999,
     summary:
       'Fewer addresses than requested could be assigned (pool full, block limit, strict affinity); nothing is kept.',
   },
@@ -82,7 +82,7 @@ export const CNI_CODES = {
     category: 'conflict',
     retryable: false,
     exitCode: 1,
-    cniCode: 143,
+    cniCode: 999,
     summary:
       'CHECK found that the addresses held under the handle differ from the prevResult, or that none are held.',
   },

@@ -6,14 +6,14 @@ export const DS_CODES = {
     category: 'not-found',
     retryable: false,
     exitCode: 1,
-    cniCode: 100,
+    cniCode: 999,
     summary: 'The key does not exist.',
   },
   DS_ALREADY_EXISTS: {
     category: 'conflict',
     retryable: false,
     exitCode: 1,
-    cniCode: 101,
+    cniCode: 999,
     summary: 'Create of a key that already exists.',
   },
   DS_CONFLICT: {
@@ -34,7 +34,7 @@ export const DS_CODES = {
     category: 'internal',
     retryable: false,
     exitCode: 1,
-    cniCode: 102,
+    cniCode: 999,
     summary: 'A stored value could not be decoded (details.key names it).',
   },
   DS_CONFIG: {
@@ -50,7 +50,7 @@ export const DS_CODES = {
     retryable: false,
     exitCode: 1,
     // Datastore codes use 100-102; 103-106 belong to the CNI plugin, so watch errors take 107.
-    cniCode: 107,
+    cniCode: 999,
     summary:
       'A watch started from a revision whose events were already discarded: list again and watch from the revision of that list.',
   },
@@ -58,7 +58,7 @@ export const DS_CODES = {
     category: 'validation',
     retryable: false,
     exitCode: 1,
-    cniCode: 108,
+    cniCode: 999,
     summary:
       'The datastore refused the request itself (e.g. etcd: a value over 1.5 MiB or a transaction of more than 128 operations); a retry will not help.',
   },
