@@ -1,28 +1,9 @@
 // The datastore this call uses: from the network config, else the environment (as calico-ipam
 // does: it exports the config keys to the environment and then reads the environment).
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import type { DatastoreConfig } from '../datastore/config-types.js';
+import { absolutePath, defaultDataDir } from '../datastore/data-dir.js';
 import { CidrpoolError } from '../errors/index.js';
 import type { NetConf } from './config.js';
-
-// The two functions below repeat src/datastore/config.ts's (defaultDataDir, absolutePath) so
-// that the plugin and the CLI find the same store: that module loads `yaml` at import, which
-// the plugin must not pay for on every call. test/cni/protocol.test.ts checks both agree.
-
-/** The CLI's default data folder: `${XDG_DATA_HOME:-~/.local/share}/cidrpool`. */
-function defaultDataDir(env: NodeJS.ProcessEnv): string {
-  const xdg = env.XDG_DATA_HOME;
-  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'share');
-  return join(base, 'cidrpool');
-}
-
-/** Expand a leading `~/` and make the path absolute, as the CLI does. */
-function absolutePath(path: string, env: NodeJS.ProcessEnv): string {
-  if (path === '~' || path.startsWith('~/')) return join(env.HOME || homedir(), path.slice(1));
-  return resolve(path);
-}
 
 /**
  * Map `datastore_type`, `etcd_*` and our `data_dir` (falling back to DATASTORE_TYPE,

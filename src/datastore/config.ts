@@ -7,11 +7,10 @@
 //   - with no datastoreType, etcdEndpoints means etcdv3. Calico then defaults to kubernetes;
 //     cidrpool, which has no Kubernetes datastore, defaults to embedded.
 import { access, constants, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CidrpoolError, type FieldIssue } from '../errors/index.js';
 import type { DatastoreConfig, EmbeddedConfig, EtcdConfig } from './config-types.js';
+import { absolutePath, defaultDataDir } from './data-dir.js';
 
 /** calicoctl's default `-c`: when this file is missing the environment is used, silently. */
 export const DEFAULT_CONFIG_FILE = '/etc/calico/calicoctl.cfg';
@@ -186,22 +185,6 @@ function readEnvironment(env: NodeJS.ProcessEnv): RawSpec {
     if (value) raw[name] = value as never;
   }
   return raw;
-}
-
-/** The default data folder: `${XDG_DATA_HOME:-~/.local/share}/cidrpool`. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env['XDG_DATA_HOME'];
-  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-  const base = xdg && isAbsolute(xdg) ? xdg : join(env['HOME'] || homedir(), '.local', 'share');
-  return join(base, 'cidrpool');
-}
-
-/** Expand a leading `~/` and make the path absolute. */
-function absolutePath(path: string, env: NodeJS.ProcessEnv): string {
-  if (path === '~' || path.startsWith('~/')) {
-    return join(env['HOME'] || homedir(), path.slice(1));
-  }
-  return resolve(path);
 }
 
 /** The endpoints of a comma-separated string (calicoctl) or a list, checked as URLs. */

@@ -5,11 +5,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  DEFAULT_CONFIG_FILE,
-  defaultDataDir,
-  loadDatastoreConfig,
-} from '../../src/datastore/config.js';
+import { DEFAULT_CONFIG_FILE, loadDatastoreConfig } from '../../src/datastore/config.js';
+import { defaultDataDir } from '../../src/datastore/data-dir.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cidrpool-config-'));
