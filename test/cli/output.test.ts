@@ -266,6 +266,20 @@ describe('yaml and json', () => {
     assert.ok(text.includes('"cidr": "10.0.0.0/8",\n    "nodeSelector": "a \\u0026\\u0026 b"'));
     assert.ok(!text.endsWith('\n'));
   });
+  it('prints labels and annotations in key order, as encoding/json prints a Go map', () => {
+    const text = renderJson({
+      kind: 'Node',
+      apiVersion: 'projectcalico.org/v3',
+      metadata: {
+        name: 'n',
+        labels: { a10: 'x', a9: 'y', B: '1', '1x': 'z' },
+        annotations: { 'z.io/b': '2', 'a.io/c': '1' },
+      },
+      spec: {},
+    });
+    const keys = [...text.matchAll(/^ {6}"([^"]+)":/gm)].map((m) => m[1]);
+    assert.deepEqual(keys, ['1x', 'B', 'a10', 'a9', 'a.io/c', 'z.io/b']);
+  });
 });
 
 describe('batch messages (surfaces.md §1.5)', () => {

@@ -1,6 +1,7 @@
 // JSON as calicoctl prints it (surfaces.md §1.6): Go's encoding/json with a 2-space indent, so
 // keys come in struct declaration order (kind, apiVersion, metadata, spec, ...), and no newline
 // follows the last brace. Keys this table does not know keep their order, after the known ones.
+// Go maps (labels, annotations) print with their keys sorted, as encoding/json sorts them.
 import { isPlainObject } from '../../resources/index.js';
 
 const TOP = ['kind', 'apiVersion', 'metadata', 'spec', 'status', 'items'];
@@ -96,13 +97,31 @@ function ordered(obj: Record<string, unknown>, order: readonly string[]): Record
   return out;
 }
 
+/** Go's encoding/json writes a map's keys in byte order (label keys are ASCII). */
+function sortedMap(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort(compareBytes)) out[key] = value[key];
+  return out;
+}
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 /** A copy of a resource (or List) with its keys in Calico's struct order. */
 export function orderResource(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(orderResource);
   if (!isPlainObject(value)) return value;
   const out = ordered(value, TOP);
   const kind = typeof value.kind === 'string' ? value.kind : '';
-  if (isPlainObject(out.metadata)) out.metadata = ordered(out.metadata, OBJECT_META);
+  if (isPlainObject(out.metadata)) {
+    const metadata = ordered(out.metadata, OBJECT_META);
+    for (const map of ['labels', 'annotations']) {
+      if (map in metadata) metadata[map] = sortedMap(metadata[map]);
+    }
+    out.metadata = metadata;
+  }
   if (isPlainObject(out.spec) && SPECS[kind]) {
     const spec = ordered(out.spec, SPECS[kind]!);
     if (kind === 'Node' && isPlainObject(spec.bgp)) spec.bgp = ordered(spec.bgp, NODE_BGP);

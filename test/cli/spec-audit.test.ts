@@ -1,0 +1,48 @@
+// Spawn tests for details of surfaces.md §1-§2 found in an audit against the spec: each one
+// runs the real ./bin/cidrpool and checks what a calicoctl user would see.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createSandbox, type Sandbox } from './support.js';
+
+const POOL_AND_NODE = `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool-a
+spec:
+  cidr: 10.0.0.0/26
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: node-1
+spec: {}
+`;
+
+describe('calicoctl output details', () => {
+  let sb: Sandbox;
+  before(async () => {
+    sb = createSandbox();
+    await sb.ok(['create', '-f', sb.write('setup.yaml', POOL_AND_NODE)]);
+  });
+  after(() => sb.cleanup());
+
+  it('writes the ipam check report allocations in Go map key order', async () => {
+    await sb.ok(['ipam', 'assign', '--node', 'node-1', '--handle', 'h1', '--ipv4', '11']);
+    const report = sb.dir + '/report.json';
+    await sb.ok(['ipam', 'check', '-o', report]);
+    const text = sb.read('report.json');
+    const ips = [...text.matchAll(/^ {4}"([0-9.]+)": \[/gm)].map((m) => m[1]);
+    assert.equal(ips.length, 11);
+    assert.deepEqual(ips, [...ips].sort());
+    assert.equal(ips[2], '10.0.0.10');
+  });
+
+  it('prints labels in key order with -o json', async () => {
+    await sb.ok(['label', 'nodes', 'node-1', 'zone=a']);
+    await sb.ok(['label', 'nodes', 'node-1', 'rack=r1']);
+    const json = JSON.parse(await sb.ok(['get', 'node', 'node-1', '-o', 'json'])) as {
+      metadata: { labels: Record<string, string> };
+    };
+    assert.deepEqual(Object.keys(json.metadata.labels), ['rack', 'zone']);
+  });
+});
