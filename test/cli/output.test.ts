@@ -222,6 +222,22 @@ describe('go-template output', () => {
       /open \/no\/such\/file: no such file or directory/,
     );
   });
+  it('fails on a field Go would not find, as text/template does, instead of printing nothing', () => {
+    assert.throws(
+      () => run('{{range .}}{{.Bogus}}{{end}}'),
+      /^CidrpoolError: template: can't evaluate field Bogus in type IPPoolList$/,
+    );
+    assert.throws(
+      () => run('{{range .}}{{range .Items}}{{.metadata.name}}{{end}}{{end}}'),
+      /can't evaluate field metadata in type IPPool \(use Go names: \.ObjectMeta\.Name\)/,
+    );
+    assert.equal(
+      run(
+        '{{range .}}{{range .Items}}{{.ObjectMeta.Namespace}}|{{.Spec.DisableBGPExport}}{{end}}{{end}}',
+      ),
+      '|false',
+    );
+  });
 });
 
 describe('yaml and json', () => {

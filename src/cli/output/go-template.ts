@@ -5,6 +5,7 @@
 // `end`, pipes, comments, `{{-`/`-}}` trimming, and the functions calicoctl adds (`join`,
 // `joinAndTruncate`, `config`) plus `len`, `index`, `printf`, `eq`, `ne`, `not`, `and`, `or`.
 import { CidrpoolError } from '../../errors/index.js';
+import { knownFieldNames } from './json.js';
 
 type Value = unknown;
 
@@ -41,6 +42,25 @@ const BOOL_FIELDS = new Set([
 const INT_FIELDS = new Set(['blocksize', 'maxblocksperhost', 'ipcooldownseconds']);
 // Go maps (printed `map[k:v]`, keys looked up exactly, a missing key prints `<no value>`).
 const MAP_FIELDS = new Set(['labels', 'annotations']);
+
+// Go fields that JSON may omit, beyond the resource tables of json.ts: List, ListMeta, ipNATs,
+// ports, Node sub-structs.
+const KNOWN_FIELDS = new Set([
+  ...knownFieldNames(),
+  'continue',
+  'remainingitemcount',
+  'internalip',
+  'externalip',
+  'protocol',
+  'port',
+  'hostport',
+  'hostip',
+  'interfaceipv4address',
+  'interfaceipv6address',
+  'nodename',
+  'address',
+  'type',
+]);
 
 /** A JSON value plus whether Go would see it as a map. */
 class GoMap {
@@ -187,6 +207,10 @@ function field(value: Value, name: string): Value {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     return fail(`can't evaluate field ${name} in type ${Array.isArray(value) ? 'slice' : 'value'}`);
   const object = value as Record<string, unknown>;
+  const type = typeof object.kind === 'string' ? object.kind : 'struct';
+  // Go templates see exported struct fields only: `.metadata.name` is kubectl's, not calicoctl's.
+  if (!/^[A-Z]/.test(name))
+    return fail(`can't evaluate field ${name} in type ${type} (use Go names: .ObjectMeta.Name)`);
   if (name === 'TypeMeta') return object;
   if (name === 'ObjectMeta' || name === 'ListMeta') return object.metadata ?? {};
   const lower = name.toLowerCase();
@@ -196,6 +220,7 @@ function field(value: Value, name: string): Value {
   if (found !== undefined) return found;
   if (BOOL_FIELDS.has(lower)) return false;
   if (INT_FIELDS.has(lower)) return 0;
+  if (!KNOWN_FIELDS.has(lower)) return fail(`can't evaluate field ${name} in type ${type}`);
   return '';
 }
 

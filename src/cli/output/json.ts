@@ -90,6 +90,15 @@ const CONDITION = [
   'message',
 ];
 
+/**
+ * Every field name the order tables know, lower-cased: go-template uses it to tell a Go field
+ * that JSON omitted (omitempty, printed as its zero value) from a field that does not exist.
+ */
+export function knownFieldNames(): ReadonlySet<string> {
+  const all = [TOP, OBJECT_META, ...Object.values(SPECS), NODE_BGP, CONDITION].flat();
+  return new Set(all.map((name) => name.toLowerCase()));
+}
+
 function ordered(obj: Record<string, unknown>, order: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of order) if (key in obj) out[key] = obj[key];
