@@ -45,4 +45,18 @@ describe('calicoctl output details', () => {
     };
     assert.deepEqual(Object.keys(json.metadata.labels), ['rack', 'zone']);
   });
+
+  it('refuses an empty name in label as in get, delete and patch', async () => {
+    for (const args of [
+      ['label', 'ippool', '', 'a=b'],
+      ['get', 'ippool', ''],
+      ['delete', 'ippool', ''],
+      ['patch', 'ippool', '', '-p', '{}'],
+    ]) {
+      const run = await sb.run(args);
+      assert.equal(run.code, 1, args.join(' '));
+      assert.equal(run.stderr, 'resource name may not be empty\n', args.join(' '));
+      assert.equal(run.stdout, '');
+    }
+  });
 });

@@ -28,6 +28,7 @@ async function runLabel(
   options: LabelOptions,
 ): Promise<void> {
   const kind = resolveKind(kindArg);
+  if (name === '') throw new CidrpoolError('CLI_USAGE', 'resource name may not be empty');
   const what = `${kindArg} ${name}`;
   let key = label;
   let value: string | undefined;
