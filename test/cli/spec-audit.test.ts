@@ -59,4 +59,21 @@ describe('calicoctl output details', () => {
       assert.equal(run.stdout, '');
     }
   });
+
+  it('refuses --max-blocks-per-host above 1000000 before writing anything', async () => {
+    const before = await sb.ok(['ipam', 'show', '--show-configuration']);
+    const run = await sb.run([
+      'ipam',
+      'configure',
+      '--strictaffinity=true',
+      '--max-blocks-per-host=2000000',
+    ]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^invalid value for maxblockhost\. Use a valid number from 0 to 1000000/,
+    );
+    assert.equal(run.stdout, '');
+    assert.equal(await sb.ok(['ipam', 'show', '--show-configuration']), before);
+  });
 });
