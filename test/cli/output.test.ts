@@ -15,6 +15,7 @@ import {
 } from '../../src/cli/output/ipam-show.js';
 import { renderTabTable } from '../../src/cli/output/tabwriter.js';
 import { compareYamlKeys, renderYaml } from '../../src/cli/output/yaml.js';
+import { goScalarStyle } from '../../src/cli/output/go-yaml-scalar.js';
 import { resolveKind } from '../../src/cli/kinds.js';
 import { resolveNamespace } from '../../src/cli/namespaces.js';
 
@@ -266,6 +267,36 @@ describe('yaml and json', () => {
       ].join('\n'),
     );
     assert.equal(renderYaml(toList('IPPool', [], '3')).includes('items: []'), true);
+  });
+  it('picks the scalar style go-yaml v2 picks', () => {
+    const cases: [string, string][] = [
+      ['all()', 'plain'],
+      ['!all()', 'single'],
+      ["has(zone) && zone in {'a','b'}", 'plain'],
+      ['x: y', 'single'],
+      [':x', 'plain'],
+      ['-', 'single'],
+      ['@x', 'single'],
+      ['  lead', 'single'],
+      ['tab\there', 'double'],
+      ['yes', 'double'],
+      ['0o17', 'double'],
+      ['1_000', 'double'],
+      ['1e', 'plain'],
+      ['2026-01-01', 'double'],
+      ['2026-13-01', 'plain'],
+      ['1:20', 'double'],
+      ['', 'double'],
+      ['multi\nline', 'literal'],
+      ['trailing \nspace', 'double'],
+    ];
+    for (const [value, style] of cases) assert.equal(goScalarStyle(value, false), style, value);
+    assert.equal(goScalarStyle('n', true), 'double');
+    assert.equal(goScalarStyle('a\nb', true), 'double');
+    assert.equal(
+      renderYaml({ s: '!all()', t: "it's", u: 'a: b' }),
+      "s: '!all()'\nt: it's\nu: 'a: b'\n",
+    );
   });
   it('orders numbers inside keys numerically', () => {
     const keys = ['a10', 'a9', 'B', 'a', '_x'].sort(compareYamlKeys);

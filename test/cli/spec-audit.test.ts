@@ -76,4 +76,22 @@ describe('calicoctl output details', () => {
     assert.equal(run.stdout, '');
     assert.equal(await sb.ok(['ipam', 'show', '--show-configuration']), before);
   });
+
+  it("prints the how-to's !all() selector single-quoted, as calicoctl does, and applies it back", async () => {
+    const manual = `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: manual-only
+spec:
+  cidr: 10.0.5.0/24
+  nodeSelector: '!all()'
+`;
+    await sb.ok(['create', '-f', sb.write('manual.yaml', manual)]);
+    const yaml = await sb.ok(['get', 'ippool', 'manual-only', '-o', 'yaml']);
+    assert.match(yaml, /^ {2}nodeSelector: '!all\(\)'$/m);
+    assert.equal(
+      await sb.ok(['apply', '-f', sb.write('back.yaml', yaml)]),
+      "Successfully applied 1 'IPPool' resource(s)\n",
+    );
+  });
 });

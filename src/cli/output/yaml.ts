@@ -1,7 +1,10 @@
 // YAML as calicoctl prints it (surfaces.md §1.6): JSON converted by sigs.k8s.io/yaml, i.e.
 // go-yaml v2. Block style, map keys sorted with go-yaml's key order, sequences not indented under
-// their key, and strings that YAML 1.1 would read as another type quoted ("123", "true", "y").
-import { stringify, type Pair } from 'yaml';
+// their key, and each string in the style go-yaml picks (go-yaml-scalar.ts): quoted when YAML 1.1
+// would read it as another type ("123", "true", "y"), single-quoted when it starts with an
+// indicator ('!all()').
+import { Document, isPair, Scalar, visit, type Pair } from 'yaml';
+import { goScalarStyle, type GoScalarStyle } from './go-yaml-scalar.js';
 
 const isLetter = (ch: string): boolean => /\p{L}/u.test(ch);
 const isDigit = (ch: string): boolean => ch >= '0' && ch <= '9';
@@ -48,12 +51,26 @@ const keyText = (pair: Pair): string => {
   return typeof key === 'object' && key !== null ? String(key.value) : String(key);
 };
 
+const SCALAR_TYPE: Record<GoScalarStyle, Scalar.Type> = {
+  plain: Scalar.PLAIN,
+  single: Scalar.QUOTE_SINGLE,
+  double: Scalar.QUOTE_DOUBLE,
+  literal: Scalar.BLOCK_LITERAL,
+};
+
 /** Render a value as calicoctl's YAML output (ends with a newline). */
 export function renderYaml(value: unknown): string {
-  return stringify(value, {
+  const doc = new Document(value, {
     version: '1.1',
-    indentSeq: false,
     sortMapEntries: (a, b) => compareYamlKeys(keyText(a), keyText(b)),
-    lineWidth: 0,
   });
+  visit(doc, {
+    Scalar(key, node, path) {
+      if (typeof node.value !== 'string') return;
+      const parent = path[path.length - 1];
+      const isKey = key === 'key' && isPair(parent);
+      node.type = SCALAR_TYPE[goScalarStyle(node.value, isKey)];
+    },
+  });
+  return doc.toString({ indentSeq: false, lineWidth: 0 });
 }
