@@ -397,6 +397,24 @@ describe('batch messages (surfaces.md §1.5)', () => {
     const deleted = reportDelete([{ kind: 'IPPool' }, { kind: 'IPPool', error: 'gone' }]);
     assert.deepEqual(deleted.stdout, ["Successfully deleted 1 'IPPool' resource(s)"]);
     assert.deepEqual(deleted.stderr, ["Failed to delete 'IPPool' resource: gone", '']);
+    const two = reportDelete([
+      { kind: 'IPPool', error: 'a' },
+      { kind: 'IPPool', error: 'b' },
+    ]);
+    assert.deepEqual(two.stderr, [
+      "Failed to delete 'IPPool' resource: a",
+      "Failed to delete 'IPPool' resource: b",
+      '',
+    ]);
+    const mixed = reportDelete([
+      { kind: 'IPPool', error: 'a' },
+      { kind: 'IPReservation', error: 'b' },
+    ]);
+    assert.deepEqual(mixed.stderr, [
+      'Failed to delete resource: a',
+      'Failed to delete resource: b',
+      '',
+    ]);
   });
 });
 

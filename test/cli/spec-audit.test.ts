@@ -94,4 +94,15 @@ spec:
       "Successfully applied 1 'IPPool' resource(s)\n",
     );
   });
+
+  it('ends the delete failures with one blank line, as calicoctl prints its joined error', async () => {
+    const run = await sb.run(['delete', 'ippool', 'ghost-1', 'ghost-2']);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      "Failed to delete 'IPPool' resource: resource does not exist: IPPool(ghost-1) with error: <nil>\n" +
+        "Failed to delete 'IPPool' resource: resource does not exist: IPPool(ghost-2) with error: <nil>\n\n",
+    );
+  });
 });
