@@ -19,7 +19,7 @@ interface CheckOptions {
   readonly config?: string;
 }
 
-function toReportFile(
+export function toReportFile(
   report: CheckReport,
   cluster: { guid: string; locked: boolean; revision: string; type: string },
 ): CheckReportFile {
@@ -52,7 +52,7 @@ function toReportFile(
     allocations,
     leakedHandles:
       report.leakedHandles.length > 0
-        ? report.leakedHandles.map((h) => ({ ID: h.id, Revision: h.revision }))
+        ? report.leakedHandles.map((h) => ({ ID: h.id, UID: null, Revision: h.revision }))
         : undefined,
   };
 }
