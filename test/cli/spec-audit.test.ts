@@ -105,4 +105,29 @@ spec:
         "Failed to delete 'IPPool' resource: resource does not exist: IPPool(ghost-2) with error: <nil>\n\n",
     );
   });
+
+  it('reports a failed release from a report on stdout, cleans handles, then exits 1', async () => {
+    await sb.ok(['ipam', 'assign', '--node', 'node-1', '--handle', 'leaky']);
+    await sb.ok(['datastore', 'migrate', 'lock']);
+    try {
+      const report = `${sb.dir}/leak.json`;
+      await sb.ok(['ipam', 'check', '-o', report]);
+      const first = await sb.ok(['ipam', 'release', '--from-report', report]);
+      assert.match(first, /^Released \d+ IPs successfully$/m);
+      // The same report again: its sequence numbers no longer match what the blocks hold.
+      const again = await sb.run(['ipam', 'release', '--from-report', report]);
+      assert.equal(again.code, 1);
+      assert.equal(again.stderr, '');
+      const lines = again.stdout.split('\n');
+      assert.match(lines[0]!, /^Releasing \d+ old IPs\.\.\.$/);
+      assert.match(
+        lines[1]!,
+        /^An error occurred while releasing some IPs: .+\.  Problems are often caused by an out-of-date IPAM report\.  Try regenerating the IPAM report and retry\.$/,
+      );
+      assert.doesNotMatch(again.stdout, /IPs successfully/);
+      assert.equal(lines[lines.length - 2], 'You may now unlock the data store.');
+    } finally {
+      await sb.ok(['datastore', 'migrate', 'unlock']);
+    }
+  });
 });
