@@ -130,4 +130,14 @@ spec:
       await sb.ok(['datastore', 'migrate', 'unlock']);
     }
   });
+
+  it("keeps calicoctl's label failure line and says why below it", async () => {
+    const run = await sb.run(['label', 'ippool', 'pool-a', 'bad key=1']);
+    assert.equal(run.code, 1);
+    const [first, reason] = run.stderr.split('\n');
+    assert.equal(first, 'failed to update ippool pool-a, label not changed');
+    assert.match(reason!, /^ {2}- metadata\.labels\["bad key"\]: "bad key" /);
+    const labels = await sb.ok(['get', 'ippool', 'pool-a', '-o', 'yaml']);
+    assert.doesNotMatch(labels, /bad key/);
+  });
 });
