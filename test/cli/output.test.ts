@@ -239,6 +239,16 @@ describe('go-template output', () => {
       '|false',
     );
   });
+  it('prints a creationTimestamp as Go prints a metav1.Time', () => {
+    const stamped = {
+      ...fixturePool,
+      metadata: { name: 'p', creationTimestamp: '2026-01-02T03:04:05Z' },
+    };
+    assert.equal(
+      run('{{range .}}{{.ObjectMeta.CreationTimestamp}}{{end}}', [stamped]),
+      '2026-01-02 03:04:05 +0000 UTC',
+    );
+  });
 });
 
 describe('yaml and json', () => {

@@ -217,11 +217,20 @@ function field(value: Value, name: string): Value {
   const key = Object.keys(object).find((k) => k.toLowerCase() === lower);
   const found = key === undefined ? undefined : object[key];
   if (MAP_FIELDS.has(lower)) return new GoMap((found ?? {}) as Record<string, unknown>);
+  if (lower === 'creationtimestamp' && typeof found === 'string') return goTime(found);
   if (found !== undefined) return found;
   if (BOOL_FIELDS.has(lower)) return false;
   if (INT_FIELDS.has(lower)) return 0;
   if (!KNOWN_FIELDS.has(lower)) return fail(`can't evaluate field ${name} in type ${type}`);
   return '';
+}
+
+/** metav1.Time as Go's %v prints it: `2026-01-02 03:04:05 +0000 UTC` (JSON has RFC 3339). */
+function goTime(text: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(text);
+  if (!m) return text;
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${fraction === '.' ? '' : fraction} +0000 UTC`;
 }
 
 const items = (value: Value): Value[] =>
