@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { PoolUtilization } from '../../src/ipam/types.js';
-import type { IPPool } from '../../src/resources/types.js';
+import type { IPPool, Node } from '../../src/resources/types.js';
 import { reportBatch, reportDelete, reportReplace } from '../../src/cli/output/batch-messages.js';
 import { parseOutputFormat, renderObjects, toList } from '../../src/cli/output/format.js';
 import { renderJson } from '../../src/cli/output/json.js';
@@ -237,6 +237,18 @@ describe('go-template output', () => {
         '{{range .}}{{range .Items}}{{.ObjectMeta.Namespace}}|{{.Spec.DisableBGPExport}}{{end}}{{end}}',
       ),
       '|false',
+    );
+  });
+  it('prints omitted Go slices as [] and nil pointers as <nil>', () => {
+    const node: Node = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'Node',
+      metadata: { name: 'n' },
+      spec: {},
+    };
+    assert.equal(
+      run('{{range .}}{{.Spec.BGP}}|{{.Spec.Addresses}}|{{len .Spec.OrchRefs}}{{end}}', [node]),
+      '<nil>|[]|0',
     );
   });
   it('prints a creationTimestamp as Go prints a metav1.Time', () => {

@@ -40,6 +40,31 @@ const BOOL_FIELDS = new Set([
   'autoallocateblocks',
 ]);
 const INT_FIELDS = new Set(['blocksize', 'maxblocksperhost', 'ipcooldownseconds']);
+// Go slices and pointers that JSON omits when empty or nil: they print `[]` and `<nil>`.
+const SLICE_FIELDS = new Set(
+  [
+    'allowedUses',
+    'reservedCIDRs',
+    'ipNetworks',
+    'ipNATs',
+    'profiles',
+    'ports',
+    'allowSpoofedSourcePrefixes',
+    'orchRefs',
+    'addresses',
+    'finalizers',
+    'ownerReferences',
+    'conditions',
+  ].map((f) => f.toLowerCase()),
+);
+const POINTER_FIELDS = new Set([
+  'bgp',
+  'wireguard',
+  'asnumber',
+  'deletiontimestamp',
+  'deletiongraceperiodseconds',
+  'kubevirtvmaddresspersistence',
+]);
 // Go maps (printed `map[k:v]`, keys looked up exactly, a missing key prints `<no value>`).
 const MAP_FIELDS = new Set(['labels', 'annotations']);
 
@@ -221,6 +246,8 @@ function field(value: Value, name: string): Value {
   if (found !== undefined) return found;
   if (BOOL_FIELDS.has(lower)) return false;
   if (INT_FIELDS.has(lower)) return 0;
+  if (SLICE_FIELDS.has(lower)) return [];
+  if (POINTER_FIELDS.has(lower)) return null;
   if (!KNOWN_FIELDS.has(lower)) return fail(`can't evaluate field ${name} in type ${type}`);
   return '';
 }
