@@ -320,6 +320,33 @@ describe('yaml and json', () => {
       "s: '!all()'\nt: it's\nu: 'a: b'\n",
     );
   });
+  it('folds long strings past column 80 as go-yaml does', () => {
+    const message =
+      'Failed to pull image "foo": rpc error: code = Unknown desc = Error response from daemon: ' +
+      "pull access denied for foo, repository does not exist or may require 'docker login': " +
+      'denied: requested access to the resource is denied';
+    assert.equal(
+      renderYaml({ status: { message } }),
+      [
+        'status:',
+        `  message: 'Failed to pull image "foo": rpc error: code = Unknown desc = Error response`,
+        '    from daemon: pull access denied for foo, repository does not exist or may require',
+        "    ''docker login'': denied: requested access to the resource is denied'",
+        '',
+      ].join('\n'),
+    );
+    const selector =
+      "has(kubernetes.io/hostname) && kubernetes.io/hostname in {'node-1', 'node-2', 'node-3'}";
+    assert.equal(
+      renderYaml({ items: [{ nodeSelector: selector }] }),
+      [
+        'items:',
+        "- nodeSelector: has(kubernetes.io/hostname) && kubernetes.io/hostname in {'node-1',",
+        "    'node-2', 'node-3'}",
+        '',
+      ].join('\n'),
+    );
+  });
   it('orders numbers inside keys numerically', () => {
     const keys = ['a10', 'a9', 'B', 'a', '_x'].sort(compareYamlKeys);
     assert.deepEqual(keys, ['_x', 'B', 'a', 'a9', 'a10']);

@@ -140,4 +140,31 @@ spec:
     const labels = await sb.ok(['get', 'ippool', 'pool-a', '-o', 'yaml']);
     assert.doesNotMatch(labels, /bad key/);
   });
+
+  it('folds a long selector in -o yaml as calicoctl does, and applies it back unchanged', async () => {
+    const selector =
+      "has(kubernetes.io/hostname) && kubernetes.io/hostname in {'node-1', 'node-2', 'node-3'} && zone == 'a'";
+    const pool = `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: long-selector
+spec:
+  cidr: 10.0.6.0/24
+  nodeSelector: "${selector}"
+`;
+    await sb.ok(['create', '-f', sb.write('long.yaml', pool)]);
+    const yaml = await sb.ok(['get', 'ippool', 'long-selector', '-o', 'yaml']);
+    assert.ok(
+      yaml.includes(
+        "  nodeSelector: has(kubernetes.io/hostname) && kubernetes.io/hostname in {'node-1',\n" +
+          "    'node-2', 'node-3'} && zone == 'a'\n",
+      ),
+      yaml,
+    );
+    await sb.ok(['apply', '-f', sb.write('long-back.yaml', yaml)]);
+    const json = JSON.parse(await sb.ok(['get', 'ippool', 'long-selector', '-o', 'json'])) as {
+      spec: { nodeSelector: string };
+    };
+    assert.equal(json.spec.nodeSelector, selector);
+  });
 });

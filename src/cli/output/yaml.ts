@@ -1,10 +1,10 @@
 // YAML as calicoctl prints it (surfaces.md §1.6): JSON converted by sigs.k8s.io/yaml, i.e.
 // go-yaml v2. Block style, map keys sorted with go-yaml's key order, sequences not indented under
-// their key, and each string in the style go-yaml picks (go-yaml-scalar.ts): quoted when YAML 1.1
+// their key, each string in the style go-yaml picks (go-yaml-scalar.ts): quoted when YAML 1.1
 // would read it as another type ("123", "true", "y"), single-quoted when it starts with an
-// indicator ('!all()').
-import { Document, isPair, Scalar, visit, type Pair } from 'yaml';
-import { goScalarStyle, type GoScalarStyle } from './go-yaml-scalar.js';
+// indicator ('!all()'), and long strings folded past column 80 as go-yaml folds them
+// (go-yaml-emit.ts).
+import { emitGoYaml } from './go-yaml-emit.js';
 
 const isLetter = (ch: string): boolean => /\p{L}/u.test(ch);
 const isDigit = (ch: string): boolean => ch >= '0' && ch <= '9';
@@ -46,31 +46,7 @@ export function compareYamlKeys(a: string, b: string): number {
   return ar.length === br.length ? 0 : ar.length < br.length ? -1 : 1;
 }
 
-const keyText = (pair: Pair): string => {
-  const key = pair.key as { value?: unknown } | string;
-  return typeof key === 'object' && key !== null ? String(key.value) : String(key);
-};
-
-const SCALAR_TYPE: Record<GoScalarStyle, Scalar.Type> = {
-  plain: Scalar.PLAIN,
-  single: Scalar.QUOTE_SINGLE,
-  double: Scalar.QUOTE_DOUBLE,
-  literal: Scalar.BLOCK_LITERAL,
-};
-
 /** Render a value as calicoctl's YAML output (ends with a newline). */
 export function renderYaml(value: unknown): string {
-  const doc = new Document(value, {
-    version: '1.1',
-    sortMapEntries: (a, b) => compareYamlKeys(keyText(a), keyText(b)),
-  });
-  visit(doc, {
-    Scalar(key, node, path) {
-      if (typeof node.value !== 'string') return;
-      const parent = path[path.length - 1];
-      const isKey = key === 'key' && isPair(parent);
-      node.type = SCALAR_TYPE[goScalarStyle(node.value, isKey)];
-    },
-  });
-  return doc.toString({ indentSeq: false, lineWidth: 0 });
+  return emitGoYaml(value, compareYamlKeys);
 }
