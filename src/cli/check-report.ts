@@ -17,10 +17,13 @@ export interface ReportAllocation {
   owners: string[] | null;
 }
 
-/** A leaked handle in a report (capitalised keys, as calicoctl writes them). */
+/**
+ * A leaked handle in a report: calicoctl's HandleInfo struct has no JSON tags, so the keys are
+ * capitalised and UID (a pointer, nil outside Kubernetes) is written as null.
+ */
 export interface ReportLeakedHandle {
   ID: string;
-  UID?: string;
+  UID?: string | null;
   Revision: string;
 }
 

@@ -71,3 +71,24 @@ export function canonicalizeResource<R extends Resource>(resource: R): R {
   }
   return out as unknown as R;
 }
+
+/**
+ * Every field name the schemas know (any kind, any depth, list metadata), lower-cased:
+ * go-template uses it to tell a Go field that JSON omitted from one that does not exist.
+ */
+export function schemaFieldNames(): ReadonlySet<string> {
+  const names = new Set<string>();
+  const walk = (shape: Shape | undefined): void => {
+    if (shape?.type === 'array') walk(shape.items);
+    else if (shape?.type === 'map') walk(shape.values);
+    else if (shape?.type === 'object') {
+      for (const [name, field] of Object.entries(shape.fields)) {
+        names.add(name.toLowerCase());
+        walk(field);
+      }
+    }
+  };
+  for (const kind of Object.keys(KINDS) as ResourceKind[]) walk(shapeOfKind(kind));
+  walk(LIST_SHAPE);
+  return names;
+}

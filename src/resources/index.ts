@@ -8,7 +8,7 @@ export {
   DEFAULT_NODE_SELECTOR,
   DEFAULT_ALLOWED_USES,
 } from './defaults.js';
-export { canonicalizeResource, orderResourceKeys } from './canonical.js';
+export { canonicalizeResource, orderResourceKeys, schemaFieldNames } from './canonical.js';
 export { isPlainObject } from './schema/shape.js';
 export {
   validateResource,

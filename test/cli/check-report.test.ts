@@ -10,6 +10,9 @@ import {
   type CheckReportFile,
 } from '../../src/cli/check-report.js';
 import { goTimestamp } from '../../src/cli/commands/ipam-assign.js';
+import { toReportFile } from '../../src/cli/commands/ipam-check.js';
+import { renderCheck } from '../../src/cli/output/ipam-check.js';
+import type { CheckAllocation, CheckReport } from '../../src/ipam/types.js';
 import { mergePatch } from '../../src/cli/commands/patch.js';
 import { endpointName, hostInterfaceName } from '../../src/cli/workload.js';
 
@@ -73,6 +76,82 @@ describe('check report', () => {
     assert.deepEqual(
       leakedHandlesInAll([a, b]).map((h) => h.ID),
       ['h1'],
+    );
+  });
+});
+
+describe('ipam check output (calicoctl check.go)', () => {
+  const alloc = (ip: string, inUse: boolean, owners: string[]): CheckAllocation => ({
+    ip,
+    blockCidr: '10.0.0.0/26',
+    handle: 'h',
+    sequenceNumber: 1n,
+    attrs: { node: 'n1' },
+    inUse,
+    borrowed: false,
+    coolingDown: false,
+    owners,
+  });
+  const used = alloc('10.0.0.1', true, ['Workload(a/w1)', 'Workload(b/w2)']);
+  const leaked = alloc('10.0.0.2', false, []);
+  const report: CheckReport = {
+    blocks: [{ cidr: '10.0.0.0/26', affinity: 'host:n1', allocations: 2 }],
+    allocationCount: 2,
+    activePools: ['10.0.0.0/24'],
+    nodeTunnelIps: [{ ip: '10.0.0.9', owner: 'Node(n1)' }],
+    workloadIps: [
+      { ip: '10.0.0.1', owner: 'Workload(a/w1)' },
+      { ip: '10.0.0.1', owner: 'Workload(b/w2)' },
+    ],
+    inUseCount: 2,
+    topNodes: [{ node: 'n1', allocations: 2 }],
+    maxNodeAllocations: 2,
+    medianNodeAllocations: 2,
+    leakedIps: [leaked],
+    multipleOwners: ['10.0.0.1'],
+    notInPool: [],
+    noAllocation: [{ ip: '10.0.0.9', owner: 'Node(n1)' }],
+    leakedHandles: [{ id: 'gone', revision: '4' }],
+    handlesWithIps: 1,
+    missingHandles: [],
+    invalidBlocks: [],
+    allocations: { '10.0.0.1': [used], '10.0.0.2': [leaked] },
+    problemCount: 3,
+  };
+
+  it('lists allocations under their block and in-use IPs under their source, as they load', () => {
+    const lines = renderCheck(report, { showProblemIps: false, showAllIps: true }).split('\n');
+    const at = (text: string): number => {
+      const i = lines.indexOf(text);
+      assert.ok(i >= 0, `missing line: ${text}`);
+      return i;
+    };
+    const block = at(' IPAM block 10.0.0.0/26 affinity=host:n1:');
+    assert.equal(at('  10.0.0.1 allocated; attrs Main:h Extra:node=n1'), block + 1);
+    assert.equal(at('  10.0.0.2 allocated; attrs Main:h Extra:node=n1'), block + 2);
+    assert.equal(at('  10.0.0.9 belongs to Node(n1)'), at('Loading all nodes.') + 1);
+    assert.equal(
+      at('  10.0.0.1 belongs to Workload(a/w1)'),
+      at('Loading all workload endpoints.') + 1,
+    );
+    const inUseScan = at(
+      'Scanning for IPs that are in use by a workload or node but not allocated in IPAM...',
+    );
+    assert.equal(at('  10.0.0.1 has multiple owners.'), inUseScan + 1);
+    assert.equal(
+      at('  10.0.0.2 leaked; attrs Main:h Extra:node=n1'),
+      at('Scanning for IPs that are allocated but not actually in use...') + 1,
+    );
+    assert.ok(at("  gone doesn't have any active IPs.") > 0);
+  });
+
+  it('writes leaked handles with the UID key calicoctl writes (null outside Kubernetes)', () => {
+    const file = toReportFile(report, { guid: 'g', locked: true, revision: '7', type: 't' });
+    assert.equal(
+      encodeReport(file).includes(
+        '"leakedHandles": [\n    {\n      "ID": "gone",\n      "UID": null,\n      "Revision": "4"\n    }\n  ]',
+      ),
+      true,
     );
   });
 });

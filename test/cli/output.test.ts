@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { PoolUtilization } from '../../src/ipam/types.js';
-import type { IPPool } from '../../src/resources/types.js';
+import type { IPPool, Node } from '../../src/resources/types.js';
 import { reportBatch, reportDelete, reportReplace } from '../../src/cli/output/batch-messages.js';
 import { parseOutputFormat, renderObjects, toList } from '../../src/cli/output/format.js';
 import { renderJson } from '../../src/cli/output/json.js';
@@ -15,6 +15,7 @@ import {
 } from '../../src/cli/output/ipam-show.js';
 import { renderTabTable } from '../../src/cli/output/tabwriter.js';
 import { compareYamlKeys, renderYaml } from '../../src/cli/output/yaml.js';
+import { goScalarStyle } from '../../src/cli/output/go-yaml-scalar.js';
 import { resolveKind } from '../../src/cli/kinds.js';
 import { resolveNamespace } from '../../src/cli/namespaces.js';
 
@@ -222,6 +223,44 @@ describe('go-template output', () => {
       /open \/no\/such\/file: no such file or directory/,
     );
   });
+  it('fails on a field Go would not find, as text/template does, instead of printing nothing', () => {
+    assert.throws(
+      () => run('{{range .}}{{.Bogus}}{{end}}'),
+      /^CidrpoolError: template: can't evaluate field Bogus in type IPPoolList$/,
+    );
+    assert.throws(
+      () => run('{{range .}}{{range .Items}}{{.metadata.name}}{{end}}{{end}}'),
+      /can't evaluate field metadata in type IPPool \(use Go names: \.ObjectMeta\.Name\)/,
+    );
+    assert.equal(
+      run(
+        '{{range .}}{{range .Items}}{{.ObjectMeta.Namespace}}|{{.Spec.DisableBGPExport}}{{end}}{{end}}',
+      ),
+      '|false',
+    );
+  });
+  it('prints omitted Go slices as [] and nil pointers as <nil>', () => {
+    const node: Node = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'Node',
+      metadata: { name: 'n' },
+      spec: {},
+    };
+    assert.equal(
+      run('{{range .}}{{.Spec.BGP}}|{{.Spec.Addresses}}|{{len .Spec.OrchRefs}}{{end}}', [node]),
+      '<nil>|[]|0',
+    );
+  });
+  it('prints a creationTimestamp as Go prints a metav1.Time', () => {
+    const stamped = {
+      ...fixturePool,
+      metadata: { name: 'p', creationTimestamp: '2026-01-02T03:04:05Z' },
+    };
+    assert.equal(
+      run('{{range .}}{{.ObjectMeta.CreationTimestamp}}{{end}}', [stamped]),
+      '2026-01-02 03:04:05 +0000 UTC',
+    );
+  });
 });
 
 describe('yaml and json', () => {
@@ -251,6 +290,63 @@ describe('yaml and json', () => {
     );
     assert.equal(renderYaml(toList('IPPool', [], '3')).includes('items: []'), true);
   });
+  it('picks the scalar style go-yaml v2 picks', () => {
+    const cases: [string, string][] = [
+      ['all()', 'plain'],
+      ['!all()', 'single'],
+      ["has(zone) && zone in {'a','b'}", 'plain'],
+      ['x: y', 'single'],
+      [':x', 'plain'],
+      ['-', 'single'],
+      ['@x', 'single'],
+      ['  lead', 'single'],
+      ['tab\there', 'double'],
+      ['yes', 'double'],
+      ['0o17', 'double'],
+      ['1_000', 'double'],
+      ['1e', 'plain'],
+      ['2026-01-01', 'double'],
+      ['2026-13-01', 'plain'],
+      ['1:20', 'double'],
+      ['', 'double'],
+      ['multi\nline', 'literal'],
+      ['trailing \nspace', 'double'],
+    ];
+    for (const [value, style] of cases) assert.equal(goScalarStyle(value, false), style, value);
+    assert.equal(goScalarStyle('n', true), 'double');
+    assert.equal(goScalarStyle('a\nb', true), 'double');
+    assert.equal(
+      renderYaml({ s: '!all()', t: "it's", u: 'a: b' }),
+      "s: '!all()'\nt: it's\nu: 'a: b'\n",
+    );
+  });
+  it('folds long strings past column 80 as go-yaml does', () => {
+    const message =
+      'Failed to pull image "foo": rpc error: code = Unknown desc = Error response from daemon: ' +
+      "pull access denied for foo, repository does not exist or may require 'docker login': " +
+      'denied: requested access to the resource is denied';
+    assert.equal(
+      renderYaml({ status: { message } }),
+      [
+        'status:',
+        `  message: 'Failed to pull image "foo": rpc error: code = Unknown desc = Error response`,
+        '    from daemon: pull access denied for foo, repository does not exist or may require',
+        "    ''docker login'': denied: requested access to the resource is denied'",
+        '',
+      ].join('\n'),
+    );
+    const selector =
+      "has(kubernetes.io/hostname) && kubernetes.io/hostname in {'node-1', 'node-2', 'node-3'}";
+    assert.equal(
+      renderYaml({ items: [{ nodeSelector: selector }] }),
+      [
+        'items:',
+        "- nodeSelector: has(kubernetes.io/hostname) && kubernetes.io/hostname in {'node-1',",
+        "    'node-2', 'node-3'}",
+        '',
+      ].join('\n'),
+    );
+  });
   it('orders numbers inside keys numerically', () => {
     const keys = ['a10', 'a9', 'B', 'a', '_x'].sort(compareYamlKeys);
     assert.deepEqual(keys, ['_x', 'B', 'a', 'a9', 'a10']);
@@ -265,6 +361,20 @@ describe('yaml and json', () => {
     assert.ok(text.startsWith('{\n  "kind": "IPPool",\n  "apiVersion"'));
     assert.ok(text.includes('"cidr": "10.0.0.0/8",\n    "nodeSelector": "a \\u0026\\u0026 b"'));
     assert.ok(!text.endsWith('\n'));
+  });
+  it('prints labels and annotations in key order, as encoding/json prints a Go map', () => {
+    const text = renderJson({
+      kind: 'Node',
+      apiVersion: 'projectcalico.org/v3',
+      metadata: {
+        name: 'n',
+        labels: { a10: 'x', a9: 'y', B: '1', '1x': 'z' },
+        annotations: { 'z.io/b': '2', 'a.io/c': '1' },
+      },
+      spec: {},
+    });
+    const keys = [...text.matchAll(/^ {6}"([^"]+)":/gm)].map((m) => m[1]);
+    assert.deepEqual(keys, ['1x', 'B', 'a10', 'a9', 'a.io/c', 'z.io/b']);
   });
 });
 
@@ -336,6 +446,24 @@ describe('batch messages (surfaces.md §1.5)', () => {
     const deleted = reportDelete([{ kind: 'IPPool' }, { kind: 'IPPool', error: 'gone' }]);
     assert.deepEqual(deleted.stdout, ["Successfully deleted 1 'IPPool' resource(s)"]);
     assert.deepEqual(deleted.stderr, ["Failed to delete 'IPPool' resource: gone", '']);
+    const two = reportDelete([
+      { kind: 'IPPool', error: 'a' },
+      { kind: 'IPPool', error: 'b' },
+    ]);
+    assert.deepEqual(two.stderr, [
+      "Failed to delete 'IPPool' resource: a",
+      "Failed to delete 'IPPool' resource: b",
+      '',
+    ]);
+    const mixed = reportDelete([
+      { kind: 'IPPool', error: 'a' },
+      { kind: 'IPReservation', error: 'b' },
+    ]);
+    assert.deepEqual(mixed.stderr, [
+      'Failed to delete resource: a',
+      'Failed to delete resource: b',
+      '',
+    ]);
   });
 });
 

@@ -19,12 +19,15 @@ interface CheckOptions {
   readonly config?: string;
 }
 
-function toReportFile(
+export function toReportFile(
   report: CheckReport,
   cluster: { guid: string; locked: boolean; revision: string; type: string },
 ): CheckReportFile {
+  // A Go map: encoding/json writes its keys in byte order ("10.0.0.10" before "10.0.0.2").
   const allocations: Record<string, ReportAllocation[]> = {};
-  for (const [ip, list] of Object.entries(report.allocations)) {
+  const ips = Object.keys(report.allocations).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const ip of ips) {
+    const list = report.allocations[ip]!;
     allocations[ip] = list.map((a) => ({
       ip: a.ip,
       handle: a.handle,
@@ -49,7 +52,7 @@ function toReportFile(
     allocations,
     leakedHandles:
       report.leakedHandles.length > 0
-        ? report.leakedHandles.map((h) => ({ ID: h.id, Revision: h.revision }))
+        ? report.leakedHandles.map((h) => ({ ID: h.id, UID: null, Revision: h.revision }))
         : undefined,
   };
 }

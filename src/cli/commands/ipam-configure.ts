@@ -16,6 +16,8 @@ interface ConfigureOptions {
   readonly config?: string;
 }
 
+const MAX_BLOCKS_PER_HOST = 1_000_000;
+
 const usage = (message: string): never => {
   throw new CidrpoolError('CLI_USAGE', message);
 };
@@ -55,6 +57,12 @@ async function runConfigure(options: ConfigureOptions): Promise<void> {
     const value = parseInteger(options.maxBlocksPerHost);
     if (value === undefined || value < 0)
       usage('invalid value for maxblockhost. Use a valid number');
+    // The IPAMConfiguration resource allows 0 to 1,000,000 (surfaces.md §1.7); checked here so
+    // that the allocator's key and the resource never end up with different values.
+    if (value! > MAX_BLOCKS_PER_HOST)
+      usage(
+        `invalid value for maxblockhost. Use a valid number from 0 to ${MAX_BLOCKS_PER_HOST}, not ${value}`,
+      );
     changes.maxBlocksPerHost = value!;
     lines.push(`Successfully set MaxBlocksPerHost to: ${value}`);
   }

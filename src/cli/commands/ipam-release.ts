@@ -128,6 +128,9 @@ async function releaseFromReports(
   for (const file of files) reports.push(await readReport(file));
   await checkReports(backend, files, reports, force);
 
+  // As calicoctl: a failed release is reported on stdout and the handles are still cleaned up;
+  // cidrpool then exits 1 (calicoctl exits 0).
+  let failed = false;
   const leaked = leakedInAll(reports);
   if (leaked.length === 0) printLines(["Report didn't contain any leaked IPs to clean up."]);
   else {
@@ -141,18 +144,17 @@ async function releaseFromReports(
       })),
     );
     progress.stop();
-    printLines([`Released ${result.released.length} IPs successfully`]);
+    if (result.failures.length > 0) {
+      failed = true;
+      const err = result.failures.map((f) => `${f.blockCidr}: ${errorMessage(f.error)}`).join('; ');
+      printLines([
+        `An error occurred while releasing some IPs: ${err}.  Problems are often caused by an out-of-date IPAM report.  Try regenerating the IPAM report and retry.`,
+      ]);
+    } else printLines([`Released ${result.released.length} IPs successfully`]);
     if (result.unallocated.length > 0) {
       printLines([
         `${result.unallocated.length} addresses marked as leaked in the report had already been cleaned up.`,
       ]);
-    }
-    if (result.failures.length > 0) {
-      const err = result.failures.map((f) => `${f.blockCidr}: ${errorMessage(f.error)}`).join('; ');
-      throw new CidrpoolError(
-        'CLI_REPORT',
-        `An error occurred while releasing some IPs: ${err}.  Problems are often caused by an out-of-date IPAM report.  Try regenerating the IPAM report and retry.`,
-      );
     }
   }
 
@@ -165,7 +167,7 @@ async function releaseFromReports(
     ]);
     let deleted = 0;
     let skipped = 0;
-    const errors: string[] = [];
+    let errors = 0;
     for (const handle of handles) {
       try {
         await backend.store.delete(handleKey(handle.ID), handle.Revision);
@@ -175,13 +177,18 @@ async function releaseFromReports(
         if (isCidrpoolError(err, 'DS_NOT_FOUND', 'DS_CONFLICT')) {
           skipped++;
           writeOut('x');
-        } else errors.push(`\nDeleting handle ${handle.ID} failed: ${errorMessage(err)}.\n`);
+        } else {
+          errors++;
+          writeOut(`\nDeleting handle ${handle.ID} failed: ${errorMessage(err)}.\n`);
+        }
       }
     }
-    writeOut(`\n${errors.join('')}`);
-    printLines([`Released ${deleted} handles; ${skipped} skipped; ${errors.length} errors.`]);
+    writeOut('\n');
+    printLines([`Released ${deleted} handles; ${skipped} skipped; ${errors} errors.`]);
   }
   printLines(['You may now unlock the data store.']);
+  // The message is already on stdout; only the exit status is left to set.
+  if (failed) throw new CidrpoolError('CLI_REPORT', '');
 }
 
 async function runRelease(options: ReleaseOptions): Promise<void> {

@@ -28,6 +28,7 @@ async function runLabel(
   options: LabelOptions,
 ): Promise<void> {
   const kind = resolveKind(kindArg);
+  if (name === '') throw new CidrpoolError('CLI_USAGE', 'resource name may not be empty');
   const what = `${kindArg} ${name}`;
   let key = label;
   let value: string | undefined;
@@ -66,8 +67,16 @@ async function runLabel(
     resource.metadata = { ...resource.metadata, labels };
     try {
       await backend.client.update(resource);
-    } catch {
-      fail(`failed to update ${what}, label not changed`);
+    } catch (err) {
+      // calicoctl's line, then why (e.g. an invalid label key), indented below it.
+      throw new CidrpoolError(
+        'CLI_RESOURCES_FAILED',
+        `failed to update ${what}, label not changed`,
+        {
+          cause: err,
+          issues: isCidrpoolError(err) ? err.issues : [],
+        },
+      );
     }
     return done;
   });

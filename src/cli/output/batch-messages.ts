@@ -91,14 +91,17 @@ export function reportReplace(outcomes: readonly Outcome[]): BatchReport {
   };
 }
 
-/** delete: the count of deleted resources, then one stderr line per failure and a blank line. */
+/**
+ * delete: the count of deleted resources, then one stderr line per failure and one blank line
+ * after them all (calicoctl joins the lines, each ending in a newline, into one error that its
+ * main prints with another). A mixed batch names no kind: `Failed to delete resource: <err>`.
+ */
 export function reportDelete(outcomes: readonly Outcome[]): BatchReport {
   const quoted = quotedKind(outcomes);
   const failures = outcomes.filter((o) => o.error !== undefined);
   const ok = outcomes.length - failures.length;
   const stdout = ok > 0 ? [`Successfully deleted ${ok}${quoted} resource(s)`] : [];
-  const stderr: string[] = [];
-  for (const failure of failures)
-    stderr.push(`Failed to delete '${failure.kind}' resource: ${failure.error}`, '');
+  const stderr = failures.map((f) => `Failed to delete${quoted} resource: ${f.error}`);
+  if (stderr.length > 0) stderr.push('');
   return { stdout, stderr, failed: failures.length > 0 };
 }

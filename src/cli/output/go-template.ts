@@ -5,6 +5,7 @@
 // `end`, pipes, comments, `{{-`/`-}}` trimming, and the functions calicoctl adds (`join`,
 // `joinAndTruncate`, `config`) plus `len`, `index`, `printf`, `eq`, `ne`, `not`, `and`, `or`.
 import { CidrpoolError } from '../../errors/index.js';
+import { schemaFieldNames } from '../../resources/index.js';
 
 type Value = unknown;
 
@@ -39,8 +40,36 @@ const BOOL_FIELDS = new Set([
   'autoallocateblocks',
 ]);
 const INT_FIELDS = new Set(['blocksize', 'maxblocksperhost', 'ipcooldownseconds']);
+// Go slices and pointers that JSON omits when empty or nil: they print `[]` and `<nil>`.
+const SLICE_FIELDS = new Set(
+  [
+    'allowedUses',
+    'reservedCIDRs',
+    'ipNetworks',
+    'ipNATs',
+    'profiles',
+    'ports',
+    'allowSpoofedSourcePrefixes',
+    'orchRefs',
+    'addresses',
+    'finalizers',
+    'ownerReferences',
+    'conditions',
+  ].map((f) => f.toLowerCase()),
+);
+const POINTER_FIELDS = new Set([
+  'bgp',
+  'wireguard',
+  'asnumber',
+  'deletiontimestamp',
+  'deletiongraceperiodseconds',
+  'kubevirtvmaddresspersistence',
+]);
 // Go maps (printed `map[k:v]`, keys looked up exactly, a missing key prints `<no value>`).
 const MAP_FIELDS = new Set(['labels', 'annotations']);
+
+// Every Go field of the resources (JSON may omit one; it is still a field, not an error).
+const KNOWN_FIELDS = schemaFieldNames();
 
 /** A JSON value plus whether Go would see it as a map. */
 class GoMap {
@@ -187,16 +216,32 @@ function field(value: Value, name: string): Value {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     return fail(`can't evaluate field ${name} in type ${Array.isArray(value) ? 'slice' : 'value'}`);
   const object = value as Record<string, unknown>;
+  const type = typeof object.kind === 'string' ? object.kind : 'struct';
+  // Go templates see exported struct fields only: `.metadata.name` is kubectl's, not calicoctl's.
+  if (!/^[A-Z]/.test(name))
+    return fail(`can't evaluate field ${name} in type ${type} (use Go names: .ObjectMeta.Name)`);
   if (name === 'TypeMeta') return object;
   if (name === 'ObjectMeta' || name === 'ListMeta') return object.metadata ?? {};
   const lower = name.toLowerCase();
   const key = Object.keys(object).find((k) => k.toLowerCase() === lower);
   const found = key === undefined ? undefined : object[key];
   if (MAP_FIELDS.has(lower)) return new GoMap((found ?? {}) as Record<string, unknown>);
+  if (lower === 'creationtimestamp' && typeof found === 'string') return goTime(found);
   if (found !== undefined) return found;
   if (BOOL_FIELDS.has(lower)) return false;
   if (INT_FIELDS.has(lower)) return 0;
+  if (SLICE_FIELDS.has(lower)) return [];
+  if (POINTER_FIELDS.has(lower)) return null;
+  if (!KNOWN_FIELDS.has(lower)) return fail(`can't evaluate field ${name} in type ${type}`);
   return '';
+}
+
+/** metav1.Time as Go's %v prints it: `2026-01-02 03:04:05 +0000 UTC` (JSON has RFC 3339). */
+function goTime(text: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(text);
+  if (!m) return text;
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${fraction === '.' ? '' : fraction} +0000 UTC`;
 }
 
 const items = (value: Value): Value[] =>

@@ -1,6 +1,8 @@
 // The text `calicoctl ipam check` prints (surfaces.md §2.3), from the engine's CheckReport.
 import type { CheckAllocation, CheckReport } from '../../ipam/types.js';
 
+const WINDOWS_OWNER = 'Reserved for Windows';
+
 export interface CheckPrintOptions {
   readonly showProblemIps: boolean;
   readonly showAllIps: boolean;
@@ -21,13 +23,25 @@ function describeAttrs(a: CheckAllocation): string {
   return `attrs Main:${a.handle ?? '<none>'} Extra:${attrText(a.attrs)}${alternate}`;
 }
 
-/** The whole stdout of `ipam check`. */
+/**
+ * The whole stdout of `ipam check`, in calicoctl's order: with --show-all-ips, each allocation is
+ * listed (`allocated`) under its block as the blocks load, and each in-use address (`belongs to`)
+ * under the nodes or workload endpoints it was loaded from; the problem lines follow the scan
+ * that finds them (`has multiple owners` under the in-use scan).
+ */
 export function renderCheck(report: CheckReport, options: CheckPrintOptions): string {
   const showProblems = options.showProblemIps || options.showAllIps;
+  const all = Object.values(report.allocations).flat();
   const out: string[] = ['Checking IPAM for inconsistencies...', '', 'Loading all IPAM blocks...'];
   out.push(`Found ${report.blocks.length} IPAM blocks.`);
-  for (const block of report.blocks)
+  for (const block of report.blocks) {
     out.push(` IPAM block ${block.cidr} affinity=${block.affinity ?? '<none>'}:`);
+    if (!options.showAllIps) continue;
+    for (const a of all.filter((x) => x.blockCidr === block.cidr)) {
+      if (a.owners.includes(WINDOWS_OWNER)) out.push(`  ${a.ip} belongs to ${WINDOWS_OWNER}`);
+      out.push(`  ${a.ip} allocated; ${describeAttrs(a)}`);
+    }
+  }
   for (const invalid of report.invalidBlocks) {
     for (const problem of invalid.problems)
       out.push(` IPAM block ${invalid.cidr} is invalid: ${problem}`);
@@ -35,14 +49,18 @@ export function renderCheck(report: CheckReport, options: CheckPrintOptions): st
   out.push(`IPAM blocks record ${report.allocationCount} allocations.`, '');
   out.push('Loading all IPAM pools...', ...report.activePools.map((c) => `  ${c}`));
   out.push(`Found ${report.activePools.length} active IP pools.`, '');
-  out.push('Loading all nodes.', `Found ${report.nodeTunnelIps.length} node tunnel IPs.`, '');
+  const belongs = (list: CheckReport['nodeTunnelIps']): string[] =>
+    options.showAllIps ? list.map((u) => `  ${u.ip} belongs to ${u.owner}`) : [];
+  out.push('Loading all nodes.', ...belongs(report.nodeTunnelIps));
+  out.push(`Found ${report.nodeTunnelIps.length} node tunnel IPs.`, '');
   // cidrpool has no Kubernetes services, so there is never a load-balancer configuration.
   out.push(
     'Loading all service load balancer IPs.',
     'No configuration for LoadBalancer kubecontroller found, skipping service check',
     '',
   );
-  out.push('Loading all workload endpoints.', `Found ${report.workloadIps.length} workload IPs.`);
+  out.push('Loading all workload endpoints.', ...belongs(report.workloadIps));
+  out.push(`Found ${report.workloadIps.length} workload IPs.`);
   out.push(`Workloads and nodes are using ${report.inUseCount} IPs.`, '');
   out.push('Loading all handles', 'Looking for top (up to 20) nodes by allocations...');
   for (const top of report.topNodes) out.push(`  ${top.node} has ${top.allocations} allocations`);
@@ -52,34 +70,20 @@ export function renderCheck(report: CheckReport, options: CheckPrintOptions): st
     );
   }
   out.push('', 'Scanning for IPs that are allocated but not actually in use...');
-  const leaked = new Set(
-    report.leakedIps.map((a) => `${a.ip}|${a.handle ?? ''}|${a.sequenceNumber}`),
-  );
-  if (showProblems) {
-    for (const allocations of Object.values(report.allocations)) {
-      for (const a of allocations) {
-        if (leaked.has(`${a.ip}|${a.handle ?? ''}|${a.sequenceNumber}`))
-          out.push(`  ${a.ip} leaked; ${describeAttrs(a)}`);
-        else if (options.showAllIps) out.push(`  ${a.ip} allocated; ${describeAttrs(a)}`);
-      }
-    }
-    for (const ip of report.multipleOwners) out.push(`  ${ip} has multiple owners.`);
-  }
+  if (showProblems)
+    for (const a of report.leakedIps) out.push(`  ${a.ip} leaked; ${describeAttrs(a)}`);
   out.push(
     `Found ${report.leakedIps.length} IPs that are allocated in IPAM but not actually in use.`,
   );
   out.push('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...');
   if (showProblems) {
+    for (const ip of report.multipleOwners) out.push(`  ${ip} has multiple owners.`);
     for (const u of report.notInPool)
       out.push(`  ${u.ip} in use by ${u.owner} is not in any active IP pool.`);
     for (const u of report.noAllocation) {
       out.push(
         `  ${u.ip} in use by ${u.owner} and in active IPAM pool but has no IPAM allocation.`,
       );
-    }
-    if (options.showAllIps) {
-      for (const u of [...report.nodeTunnelIps, ...report.workloadIps])
-        out.push(`  ${u.ip} belongs to ${u.owner}`);
     }
   }
   out.push(`Found ${report.notInPool.length} in-use IPs that are not in active IP pools.`);

@@ -1,7 +1,10 @@
 // YAML as calicoctl prints it (surfaces.md §1.6): JSON converted by sigs.k8s.io/yaml, i.e.
 // go-yaml v2. Block style, map keys sorted with go-yaml's key order, sequences not indented under
-// their key, and strings that YAML 1.1 would read as another type quoted ("123", "true", "y").
-import { stringify, type Pair } from 'yaml';
+// their key, each string in the style go-yaml picks (go-yaml-scalar.ts): quoted when YAML 1.1
+// would read it as another type ("123", "true", "y"), single-quoted when it starts with an
+// indicator ('!all()'), and long strings folded past column 80 as go-yaml folds them
+// (go-yaml-emit.ts).
+import { emitGoYaml } from './go-yaml-emit.js';
 
 const isLetter = (ch: string): boolean => /\p{L}/u.test(ch);
 const isDigit = (ch: string): boolean => ch >= '0' && ch <= '9';
@@ -43,17 +46,7 @@ export function compareYamlKeys(a: string, b: string): number {
   return ar.length === br.length ? 0 : ar.length < br.length ? -1 : 1;
 }
 
-const keyText = (pair: Pair): string => {
-  const key = pair.key as { value?: unknown } | string;
-  return typeof key === 'object' && key !== null ? String(key.value) : String(key);
-};
-
 /** Render a value as calicoctl's YAML output (ends with a newline). */
 export function renderYaml(value: unknown): string {
-  return stringify(value, {
-    version: '1.1',
-    indentSeq: false,
-    sortMapEntries: (a, b) => compareYamlKeys(keyText(a), keyText(b)),
-    lineWidth: 0,
-  });
+  return emitGoYaml(value, compareYamlKeys);
 }
