@@ -1,0 +1,99 @@
+// The training run of `npm run build:cni` (scripts/build-cni.mjs starts it in a child process
+// without NODE_OPTIONS): compile dist/cni/plugin.js as bin/cidrpool-ipam does, run VERSION, ADD,
+// CHECK, DEL and a configuration error through the plugin's own runCall on an embedded store in
+// a temporary folder (one pool and one node, created with the CLI of dist/src), then write V8's code cache of
+// everything those calls compiled to dist/cni/plugin.js.cache, in the format bin/cidrpool-ipam
+// reads: MAGIC, the script's byte length (u32 LE), the script's bytes, the byte length of the
+// cache made after VERSION alone (u32 LE), that cache, then the cache made after all calls.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+/** Must stay bin/cidrpool-ipam's MAGIC. */
+const MAGIC = 'cidrpool-ipam code cache 1\n';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = process.argv[2] ?? join(root, 'dist/cni');
+const file = `${dir}/plugin.js`;
+const source = readFileSync(file);
+const script = new Script(source.toString('utf8'), { filename: file });
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+const { runCall } = module.exports;
+
+const work = mkdtempSync(join(tmpdir(), 'cidrpool-cni-cache-'));
+try {
+  const dataDir = join(work, 'store');
+  const poolFile = join(work, 'pool.yaml');
+  writeFileSync(
+    poolFile,
+    'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: training\n' +
+      'spec:\n  cidr: 10.255.0.0/24\n---\n' +
+      'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: training-node\n',
+  );
+  const seeded = spawnSync(
+    process.execPath,
+    [join(root, 'bin/cidrpool'), 'create', '-f', poolFile],
+    { env: { ...process.env, CIDRPOOL_DATA_DIR: dataDir }, encoding: 'utf8' },
+  );
+  if (seeded.status !== 0) throw new Error(`seeding the training store failed: ${seeded.stderr}`);
+
+  const conf = {
+    cniVersion: '1.0.0',
+    name: 'training',
+    nodename: 'training-node',
+    datastore_type: 'embedded',
+    data_dir: dataDir,
+    ipam: { type: 'cidrpool-ipam' },
+  };
+  const env = (command) => ({
+    PATH: process.env.PATH,
+    HOME: work,
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: 'training-1',
+    CNI_IFNAME: 'eth0',
+    CNI_NETNS: '/var/run/netns/training',
+    CNI_PATH: '/usr/lib/cni',
+  });
+  const call = async (command, config, exitCode = 0) => {
+    const outcome = await runCall(env(command), () =>
+      typeof config === 'string' ? config : JSON.stringify(config),
+    );
+    if (outcome.exitCode !== exitCode)
+      throw new Error(`training ${command} exited ${outcome.exitCode}: ${outcome.stdout}`);
+    return outcome.stdout;
+  };
+  await call('VERSION', conf);
+  const versionCache = script.createCachedData();
+  const result = JSON.parse(await call('ADD', conf));
+  await call('CHECK', { ...conf, prevResult: result });
+  await call('DEL', conf);
+  await call('DEL', conf);
+  await call('ADD', '{"cniVersion":', 1);
+
+  const fullCache = script.createCachedData();
+  const u32 = (n) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  writeFileSync(
+    `${file}.cache`,
+    Buffer.concat([
+      Buffer.from(MAGIC, 'latin1'),
+      u32(source.length),
+      source,
+      u32(versionCache.length),
+      versionCache,
+      fullCache,
+    ]),
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+// An etcd or SQLite handle must not keep the build waiting.
+process.exit(0);
