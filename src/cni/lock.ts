@@ -6,7 +6,16 @@
 // host-wide flock for the same reason. Node has no flock, so the lock is a file created with
 // O_EXCL that holds the owner's pid; a lock whose owner is dead is taken over. The lock is
 // best-effort, like Calico's: when the folder cannot be written the call proceeds unlocked.
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DatastoreConfig } from '../datastore/config-types.js';
@@ -33,19 +42,38 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
+// The file operations are synchronous: each is one short system call, and a call of the plugin
+// has nothing else to do meanwhile (fs/promises would add its module and a thread-pool round
+// trip per operation to every ADD and DEL).
+function readOr<T>(path: string, fallback: T): string | T {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function ignoreErrors(operation: () => unknown): void {
+  try {
+    operation();
+  } catch {
+    // best effort, as documented where it is used
+  }
+}
+
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Remove a lock whose owner died; if another process re-took it meanwhile, put theirs back. */
-async function breakStaleLock(path: string, staleContent: string): Promise<void> {
+function breakStaleLock(path: string, staleContent: string): void {
   const aside = `${path}.stale.${process.pid}`;
   try {
-    await rename(path, aside);
+    renameSync(path, aside);
   } catch {
     return; // someone else broke it first
   }
-  const moved = await readFile(aside, 'utf8').catch(() => '');
-  if (moved !== staleContent) await link(aside, path).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+  const moved = readOr(aside, '');
+  if (moved !== staleContent) ignoreErrors(() => linkSync(aside, path));
+  ignoreErrors(() => unlinkSync(aside));
 }
 
 /**
@@ -60,9 +88,12 @@ export async function acquireLock(path: string, waitMs = DEFAULT_WAIT_MS): Promi
   let madeDir = false;
   for (;;) {
     try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(content);
-      await handle.close();
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, content);
+      } finally {
+        closeSync(fd);
+      }
       let released = false;
       return {
         path,
@@ -70,24 +101,23 @@ export async function acquireLock(path: string, waitMs = DEFAULT_WAIT_MS): Promi
         async release() {
           if (released) return;
           released = true;
-          const now = await readFile(path, 'utf8').catch(() => '');
-          if (now === content) await unlink(path).catch(() => undefined);
+          if (readOr(path, '') === content) ignoreErrors(() => unlinkSync(path));
         },
       };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && !madeDir) {
         madeDir = true;
-        await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch(() => undefined);
+        ignoreErrors(() => mkdirSync(dirname(path), { recursive: true, mode: 0o700 }));
         continue;
       }
       if (code !== 'EEXIST') return { path, acquired: false, release: async () => undefined };
     }
-    const holder = await readFile(path, 'utf8').catch(() => undefined);
+    const holder = readOr(path, undefined);
     const pid = holder ? Number.parseInt(holder, 10) : NaN;
     // An empty file is a lock being written right now; only a parsed dead pid is stale.
     if (holder !== undefined && Number.isInteger(pid) && pid > 0 && !isAlive(pid)) {
-      await breakStaleLock(path, holder);
+      breakStaleLock(path, holder);
       continue;
     }
     if (Date.now() >= deadline) {
