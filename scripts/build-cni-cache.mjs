@@ -35,10 +35,18 @@ try {
       'spec:\n  cidr: 10.255.0.0/24\n---\n' +
       'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: training-node\n',
   );
+  // A config file (read alone, as calicoctl's -c): a datastore set in the environment or in
+  // /etc/calico/calicoctl.cfg must never be the one seeded.
+  const configFile = join(work, 'calicoctl.cfg');
+  writeFileSync(
+    configFile,
+    'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\n' +
+      `spec:\n  datastoreType: embedded\n  dataDir: ${JSON.stringify(dataDir)}\n`,
+  );
   const seeded = spawnSync(
     process.execPath,
-    [join(root, 'bin/cidrpool'), 'create', '-f', poolFile],
-    { env: { ...process.env, CIDRPOOL_DATA_DIR: dataDir }, encoding: 'utf8' },
+    [join(root, 'bin/cidrpool'), 'create', '-c', configFile, '-f', poolFile],
+    { env: { PATH: process.env.PATH, HOME: work }, encoding: 'utf8' },
   );
   if (seeded.status !== 0) throw new Error(`seeding the training store failed: ${seeded.stderr}`);
 

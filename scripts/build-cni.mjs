@@ -22,7 +22,10 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/cni');
 
-/** Must stay the text bin/cidrpool-ipam expects before the bundle (same line: no line shift). */
+/**
+ * The bundle becomes a function expression: bin/cidrpool-ipam (and the training run) call what it
+ * evaluates to with these five arguments, as Node's CommonJS loader would. Its first line.
+ */
 const HEAD = '(function (exports, require, module, __filename, __dirname) {';
 const TAIL = '\n})\n';
 
