@@ -1,5 +1,14 @@
 // AutoAssign (ipam-core.md §3): affine blocks first, then a new claim, then borrowing.
-import type { AffinityType } from '../datastore/keys.js';
+import { readAll, type KeyValue } from '../datastore/api.js';
+import {
+  blockKey,
+  handleKey,
+  hostAffinityPrefix,
+  IPAM_CONFIG_KEY,
+  resourceKey,
+  resourcePrefix,
+  type AffinityType,
+} from '../datastore/keys.js';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { bitsOf, formatCidr, parseCidr } from '../net/index.js';
@@ -13,11 +22,12 @@ import {
   type HostReservedAttr,
 } from './block.js';
 import {
-  listHostAffinities,
+  affinitiesOf,
+  blockOf,
+  configOf,
+  handleOf,
   readAffinity,
-  readHandle,
   readBlock,
-  readConfig,
   writeBlock,
   type Stored,
   type StoredAffinity,
@@ -34,17 +44,17 @@ import {
 } from './claim.js';
 import {
   contentionError,
+  nodeLabelsOf,
   pause,
-  readNodeLabels,
-  readReservations,
+  reservationsOf,
   type IpamContext,
 } from './context.js';
 import { encodeAffinity, type Block, type HandleValue } from './model.js';
 import {
   determinePools,
   findPoolOfBlock,
-  loadPools,
   poolSelectsNode,
+  poolsOf,
   type PoolInfo,
 } from './pools.js';
 import type { AutoAssignRequest, FamilyAssignment, IntendedUse, IpamConfig } from './types.js';
@@ -63,6 +73,10 @@ interface FamilyState extends ClaimRequest {
   knownHandles?: Map<string, Stored<HandleValue> | undefined>;
   /** The per-host block limit in force (§3.5). */
   readonly limit: number;
+  /** Block keys read with the first batch (undefined: absent); each used once, then dropped. */
+  readonly prefetched: Map<string, KeyValue | undefined>;
+  /** Keys of the affine blocks looked at, in order, and of the blocks claimed: the next hint. */
+  readonly visited: string[];
 }
 
 const emptyAssignment = (
@@ -109,19 +123,32 @@ export async function autoAssignFamily(
   const host = request.hostname;
   if (!host) throw new CidrpoolError('IPAM_INVALID_ARGUMENT', 'a host name is required');
   const type: AffinityType = use === 'LoadBalancer' ? 'virtual' : 'host';
-  // These reads are independent: issue them together (Calico does them one after another).
-  const [config, reservations, nodeLabels, allPools, listedAffinities, handle] = await Promise.all([
-    readConfig(ctx.store),
-    readReservations(ctx),
-    // LoadBalancer addresses use a synthetic node without labels (§3.2 step 4.1).
-    use === 'LoadBalancer' ? Promise.resolve({}) : readNodeLabels(ctx, host),
-    loadPools(ctx.store),
-    listHostAffinities(ctx.store, host, family, type),
-    // The handle's current value, for the first block write (saves a read on the hot path).
-    request.handleId !== undefined
-      ? readHandle(ctx.store, request.handleId)
-      : Promise.resolve(undefined),
+  // These reads are independent: one batch, one round trip at one revision (Calico does them
+  // one after another). The batch also reads the handle (for the first block write) and the
+  // affine blocks this host used last time (hintKey), so the common allocation needs no other
+  // read before its write; every value is read fresh, the hint only says which keys.
+  const hintKey = `${type}:${host}:${family}`;
+  const hinted = ctx.affineHints.get(hintKey) ?? [];
+  // LoadBalancer addresses use a synthetic node without labels (§3.2 step 4.1).
+  const nodeKey = use === 'LoadBalancer' ? undefined : resourceKey('Node', host);
+  const ownHandleKey = request.handleId !== undefined ? handleKey(request.handleId) : undefined;
+  const maybe = (key: string | undefined) => (key === undefined ? [] : [{ get: key }]);
+  const [configKv, reservationItems, poolItems, affinityItems, ...rest] = await readAll(ctx.store, [
+    { get: IPAM_CONFIG_KEY },
+    { list: resourcePrefix('IPReservation') },
+    { list: resourcePrefix('IPPool') },
+    { list: hostAffinityPrefix(host, family, type) },
+    ...maybe(nodeKey),
+    ...maybe(ownHandleKey),
+    ...hinted.map((key) => ({ get: key })),
   ]);
+  const config = configOf(configKv![0]);
+  const reservations = reservationsOf(reservationItems!);
+  const nodeLabels = nodeKey === undefined ? {} : nodeLabelsOf(rest.shift()![0], host);
+  const allPools = poolsOf(poolItems!);
+  const listedAffinities = affinitiesOf(affinityItems!);
+  const handle = ownHandleKey === undefined ? undefined : handleOf(rest.shift()![0]);
+  const prefetched = new Map(hinted.map((key, i) => [key, rest[i]![0]]));
   let maxPrefixLen = bitsOf(family);
   if (hostReserved) {
     maxPrefixLen =
@@ -166,6 +193,8 @@ export async function autoAssignFamily(
     knownHandles:
       request.handleId !== undefined ? new Map([[request.handleId, handle]]) : undefined,
     limit: blockLimit(request.maxBlocksPerHost, config.maxBlocksPerHost),
+    prefetched,
+    visited: [],
   };
   const affine = await prepareAffineBlocks(
     ctx,
@@ -226,12 +255,34 @@ export async function autoAssignFamily(
       throw err;
     }
   }
+  rememberAffineBlocks(ctx, hintKey, st.visited);
   if (borrow && ips.length < num) {
     const exhausted = await borrowAddresses(ctx, st, num, ips);
     if (ips.length < num && exhausted.length > 0)
       messages.add(`No IPs available in pools: [${exhausted.join(' ')}]`);
   }
   return { ...result, ips, messages: [...messages] };
+}
+
+/** Most block keys a hint names (one read batch stays well under etcd's 128 operations). */
+export const MAX_HINTED_BLOCKS = 32;
+/** Hosts remembered per engine; past this the hints start again (they are only hints). */
+const MAX_HINTED_HOSTS = 10_000;
+
+/**
+ * Remember which blocks this host's allocation looked at, so that its next allocation reads
+ * them in its first batch. Only the keys are kept, never values: a hint that went stale costs
+ * at most a read of a key that is no longer needed.
+ */
+function rememberAffineBlocks(ctx: IpamContext, hintKey: string, visited: readonly string[]) {
+  const keys = [...new Set(visited)].slice(0, MAX_HINTED_BLOCKS);
+  if (keys.length === 0) {
+    ctx.affineHints.delete(hintKey);
+    return;
+  }
+  if (!ctx.affineHints.has(hintKey) && ctx.affineHints.size >= MAX_HINTED_HOSTS)
+    ctx.affineHints.clear();
+  ctx.affineHints.set(hintKey, keys);
 }
 
 /**
@@ -314,6 +365,7 @@ async function findOrClaimBlock(
       ...claimed,
       value: garbageCollect(claimed.value, st.cooldownSeconds, ctx.env.now()),
     };
+    st.visited.push(claimed.key);
     if (freeCount(block.value, st.reservations) >= 1) return { block, newlyClaimed: true };
     // The CIDR looked free but is one of our own blocks, already full (a stale index bit).
     // Calico fails the request here ("Block 'X' has 0 free ips ..."); passing it over is safe.
@@ -338,7 +390,14 @@ async function useAffineBlock(
   for (let i = 0; i < ctx.retries; i++) {
     if (i > 0) aff = await readAffinity(ctx.store, st.host, cidr, st.type);
     if (!aff) return undefined;
-    const stored = await readBlock(ctx.store, cidr);
+    const key = blockKey(cidr.family, formatCidr(cidr));
+    if (i === 0) st.visited.push(key);
+    // The first batch read this block at the revision of the affinity listing: use it once.
+    const stored =
+      i === 0 && st.prefetched.has(key)
+        ? blockOf(st.prefetched.get(key))
+        : await readBlock(ctx.store, cidr);
+    st.prefetched.delete(key);
     try {
       if (!stored) {
         const claimed = await claimCidr(ctx, st, cidr);

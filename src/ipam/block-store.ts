@@ -2,7 +2,13 @@
 // Every write that changes a block together with handles (or an affinity, or the block index)
 // goes through one multi-key `store.txn`, so there is no window where a handle over- or
 // under-counts (ipam-core.md §2.3 accepts an overcount; we never produce one).
-import { listAll, type Datastore, type TxnCondition, type TxnOperation } from '../datastore/api.js';
+import {
+  listAll,
+  type Datastore,
+  type KeyValue,
+  type TxnCondition,
+  type TxnOperation,
+} from '../datastore/api.js';
 import {
   affinityKey,
   blockKey,
@@ -87,9 +93,12 @@ export async function listHostAffinities(
   family: IpFamily,
   type: AffinityType,
 ): Promise<StoredAffinity[]> {
-  const items = await listAll(store, hostAffinityPrefix(host, family, type));
-  return items.flatMap((kv) => toAffinity(kv.key, kv.value, kv.revision) ?? []);
+  return affinitiesOf(await listAll(store, hostAffinityPrefix(host, family, type)));
 }
+
+/** Listed affinity keys, decoded (keys that are not affinity keys are skipped). */
+export const affinitiesOf = (items: readonly KeyValue[]): StoredAffinity[] =>
+  items.flatMap((kv) => toAffinity(kv.key, kv.value, kv.revision) ?? []);
 
 /** Every affinity under a prefix (e.g. `/calico/ipam/v2/host/`). */
 export async function listAffinities(store: Datastore, prefix: string): Promise<StoredAffinity[]> {
@@ -101,16 +110,25 @@ export async function readHandle(
   store: Datastore,
   handleId: string,
 ): Promise<Stored<HandleValue> | undefined> {
-  const key = handleKey(handleId);
-  const kv = await store.get(key);
-  return kv ? { key, value: decodeHandle(kv.value, key), revision: kv.revision } : undefined;
+  return handleOf(await store.get(handleKey(handleId)));
 }
+
+/** A read handle key, decoded. */
+export const handleOf = (kv: KeyValue | undefined): Stored<HandleValue> | undefined =>
+  kv ? { key: kv.key, value: decodeHandle(kv.value, kv.key), revision: kv.revision } : undefined;
+
+/** A read block key, decoded. */
+export const blockOf = (kv: KeyValue | undefined): Stored<Block> | undefined =>
+  kv ? { key: kv.key, value: decodeBlock(kv.value, kv.key), revision: kv.revision } : undefined;
 
 /** The stored IPAM config, or the defaults when none is stored (HEAD: read-only). */
 export async function readConfig(store: Datastore): Promise<IpamConfig> {
-  const kv = await store.get(IPAM_CONFIG_KEY);
-  return kv ? decodeConfig(kv.value, IPAM_CONFIG_KEY) : DEFAULT_IPAM_CONFIG;
+  return configOf(await store.get(IPAM_CONFIG_KEY));
 }
+
+/** The config key as read (undefined: absent, so the defaults). */
+export const configOf = (kv: KeyValue | undefined): IpamConfig =>
+  kv ? decodeConfig(kv.value, IPAM_CONFIG_KEY) : DEFAULT_IPAM_CONFIG;
 
 /**
  * What a block write does to the block itself. `previous` is the block as read at `revision`
