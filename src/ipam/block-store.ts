@@ -4,6 +4,7 @@
 // under-counts (ipam-core.md §2.3 accepts an overcount; we never produce one).
 import {
   listAll,
+  readKv,
   type Datastore,
   type KeyValue,
   type TxnCondition,
@@ -23,7 +24,7 @@ import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { formatCidr } from '../net/index.js';
 import { blockCidr, bumpSequence, ordinalsOfHandle } from './block.js';
-import { chunkUpdate, loadChunkOf } from './block-index.js';
+import { chunkFrom, chunkKeyOf, chunkUpdate, markBit } from './block-index.js';
 import {
   decodeAffinity,
   decodeBlock,
@@ -35,7 +36,8 @@ import {
   type Block,
   type HandleValue,
 } from './model.js';
-import { loadRoomChunkOf, roomTransition, syncRoomBit } from './room-index.js';
+import { createKeyedQueue } from './host-lock.js';
+import { ROOM_PREFIX, roomTransition, syncRoomBit } from './room-index.js';
 import { DEFAULT_IPAM_CONFIG, type IpamConfig } from './types.js';
 
 /** A decoded value with the key and revision it was read at. */
@@ -207,59 +209,93 @@ export async function writeBlock(
   // A create or delete moves the block's existence bit (block-index.ts); an update does not.
   const exists = w.change.kind === 'update' ? undefined : w.change.kind === 'create';
   const cidr = blockCidr((written ?? previous)!);
-  const [[roomChunk, indexChunk], currents] = await Promise.all([
-    Promise.all([
-      room === undefined ? undefined : loadRoomChunkOf(store, cidr),
-      exists === undefined ? undefined : loadChunkOf(store, cidr),
-    ]),
-    Promise.all(
-      handleIds.map((id) =>
-        w.knownHandles?.has(id) ? w.knownHandles.get(id) : readHandle(store, id),
-      ),
-    ),
-  ]);
-  if (indexChunk && exists !== undefined) {
-    const u = chunkUpdate(indexChunk, cidr, exists);
-    conditions.push(u.condition);
-    operations.push(u.operation);
-  }
-  handleIds.forEach((handleId, i) => {
-    const current = currents[i];
-    const hk = handleKey(handleId);
-    conditions.push(current ? { key: hk, revision: current.revision } : { key: hk, absent: true });
-    const counts: Record<string, number> = { ...(current?.value.block ?? {}) };
-    const next = written ? countHandle(written, handleId) : 0;
-    if (next > 0) counts[w.cidr] = next;
-    else delete counts[w.cidr];
-    if (Object.keys(counts).length === 0) {
-      if (current) operations.push({ op: 'delete', key: hk });
-    } else {
-      operations.push({
-        op: 'put',
-        key: hk,
-        value: encodeHandle({ block: counts, deleted: false }),
-      });
+  const roomKey = room === undefined ? undefined : chunkKeyOf(cidr, ROOM_PREFIX);
+  const indexKey = exists === undefined ? undefined : chunkKeyOf(cidr);
+  if (roomKey === undefined && indexKey === undefined) return write();
+  // Writes of this engine's process that move bits of one chunk (claims of neighbouring blocks
+  // by many hosts) take turns, so they do not fail each other's compare on the chunk; other
+  // processes are handled by the fallback below.
+  let queue = chunkQueues.get(store);
+  if (!queue) chunkQueues.set(store, (queue = createKeyedQueue()));
+  return queue.run(chunkKeyOf(cidr, ''), write);
+
+  async function write(): Promise<{ revision: string; block?: Block }> {
+    // Everything to read before the write, in one round trip: the chunks of the bits that move
+    // and the handles the caller has not read.
+    const unknownHandles = handleIds.filter((id) => !w.knownHandles?.has(id));
+    const reads = [
+      ...(roomKey === undefined ? [] : [roomKey]),
+      ...(indexKey === undefined ? [] : [indexKey]),
+      ...unknownHandles.map(handleKey),
+    ];
+    const read =
+      reads.length === 0
+        ? []
+        : (await store.readMany(reads.map((key) => ({ get: key })))).responses.map(readKv);
+    const roomChunk = roomKey === undefined ? undefined : chunkFrom(roomKey, read.shift());
+    const indexChunk = indexKey === undefined ? undefined : chunkFrom(indexKey, read.shift());
+    const readHandles = new Map(unknownHandles.map((id, i) => [id, handleOf(read[i])]));
+    handleIds.forEach((handleId) => {
+      const current = w.knownHandles?.has(handleId)
+        ? w.knownHandles.get(handleId)
+        : readHandles.get(handleId);
+      const hk = handleKey(handleId);
+      conditions.push(
+        current ? { key: hk, revision: current.revision } : { key: hk, absent: true },
+      );
+      const counts: Record<string, number> = { ...(current?.value.block ?? {}) };
+      const next = written ? countHandle(written, handleId) : 0;
+      if (next > 0) counts[w.cidr] = next;
+      else delete counts[w.cidr];
+      if (Object.keys(counts).length === 0) {
+        if (current) operations.push({ op: 'delete', key: hk });
+      } else {
+        operations.push({
+          op: 'put',
+          key: hk,
+          value: encodeHandle({ block: counts, deleted: false }),
+        });
+      }
+    });
+    operations.push(...(w.operations ?? []));
+    // The bitmap chunks' conditions go last: the store names the first failed condition, so a
+    // conflict naming a chunk means everything else held. Then a neighbour's bit moved: the
+    // block is written without the chunks and its bits are set after, each from the stored state
+    // (best effort), so writers of unrelated blocks in one chunk never fail each other's write.
+    const bits = [
+      ...(indexChunk && exists !== undefined ? [chunkUpdate(indexChunk, cidr, exists)] : []),
+      ...(roomChunk && room !== undefined ? [chunkUpdate(roomChunk, cidr, room)] : []),
+    ];
+    if (bits.length > 0) {
+      try {
+        const result = await store.txn(
+          [...conditions, ...bits.map((u) => u.condition)],
+          [...operations, ...bits.map((u) => u.operation)],
+        );
+        return { revision: result.revision, block: written };
+      } catch (err) {
+        const chunkKeys = bits.map((u) => u.condition.key);
+        if (!isCidrpoolError(err, 'DS_CONFLICT') || !chunkKeys.includes(String(err.details.key)))
+          throw err;
+      }
     }
-  });
-  operations.push(...(w.operations ?? []));
-  if (room === undefined || !roomChunk) {
     const result = await store.txn(conditions, operations);
+    if (bits.length > 0) {
+      if (indexChunk && exists !== undefined) await markBit(store, cidr, exists);
+      // The block as just written saves the sync its first read.
+      if (roomChunk && room !== undefined)
+        await syncRoomBit(
+          store,
+          cidr,
+          written ? { value: written, revision: result.revision } : null,
+        );
+    }
     return { revision: result.revision, block: written };
   }
-  // The room chunk's condition goes last: the store names the first failed condition, so a
-  // conflict naming the chunk means everything else held.
-  const u = chunkUpdate(roomChunk, cidr, room);
-  try {
-    const result = await store.txn([...conditions, u.condition], [...operations, u.operation]);
-    return { revision: result.revision, block: written };
-  } catch (err) {
-    if (!isCidrpoolError(err, 'DS_CONFLICT') || err.details.key !== u.condition.key) throw err;
-  }
-  const result = await store.txn(conditions, operations);
-  // The block as just written saves the sync its first read.
-  await syncRoomBit(store, cidr, written ? { value: written, revision: result.revision } : null);
-  return { revision: result.revision, block: written };
 }
+
+/** Per store, a queue per bitmap chunk (writeBlock). */
+const chunkQueues = new WeakMap<Datastore, ReturnType<typeof createKeyedQueue>>();
 
 /** Allocations of the block that carry the handle (cooling-down ones carry none). */
 export const countHandle = (b: Block, handleId: string): number =>

@@ -160,9 +160,24 @@ export async function listBlockCidrsInCidr(store: Datastore, range: Cidr): Promi
   return out;
 }
 
+/** Make sure the family's block index is built; concurrent callers of one engine share one check. */
 async function ensureIndex(ctx: IpamContext, family: IpFamily, blockPrefix: number): Promise<void> {
   const id = `${family}/${blockPrefix}`;
   if (ctx.builtIndexes.has(id)) return;
+  let pending = ctx.indexChecks.get(id);
+  if (!pending) {
+    pending = checkIndex(ctx, family, blockPrefix, id).finally(() => ctx.indexChecks.delete(id));
+    ctx.indexChecks.set(id, pending);
+  }
+  await pending;
+}
+
+async function checkIndex(
+  ctx: IpamContext,
+  family: IpFamily,
+  blockPrefix: number,
+  id: string,
+): Promise<void> {
   if (!(await isIndexBuilt(ctx.store, family, blockPrefix))) {
     // First use in this datastore: derive the index from every block of the family, once.
     const whole: Cidr = { family, base: 0n, prefix: 0 };

@@ -14,6 +14,8 @@ export interface IpamContext {
   readonly retries: number;
   /** `family/blockPrefix` of block indexes known to be built (cached per process). */
   readonly builtIndexes: Set<string>;
+  /** Index checks in flight, by the same id: concurrent claims of one engine wait for one. */
+  readonly indexChecks: Map<string, Promise<void>>;
   /**
    * Per `type:host:family`, the keys of the blocks the host's last AutoAssign looked at, in
    * order: the next AutoAssign reads them fresh in its first batch (auto-assign.ts). Keys only.

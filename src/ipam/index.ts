@@ -76,6 +76,7 @@ export function createIpam(
     env: environment,
     retries: env.retries ?? 100,
     builtIndexes: new Set(),
+    indexChecks: new Map(),
     affineHints: new Map(),
     log: (level, message, fields) => environment.log?.(level, message, fields),
   };
