@@ -1,6 +1,7 @@
 // AutoAssign (ipam-core.md §3): affine blocks first, then a new claim, then borrowing.
 import { readAll, type KeyValue } from '../datastore/api.js';
 import {
+  affinityKey,
   blockKey,
   handleKey,
   hostAffinityPrefix,
@@ -77,6 +78,10 @@ interface FamilyState extends ClaimRequest {
   readonly prefetched: Map<string, KeyValue | undefined>;
   /** Keys of the affine blocks looked at, in order, and of the blocks claimed: the next hint. */
   readonly visited: string[];
+  /** The host's affinities of this family and type as listed at the start (every pool). */
+  readonly listed: readonly StoredAffinity[];
+  /** Affinity keys whose listed value a claim has used: a retry reads its own. */
+  readonly listedSpent: Set<string>;
 }
 
 const emptyAssignment = (
@@ -195,6 +200,8 @@ export async function autoAssignFamily(
     limit: blockLimit(request.maxBlocksPerHost, config.maxBlocksPerHost),
     prefetched,
     visited: [],
+    listed: listedAffinities,
+    listedSpent: new Set(),
   };
   const affine = await prepareAffineBlocks(
     ctx,
@@ -351,7 +358,7 @@ async function findOrClaimBlock(
     const cidr = await findUsableBlock(ctx, st, skip, st.scanned);
     let claimed: Stored<Block> | undefined;
     try {
-      claimed = await claimCidr(ctx, st, cidr);
+      claimed = await claimCidr(ctx, st, cidr, listedAffinity(st, cidr));
     } catch (err) {
       if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
       await pause(ctx, i);
@@ -372,6 +379,20 @@ async function findOrClaimBlock(
     skip.add(formatCidr(cidr));
   }
   throw contentionError('claim block');
+}
+
+/**
+ * Our affinity of a CIDR as listed at the start of the request, once per CIDR (a claim that
+ * fails on it reads it again); undefined when that listing cannot tell.
+ */
+function listedAffinity(
+  st: FamilyState,
+  cidr: Cidr,
+): { affinity: StoredAffinity | undefined } | undefined {
+  const key = affinityKey(st.host, cidr.family, formatCidr(cidr), st.type);
+  if (st.listedSpent.has(key)) return undefined;
+  st.listedSpent.add(key);
+  return { affinity: st.listed.find((a) => a.key === key) };
 }
 
 /**

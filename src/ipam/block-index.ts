@@ -145,7 +145,7 @@ export function chunkUpdate(
   chunk: IndexChunk,
   block: Cidr,
   exists: boolean,
-): { condition: TxnCondition; operation: TxnOperation } {
+): { condition: TxnCondition; operation: TxnOperation; bits: Uint8Array } {
   const bits = new Uint8Array(chunk.bits);
   const i = bitOf(block);
   if (exists) bits[i >> 3]! |= 1 << (i & 7);
@@ -155,6 +155,7 @@ export function chunkUpdate(
       ? { key: chunk.key, revision: chunk.revision }
       : { key: chunk.key, absent: true },
     operation: { op: 'put', key: chunk.key, value: encodeBits(bits) },
+    bits,
   };
 }
 

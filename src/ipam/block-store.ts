@@ -24,7 +24,7 @@ import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { formatCidr } from '../net/index.js';
 import { blockCidr, bumpSequence, ordinalsOfHandle } from './block.js';
-import { chunkFrom, chunkKeyOf, chunkUpdate, markBit } from './block-index.js';
+import { chunkFrom, chunkKeyOf, chunkUpdate, markBit, type IndexChunk } from './block-index.js';
 import {
   decodeAffinity,
   decodeBlock,
@@ -221,19 +221,20 @@ export async function writeBlock(
 
   async function write(): Promise<{ revision: string; block?: Block }> {
     // Everything to read before the write, in one round trip: the chunks of the bits that move
-    // and the handles the caller has not read.
+    // (unless this process wrote them last: see chunkCaches) and the handles the caller has not
+    // read.
+    const cache = chunkCacheOf(store);
+    const chunkKeys = [roomKey, indexKey].filter((k): k is string => k !== undefined);
+    let cached = chunkKeys.length > 0 && chunkKeys.every((k) => cache.has(k));
     const unknownHandles = handleIds.filter((id) => !w.knownHandles?.has(id));
-    const reads = [
-      ...(roomKey === undefined ? [] : [roomKey]),
-      ...(indexKey === undefined ? [] : [indexKey]),
-      ...unknownHandles.map(handleKey),
-    ];
+    const reads = [...(cached ? [] : chunkKeys), ...unknownHandles.map(handleKey)];
     const read =
       reads.length === 0
         ? []
         : (await store.readMany(reads.map((key) => ({ get: key })))).responses.map(readKv);
-    const roomChunk = roomKey === undefined ? undefined : chunkFrom(roomKey, read.shift());
-    const indexChunk = indexKey === undefined ? undefined : chunkFrom(indexKey, read.shift());
+    const chunks = new Map(
+      chunkKeys.map((k) => [k, cached ? cache.get(k)! : chunkFrom(k, read.shift())]),
+    );
     const readHandles = new Map(unknownHandles.map((id, i) => [id, handleOf(read[i])]));
     handleIds.forEach((handleId) => {
       const current = w.knownHandles?.has(handleId)
@@ -259,39 +260,66 @@ export async function writeBlock(
     });
     operations.push(...(w.operations ?? []));
     // The bitmap chunks' conditions go last: the store names the first failed condition, so a
-    // conflict naming a chunk means everything else held. Then a neighbour's bit moved: the
-    // block is written without the chunks and its bits are set after, each from the stored state
-    // (best effort), so writers of unrelated blocks in one chunk never fail each other's write.
-    const bits = [
-      ...(indexChunk && exists !== undefined ? [chunkUpdate(indexChunk, cidr, exists)] : []),
-      ...(roomChunk && room !== undefined ? [chunkUpdate(roomChunk, cidr, room)] : []),
-    ];
-    if (bits.length > 0) {
+    // conflict naming a chunk means everything else held. A chunk from the cache that went
+    // stale is read again once; a chunk read fresh that moved means a neighbour's bit moved:
+    // then the block is written without the chunks and its bits are set after, each from the
+    // stored state (best effort), so writers of unrelated blocks never fail each other's write.
+    for (;;) {
+      const bits = [
+        ...(indexKey !== undefined ? [chunkUpdate(chunks.get(indexKey)!, cidr, exists!)] : []),
+        ...(roomKey !== undefined ? [chunkUpdate(chunks.get(roomKey)!, cidr, room!)] : []),
+      ];
+      if (bits.length === 0) break;
       try {
         const result = await store.txn(
           [...conditions, ...bits.map((u) => u.condition)],
           [...operations, ...bits.map((u) => u.operation)],
         );
+        for (const u of bits)
+          rememberChunk(cache, { key: u.condition.key, revision: result.revision, bits: u.bits });
         return { revision: result.revision, block: written };
       } catch (err) {
-        const chunkKeys = bits.map((u) => u.condition.key);
         if (!isCidrpoolError(err, 'DS_CONFLICT') || !chunkKeys.includes(String(err.details.key)))
           throw err;
       }
+      for (const k of chunkKeys) cache.delete(k);
+      if (!cached) break;
+      cached = false;
+      const fresh = await store.readMany(chunkKeys.map((key) => ({ get: key })));
+      chunkKeys.forEach((k, i) => chunks.set(k, chunkFrom(k, readKv(fresh.responses[i]))));
     }
     const result = await store.txn(conditions, operations);
-    if (bits.length > 0) {
-      if (indexChunk && exists !== undefined) await markBit(store, cidr, exists);
-      // The block as just written saves the sync its first read.
-      if (roomChunk && room !== undefined)
-        await syncRoomBit(
-          store,
-          cidr,
-          written ? { value: written, revision: result.revision } : null,
-        );
-    }
+    if (indexKey !== undefined) await markBit(store, cidr, exists!);
+    // The block as just written saves the sync its first read.
+    if (roomKey !== undefined)
+      await syncRoomBit(
+        store,
+        cidr,
+        written ? { value: written, revision: result.revision } : null,
+      );
     return { revision: result.revision, block: written };
   }
+}
+
+/**
+ * Per store, the bitmap chunks as this process last wrote them (writeBlock). Only a guess of
+ * the chunk's revision and bits, used inside the chunk's queue: the transaction compares the
+ * chunk's revision, so an entry another writer made stale costs one refused transaction and a
+ * fresh read, never a wrong bit.
+ */
+const chunkCaches = new WeakMap<Datastore, Map<string, IndexChunk>>();
+/** Chunks remembered per store; past this the cache starts again. */
+const MAX_CACHED_CHUNKS = 4096;
+
+function chunkCacheOf(store: Datastore): Map<string, IndexChunk> {
+  let cache = chunkCaches.get(store);
+  if (!cache) chunkCaches.set(store, (cache = new Map()));
+  return cache;
+}
+
+function rememberChunk(cache: Map<string, IndexChunk>, chunk: IndexChunk): void {
+  if (!cache.has(chunk.key) && cache.size >= MAX_CACHED_CHUNKS) cache.clear();
+  cache.set(chunk.key, chunk);
 }
 
 /** Per store, a queue per bitmap chunk (writeBlock). */

@@ -35,7 +35,13 @@ import {
   rebuildIndexRange,
   recordPoolChecked,
 } from './block-index.js';
-import { readAffinity, readBlock, writeBlock, type Stored } from './block-store.js';
+import {
+  readAffinity,
+  readBlock,
+  writeBlock,
+  type Stored,
+  type StoredAffinity,
+} from './block-store.js';
 import { releaseBlockAffinity } from './affinity.js';
 import type { IpamContext } from './context.js';
 import { computeStartIndex, hostBlockStartIndex } from './go-random.js';
@@ -392,6 +398,7 @@ export function orderFromStart(
  * claim time, write our affinity `confirmed`, set the index bit. This replaces Calico's
  * pending -> create -> confirmed sequence (§3.8) with an atomic step: no other writer can see a
  * pending affinity or a block without its confirmed affinity.
+ * `known` is our affinity of the CIDR as already read (undefined inside: absent).
  * Returns the block (ours: newly created, or created by another process on this host) or
  * undefined when another owner holds it (the CIDR is then marked in the index).
  * Throws DS_CONFLICT when a concurrent writer changed the affinity or index (retry).
@@ -400,11 +407,16 @@ export async function claimCidr(
   ctx: IpamContext,
   req: ClaimRequest,
   cidr: Cidr,
+  known?: { readonly affinity: StoredAffinity | undefined },
 ): Promise<Stored<Block> | undefined> {
   const cidrText = formatCidr(cidr);
   const affinity = `${req.type}:${req.host}`;
   const aKey = affinityKey(req.host, cidr.family, cidrText, req.type);
-  const existingAff = await readAffinity(ctx.store, req.host, cidr, req.type);
+  // Our affinity as the caller listed it saves a read; its revision (or absence) is a condition
+  // of the claim, so a stale one only fails the transaction.
+  const existingAff = known
+    ? known.affinity
+    : await readAffinity(ctx.store, req.host, cidr, req.type);
   const block = newBlock(cidr, {
     sequenceNumber: ctx.env.nowNanos(),
     affinity,
