@@ -381,6 +381,24 @@ async function findOrClaimBlock(
   throw contentionError('claim block');
 }
 
+/** Decoded blocks remembered per engine; past this the memory starts again. */
+const MAX_DECODED_BLOCKS = 4096;
+
+/**
+ * A read block, decoded, or the same block decoded earlier at the same revision (a key's mod
+ * revision names one value, so this is exact): a host's full affine blocks, read by every
+ * allocation in key order before its current block, are decoded once, not every time.
+ */
+function decodeOnce(ctx: IpamContext, kv: KeyValue | undefined): Stored<Block> | undefined {
+  if (!kv) return undefined;
+  const known = ctx.decodedBlocks.get(kv.key);
+  if (known?.revision === kv.revision) return known;
+  const stored = blockOf(kv)!;
+  if (!known && ctx.decodedBlocks.size >= MAX_DECODED_BLOCKS) ctx.decodedBlocks.clear();
+  ctx.decodedBlocks.set(kv.key, stored);
+  return stored;
+}
+
 /**
  * Our affinity of a CIDR as listed at the start of the request, once per CIDR (a claim that
  * fails on it reads it again); undefined when that listing cannot tell.
@@ -416,7 +434,7 @@ async function useAffineBlock(
     // The first batch read this block at the revision of the affinity listing: use it once.
     const stored =
       i === 0 && st.prefetched.has(key)
-        ? blockOf(st.prefetched.get(key))
+        ? decodeOnce(ctx, st.prefetched.get(key))
         : await readBlock(ctx.store, cidr);
     st.prefetched.delete(key);
     try {

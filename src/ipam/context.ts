@@ -5,6 +5,8 @@ import { resourceKey, resourcePrefix } from '../datastore/keys.js';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { IPReservation, Node } from '../resources/types.js';
 import { createReservations, type Reservations } from './reservations.js';
+import type { Stored } from './block-store.js';
+import type { Block } from './model.js';
 import type { IpamEnvironment } from './types.js';
 
 export interface IpamContext {
@@ -21,6 +23,8 @@ export interface IpamContext {
    * order: the next AutoAssign reads them fresh in its first batch (auto-assign.ts). Keys only.
    */
   readonly affineHints: Map<string, readonly string[]>;
+  /** Blocks decoded by AutoAssign, by key, each with the revision it was read at. */
+  readonly decodedBlocks: Map<string, Stored<Block>>;
   log(level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -78,6 +78,7 @@ export function createIpam(
     builtIndexes: new Set(),
     indexChecks: new Map(),
     affineHints: new Map(),
+    decodedBlocks: new Map(),
     log: (level, message, fields) => environment.log?.(level, message, fields),
   };
   const queue = createKeyedQueue();

@@ -58,7 +58,8 @@ both('a block that got room behind the hint is used first, in key order (§3.4)'
   assert.ok(fill.ipv4.ips.every((ip) => ip.startsWith('10.0.0.') && ip.endsWith('/26')));
   const next = await ipam.autoAssign(req('node1', 1, 'next'));
   assert.deepEqual(next.ipv4.ips, ['10.0.0.192/26']);
-  // Another process frees an address of the full block: the hint still names the .192 block.
+  // Another process frees an address of the full block, which this engine has decoded (and
+  // remembers at its old revision); the hint still names the .192 block.
   const other = createIpam(t.store, testEnvironment(2));
   const freed = fill.ipv4.ips[10]!.split('/')[0]!;
   assert.deepEqual((await other.releaseIps([{ address: freed }])).released, [freed]);
