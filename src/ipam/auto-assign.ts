@@ -382,7 +382,7 @@ async function findOrClaimBlock(
 }
 
 /** Decoded blocks remembered per engine; past this the memory starts again. */
-const MAX_DECODED_BLOCKS = 4096;
+const MAX_DECODED_BLOCKS = 1024;
 
 /**
  * A read block, decoded, or the same block decoded earlier at the same revision (a key's mod
