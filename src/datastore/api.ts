@@ -46,6 +46,20 @@ export interface TxnResult {
   readonly revision: Revision;
 }
 
+/** One read of a `readMany` batch: a key, or the first page of a prefix. */
+export type ReadRequest =
+  { readonly get: string } | { readonly list: string; readonly limit?: number };
+
+/** The answer to one ReadRequest, in the same position. */
+export type ReadResponse =
+  { readonly kv: KeyValue | undefined } | { readonly items: KeyValue[]; readonly more: boolean };
+
+export interface ReadManyResult {
+  readonly responses: ReadResponse[];
+  /** The store's revision at which every read was made. */
+  readonly revision: Revision;
+}
+
 export interface WatchEvent {
   readonly type: 'put' | 'delete';
   readonly key: string;
@@ -65,6 +79,13 @@ export interface Datastore {
   get(key: string): Promise<KeyValue | undefined>;
   /** Keys starting with `prefix`, in key order. */
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
+  /**
+   * Several gets and lists in one round trip, all at one revision (etcd: one read-only Txn,
+   * so up to 128 requests, etcd's default --max-txn-ops; a larger batch is read 128 at a time;
+   * embedded: one read transaction). A list answers its first `limit` keys (default: all) and
+   * says whether there are `more`; `readAll` follows those pages.
+   */
+  readMany(requests: readonly ReadRequest[]): Promise<ReadManyResult>;
   /** Create if absent. Throws DS_ALREADY_EXISTS. */
   create(key: string, value: string): Promise<KeyValue>;
   /** Write if the key is at `expectedRevision`. Throws DS_CONFLICT, or DS_NOT_FOUND when absent. */
@@ -102,4 +123,40 @@ export async function listAll(
     if (!page.more || page.items.length === 0) return all;
     startAfter = page.items[page.items.length - 1]!.key;
   }
+}
+
+/** The value of a get of a `readMany` batch (undefined when absent). */
+export function readKv(response: ReadResponse | undefined): KeyValue | undefined {
+  return response && 'kv' in response ? response.kv : undefined;
+}
+
+/**
+ * `readMany`, then every list's remaining pages (each page a separate read, as `listAll`).
+ * Returns the items of each request: one or none for a get, every key for a list.
+ */
+export async function readAll(
+  store: Datastore,
+  requests: readonly ReadRequest[],
+  pageSize = 1000,
+): Promise<KeyValue[][]> {
+  const batch = await store.readMany(
+    requests.map((r) => ('list' in r ? { list: r.list, limit: pageSize } : r)),
+  );
+  return Promise.all(
+    batch.responses.map(async (response, i) => {
+      if ('kv' in response) return response.kv ? [response.kv] : [];
+      const items = [...response.items];
+      let more = response.more && items.length > 0;
+      const prefix = (requests[i] as { list: string }).list;
+      while (more) {
+        const page = await store.list(prefix, {
+          limit: pageSize,
+          startAfter: items[items.length - 1]!.key,
+        });
+        items.push(...page.items);
+        more = page.more && page.items.length > 0;
+      }
+      return items;
+    }),
+  );
 }

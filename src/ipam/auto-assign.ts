@@ -1,5 +1,15 @@
 // AutoAssign (ipam-core.md §3): affine blocks first, then a new claim, then borrowing.
-import type { AffinityType } from '../datastore/keys.js';
+import { readAll, type KeyValue } from '../datastore/api.js';
+import {
+  affinityKey,
+  blockKey,
+  handleKey,
+  hostAffinityPrefix,
+  IPAM_CONFIG_KEY,
+  resourceKey,
+  resourcePrefix,
+  type AffinityType,
+} from '../datastore/keys.js';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { bitsOf, formatCidr, parseCidr } from '../net/index.js';
@@ -13,11 +23,12 @@ import {
   type HostReservedAttr,
 } from './block.js';
 import {
-  listHostAffinities,
+  affinitiesOf,
+  blockOf,
+  configOf,
+  handleOf,
   readAffinity,
-  readHandle,
   readBlock,
-  readConfig,
   writeBlock,
   type Stored,
   type StoredAffinity,
@@ -34,17 +45,17 @@ import {
 } from './claim.js';
 import {
   contentionError,
+  nodeLabelsOf,
   pause,
-  readNodeLabels,
-  readReservations,
+  reservationsOf,
   type IpamContext,
 } from './context.js';
 import { encodeAffinity, type Block, type HandleValue } from './model.js';
 import {
   determinePools,
   findPoolOfBlock,
-  loadPools,
   poolSelectsNode,
+  poolsOf,
   type PoolInfo,
 } from './pools.js';
 import type { AutoAssignRequest, FamilyAssignment, IntendedUse, IpamConfig } from './types.js';
@@ -63,6 +74,14 @@ interface FamilyState extends ClaimRequest {
   knownHandles?: Map<string, Stored<HandleValue> | undefined>;
   /** The per-host block limit in force (§3.5). */
   readonly limit: number;
+  /** Block keys read with the first batch (undefined: absent); each used once, then dropped. */
+  readonly prefetched: Map<string, KeyValue | undefined>;
+  /** Keys of the affine blocks looked at, in order, and of the blocks claimed: the next hint. */
+  readonly visited: string[];
+  /** The host's affinities of this family and type as listed at the start (every pool). */
+  readonly listed: readonly StoredAffinity[];
+  /** Affinity keys whose listed value a claim has used: a retry reads its own. */
+  readonly listedSpent: Set<string>;
 }
 
 const emptyAssignment = (
@@ -109,19 +128,32 @@ export async function autoAssignFamily(
   const host = request.hostname;
   if (!host) throw new CidrpoolError('IPAM_INVALID_ARGUMENT', 'a host name is required');
   const type: AffinityType = use === 'LoadBalancer' ? 'virtual' : 'host';
-  // These reads are independent: issue them together (Calico does them one after another).
-  const [config, reservations, nodeLabels, allPools, listedAffinities, handle] = await Promise.all([
-    readConfig(ctx.store),
-    readReservations(ctx),
-    // LoadBalancer addresses use a synthetic node without labels (§3.2 step 4.1).
-    use === 'LoadBalancer' ? Promise.resolve({}) : readNodeLabels(ctx, host),
-    loadPools(ctx.store),
-    listHostAffinities(ctx.store, host, family, type),
-    // The handle's current value, for the first block write (saves a read on the hot path).
-    request.handleId !== undefined
-      ? readHandle(ctx.store, request.handleId)
-      : Promise.resolve(undefined),
+  // These reads are independent: one batch, one round trip at one revision (Calico does them
+  // one after another). The batch also reads the handle (for the first block write) and the
+  // affine blocks this host used last time (hintKey), so the common allocation needs no other
+  // read before its write; every value is read fresh, the hint only says which keys.
+  const hintKey = `${type}:${host}:${family}`;
+  const hinted = ctx.affineHints.get(hintKey) ?? [];
+  // LoadBalancer addresses use a synthetic node without labels (§3.2 step 4.1).
+  const nodeKey = use === 'LoadBalancer' ? undefined : resourceKey('Node', host);
+  const ownHandleKey = request.handleId !== undefined ? handleKey(request.handleId) : undefined;
+  const maybe = (key: string | undefined) => (key === undefined ? [] : [{ get: key }]);
+  const [configKv, reservationItems, poolItems, affinityItems, ...rest] = await readAll(ctx.store, [
+    { get: IPAM_CONFIG_KEY },
+    { list: resourcePrefix('IPReservation') },
+    { list: resourcePrefix('IPPool') },
+    { list: hostAffinityPrefix(host, family, type) },
+    ...maybe(nodeKey),
+    ...maybe(ownHandleKey),
+    ...hinted.map((key) => ({ get: key })),
   ]);
+  const config = configOf(configKv![0]);
+  const reservations = reservationsOf(reservationItems!);
+  const nodeLabels = nodeKey === undefined ? {} : nodeLabelsOf(rest.shift()![0], host);
+  const allPools = poolsOf(poolItems!);
+  const listedAffinities = affinitiesOf(affinityItems!);
+  const handle = ownHandleKey === undefined ? undefined : handleOf(rest.shift()![0]);
+  const prefetched = new Map(hinted.map((key, i) => [key, rest[i]![0]]));
   let maxPrefixLen = bitsOf(family);
   if (hostReserved) {
     maxPrefixLen =
@@ -166,6 +198,10 @@ export async function autoAssignFamily(
     knownHandles:
       request.handleId !== undefined ? new Map([[request.handleId, handle]]) : undefined,
     limit: blockLimit(request.maxBlocksPerHost, config.maxBlocksPerHost),
+    prefetched,
+    visited: [],
+    listed: listedAffinities,
+    listedSpent: new Set(),
   };
   const affine = await prepareAffineBlocks(
     ctx,
@@ -226,12 +262,34 @@ export async function autoAssignFamily(
       throw err;
     }
   }
+  rememberAffineBlocks(ctx, hintKey, st.visited);
   if (borrow && ips.length < num) {
     const exhausted = await borrowAddresses(ctx, st, num, ips);
     if (ips.length < num && exhausted.length > 0)
       messages.add(`No IPs available in pools: [${exhausted.join(' ')}]`);
   }
   return { ...result, ips, messages: [...messages] };
+}
+
+/** Most block keys a hint names (one read batch stays well under etcd's 128 operations). */
+export const MAX_HINTED_BLOCKS = 32;
+/** Hosts remembered per engine; past this the hints start again (they are only hints). */
+const MAX_HINTED_HOSTS = 10_000;
+
+/**
+ * Remember which blocks this host's allocation looked at, so that its next allocation reads
+ * them in its first batch. Only the keys are kept, never values: a hint that went stale costs
+ * at most a read of a key that is no longer needed.
+ */
+function rememberAffineBlocks(ctx: IpamContext, hintKey: string, visited: readonly string[]) {
+  const keys = [...new Set(visited)].slice(0, MAX_HINTED_BLOCKS);
+  if (keys.length === 0) {
+    ctx.affineHints.delete(hintKey);
+    return;
+  }
+  if (!ctx.affineHints.has(hintKey) && ctx.affineHints.size >= MAX_HINTED_HOSTS)
+    ctx.affineHints.clear();
+  ctx.affineHints.set(hintKey, keys);
 }
 
 /**
@@ -300,7 +358,7 @@ async function findOrClaimBlock(
     const cidr = await findUsableBlock(ctx, st, skip, st.scanned);
     let claimed: Stored<Block> | undefined;
     try {
-      claimed = await claimCidr(ctx, st, cidr);
+      claimed = await claimCidr(ctx, st, cidr, listedAffinity(st, cidr));
     } catch (err) {
       if (!isCidrpoolError(err, 'DS_CONFLICT')) throw err;
       await pause(ctx, i);
@@ -314,12 +372,45 @@ async function findOrClaimBlock(
       ...claimed,
       value: garbageCollect(claimed.value, st.cooldownSeconds, ctx.env.now()),
     };
+    st.visited.push(claimed.key);
     if (freeCount(block.value, st.reservations) >= 1) return { block, newlyClaimed: true };
     // The CIDR looked free but is one of our own blocks, already full (a stale index bit).
     // Calico fails the request here ("Block 'X' has 0 free ips ..."); passing it over is safe.
     skip.add(formatCidr(cidr));
   }
   throw contentionError('claim block');
+}
+
+/** Decoded blocks remembered per engine; past this the memory starts again. */
+const MAX_DECODED_BLOCKS = 1024;
+
+/**
+ * A read block, decoded, or the same block decoded earlier at the same revision (a key's mod
+ * revision names one value, so this is exact): a host's full affine blocks, read by every
+ * allocation in key order before its current block, are decoded once, not every time.
+ */
+function decodeOnce(ctx: IpamContext, kv: KeyValue | undefined): Stored<Block> | undefined {
+  if (!kv) return undefined;
+  const known = ctx.decodedBlocks.get(kv.key);
+  if (known?.revision === kv.revision) return known;
+  const stored = blockOf(kv)!;
+  if (!known && ctx.decodedBlocks.size >= MAX_DECODED_BLOCKS) ctx.decodedBlocks.clear();
+  ctx.decodedBlocks.set(kv.key, stored);
+  return stored;
+}
+
+/**
+ * Our affinity of a CIDR as listed at the start of the request, once per CIDR (a claim that
+ * fails on it reads it again); undefined when that listing cannot tell.
+ */
+function listedAffinity(
+  st: FamilyState,
+  cidr: Cidr,
+): { affinity: StoredAffinity | undefined } | undefined {
+  const key = affinityKey(st.host, cidr.family, formatCidr(cidr), st.type);
+  if (st.listedSpent.has(key)) return undefined;
+  st.listedSpent.add(key);
+  return { affinity: st.listed.find((a) => a.key === key) };
 }
 
 /**
@@ -338,7 +429,14 @@ async function useAffineBlock(
   for (let i = 0; i < ctx.retries; i++) {
     if (i > 0) aff = await readAffinity(ctx.store, st.host, cidr, st.type);
     if (!aff) return undefined;
-    const stored = await readBlock(ctx.store, cidr);
+    const key = blockKey(cidr.family, formatCidr(cidr));
+    if (i === 0) st.visited.push(key);
+    // The first batch read this block at the revision of the affinity listing: use it once.
+    const stored =
+      i === 0 && st.prefetched.has(key)
+        ? decodeOnce(ctx, st.prefetched.get(key))
+        : await readBlock(ctx.store, cidr);
+    st.prefetched.delete(key);
     try {
       if (!stored) {
         const claimed = await claimCidr(ctx, st, cidr);

@@ -6,13 +6,15 @@
 //    is rebuilt from the blocks themselves (rebuildIndexRange);
 //  - a bit clear for a block that exists makes the claim's create fail; the claimer sets the bit
 //    and moves on.
-// Our own block creates and deletes update the bitmap in the same transaction as the block.
+// Our own block creates and deletes update the bitmap in the same transaction as the block;
+// when only the chunk moved meanwhile (another block's bit), the block is written without it
+// and the bit set right after (markBit), so claimers of one chunk do not fail each other.
 //
 // Key: /cidrpool/ipam/v1/block-index/ipv<4|6>/<blockPrefix>/<chunk number, fixed-width hex>
 // Value: {"bits":"<base64 of CHUNK_BLOCKS bits>"}; bit i (LSB first) = block CHUNK*n + i exists.
 // The block number is the block's base address shifted right by (bits - blockPrefix), so the
 // index does not depend on pools, and fixed-width hex makes key order equal numeric order.
-import type { Datastore, TxnCondition, TxnOperation } from '../datastore/api.js';
+import type { Datastore, KeyValue, TxnCondition, TxnOperation } from '../datastore/api.js';
 import { blockKey } from '../datastore/keys.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { bitsOf, formatCidr } from '../net/index.js';
@@ -118,13 +120,19 @@ export async function loadChunkOf(
   block: Cidr,
   root: string = INDEX_PREFIX,
 ): Promise<IndexChunk> {
-  const n = blockNumber(block) / CHUNK;
-  const key = chunkKey(block.family, block.prefix, n, root);
-  const kv = await store.get(key);
-  return kv
+  const key = chunkKeyOf(block, root);
+  return chunkFrom(key, await store.get(key));
+}
+
+/** The key of the chunk holding a block's bit. */
+export const chunkKeyOf = (block: Cidr, root: string = INDEX_PREFIX): string =>
+  chunkKey(block.family, block.prefix, blockNumber(block) / CHUNK, root);
+
+/** A chunk as read at `key` (absent: every bit clear). */
+export const chunkFrom = (key: string, kv: KeyValue | undefined): IndexChunk =>
+  kv
     ? { key, revision: kv.revision, bits: decodeBits(kv.value) }
     : { key, bits: new Uint8Array(CHUNK_BLOCKS / 8) };
-}
 
 const bitOf = (block: Cidr): number => Number(blockNumber(block) % CHUNK);
 
@@ -137,7 +145,7 @@ export function chunkUpdate(
   chunk: IndexChunk,
   block: Cidr,
   exists: boolean,
-): { condition: TxnCondition; operation: TxnOperation } {
+): { condition: TxnCondition; operation: TxnOperation; bits: Uint8Array } {
   const bits = new Uint8Array(chunk.bits);
   const i = bitOf(block);
   if (exists) bits[i >> 3]! |= 1 << (i & 7);
@@ -147,6 +155,7 @@ export function chunkUpdate(
       ? { key: chunk.key, revision: chunk.revision }
       : { key: chunk.key, absent: true },
     operation: { op: 'put', key: chunk.key, value: encodeBits(bits) },
+    bits,
   };
 }
 

@@ -2,7 +2,14 @@
 // Every write that changes a block together with handles (or an affinity, or the block index)
 // goes through one multi-key `store.txn`, so there is no window where a handle over- or
 // under-counts (ipam-core.md §2.3 accepts an overcount; we never produce one).
-import { listAll, type Datastore, type TxnCondition, type TxnOperation } from '../datastore/api.js';
+import {
+  listAll,
+  readKv,
+  type Datastore,
+  type KeyValue,
+  type TxnCondition,
+  type TxnOperation,
+} from '../datastore/api.js';
 import {
   affinityKey,
   blockKey,
@@ -17,7 +24,7 @@ import { isCidrpoolError } from '../errors/index.js';
 import type { Cidr, IpFamily } from '../net/index.js';
 import { formatCidr } from '../net/index.js';
 import { blockCidr, bumpSequence, ordinalsOfHandle } from './block.js';
-import { chunkUpdate, loadChunkOf } from './block-index.js';
+import { chunkFrom, chunkKeyOf, chunkUpdate, markBit, type IndexChunk } from './block-index.js';
 import {
   decodeAffinity,
   decodeBlock,
@@ -29,7 +36,8 @@ import {
   type Block,
   type HandleValue,
 } from './model.js';
-import { loadRoomChunkOf, roomTransition, syncRoomBit } from './room-index.js';
+import { createKeyedQueue } from './host-lock.js';
+import { ROOM_PREFIX, roomTransition, syncRoomBit } from './room-index.js';
 import { DEFAULT_IPAM_CONFIG, type IpamConfig } from './types.js';
 
 /** A decoded value with the key and revision it was read at. */
@@ -87,9 +95,12 @@ export async function listHostAffinities(
   family: IpFamily,
   type: AffinityType,
 ): Promise<StoredAffinity[]> {
-  const items = await listAll(store, hostAffinityPrefix(host, family, type));
-  return items.flatMap((kv) => toAffinity(kv.key, kv.value, kv.revision) ?? []);
+  return affinitiesOf(await listAll(store, hostAffinityPrefix(host, family, type)));
 }
+
+/** Listed affinity keys, decoded (keys that are not affinity keys are skipped). */
+export const affinitiesOf = (items: readonly KeyValue[]): StoredAffinity[] =>
+  items.flatMap((kv) => toAffinity(kv.key, kv.value, kv.revision) ?? []);
 
 /** Every affinity under a prefix (e.g. `/calico/ipam/v2/host/`). */
 export async function listAffinities(store: Datastore, prefix: string): Promise<StoredAffinity[]> {
@@ -101,16 +112,25 @@ export async function readHandle(
   store: Datastore,
   handleId: string,
 ): Promise<Stored<HandleValue> | undefined> {
-  const key = handleKey(handleId);
-  const kv = await store.get(key);
-  return kv ? { key, value: decodeHandle(kv.value, key), revision: kv.revision } : undefined;
+  return handleOf(await store.get(handleKey(handleId)));
 }
+
+/** A read handle key, decoded. */
+export const handleOf = (kv: KeyValue | undefined): Stored<HandleValue> | undefined =>
+  kv ? { key: kv.key, value: decodeHandle(kv.value, kv.key), revision: kv.revision } : undefined;
+
+/** A read block key, decoded. */
+export const blockOf = (kv: KeyValue | undefined): Stored<Block> | undefined =>
+  kv ? { key: kv.key, value: decodeBlock(kv.value, kv.key), revision: kv.revision } : undefined;
 
 /** The stored IPAM config, or the defaults when none is stored (HEAD: read-only). */
 export async function readConfig(store: Datastore): Promise<IpamConfig> {
-  const kv = await store.get(IPAM_CONFIG_KEY);
-  return kv ? decodeConfig(kv.value, IPAM_CONFIG_KEY) : DEFAULT_IPAM_CONFIG;
+  return configOf(await store.get(IPAM_CONFIG_KEY));
 }
+
+/** The config key as read (undefined: absent, so the defaults). */
+export const configOf = (kv: KeyValue | undefined): IpamConfig =>
+  kv ? decodeConfig(kv.value, IPAM_CONFIG_KEY) : DEFAULT_IPAM_CONFIG;
 
 /**
  * What a block write does to the block itself. `previous` is the block as read at `revision`
@@ -189,59 +209,121 @@ export async function writeBlock(
   // A create or delete moves the block's existence bit (block-index.ts); an update does not.
   const exists = w.change.kind === 'update' ? undefined : w.change.kind === 'create';
   const cidr = blockCidr((written ?? previous)!);
-  const [[roomChunk, indexChunk], currents] = await Promise.all([
-    Promise.all([
-      room === undefined ? undefined : loadRoomChunkOf(store, cidr),
-      exists === undefined ? undefined : loadChunkOf(store, cidr),
-    ]),
-    Promise.all(
-      handleIds.map((id) =>
-        w.knownHandles?.has(id) ? w.knownHandles.get(id) : readHandle(store, id),
-      ),
-    ),
-  ]);
-  if (indexChunk && exists !== undefined) {
-    const u = chunkUpdate(indexChunk, cidr, exists);
-    conditions.push(u.condition);
-    operations.push(u.operation);
-  }
-  handleIds.forEach((handleId, i) => {
-    const current = currents[i];
-    const hk = handleKey(handleId);
-    conditions.push(current ? { key: hk, revision: current.revision } : { key: hk, absent: true });
-    const counts: Record<string, number> = { ...(current?.value.block ?? {}) };
-    const next = written ? countHandle(written, handleId) : 0;
-    if (next > 0) counts[w.cidr] = next;
-    else delete counts[w.cidr];
-    if (Object.keys(counts).length === 0) {
-      if (current) operations.push({ op: 'delete', key: hk });
-    } else {
-      operations.push({
-        op: 'put',
-        key: hk,
-        value: encodeHandle({ block: counts, deleted: false }),
-      });
+  const roomKey = room === undefined ? undefined : chunkKeyOf(cidr, ROOM_PREFIX);
+  const indexKey = exists === undefined ? undefined : chunkKeyOf(cidr);
+  if (roomKey === undefined && indexKey === undefined) return write();
+  // Writes of this engine's process that move bits of one chunk (claims of neighbouring blocks
+  // by many hosts) take turns, so they do not fail each other's compare on the chunk; other
+  // processes are handled by the fallback below.
+  let queue = chunkQueues.get(store);
+  if (!queue) chunkQueues.set(store, (queue = createKeyedQueue()));
+  return queue.run(chunkKeyOf(cidr, ''), write);
+
+  async function write(): Promise<{ revision: string; block?: Block }> {
+    // Everything to read before the write, in one round trip: the chunks of the bits that move
+    // (unless this process wrote them last: see chunkCaches) and the handles the caller has not
+    // read.
+    const cache = chunkCacheOf(store);
+    const chunkKeys = [roomKey, indexKey].filter((k): k is string => k !== undefined);
+    let cached = chunkKeys.length > 0 && chunkKeys.every((k) => cache.has(k));
+    const unknownHandles = handleIds.filter((id) => !w.knownHandles?.has(id));
+    const reads = [...(cached ? [] : chunkKeys), ...unknownHandles.map(handleKey)];
+    const read =
+      reads.length === 0
+        ? []
+        : (await store.readMany(reads.map((key) => ({ get: key })))).responses.map(readKv);
+    const chunks = new Map(
+      chunkKeys.map((k) => [k, cached ? cache.get(k)! : chunkFrom(k, read.shift())]),
+    );
+    const readHandles = new Map(unknownHandles.map((id, i) => [id, handleOf(read[i])]));
+    handleIds.forEach((handleId) => {
+      const current = w.knownHandles?.has(handleId)
+        ? w.knownHandles.get(handleId)
+        : readHandles.get(handleId);
+      const hk = handleKey(handleId);
+      conditions.push(
+        current ? { key: hk, revision: current.revision } : { key: hk, absent: true },
+      );
+      const counts: Record<string, number> = { ...(current?.value.block ?? {}) };
+      const next = written ? countHandle(written, handleId) : 0;
+      if (next > 0) counts[w.cidr] = next;
+      else delete counts[w.cidr];
+      if (Object.keys(counts).length === 0) {
+        if (current) operations.push({ op: 'delete', key: hk });
+      } else {
+        operations.push({
+          op: 'put',
+          key: hk,
+          value: encodeHandle({ block: counts, deleted: false }),
+        });
+      }
+    });
+    operations.push(...(w.operations ?? []));
+    // The bitmap chunks' conditions go last: the store names the first failed condition, so a
+    // conflict naming a chunk means everything else held. A chunk from the cache that went
+    // stale is read again once; a chunk read fresh that moved means a neighbour's bit moved:
+    // then the block is written without the chunks and its bits are set after, each from the
+    // stored state (best effort), so writers of unrelated blocks never fail each other's write.
+    for (;;) {
+      const bits = [
+        ...(indexKey !== undefined ? [chunkUpdate(chunks.get(indexKey)!, cidr, exists!)] : []),
+        ...(roomKey !== undefined ? [chunkUpdate(chunks.get(roomKey)!, cidr, room!)] : []),
+      ];
+      if (bits.length === 0) break;
+      try {
+        const result = await store.txn(
+          [...conditions, ...bits.map((u) => u.condition)],
+          [...operations, ...bits.map((u) => u.operation)],
+        );
+        for (const u of bits)
+          rememberChunk(cache, { key: u.condition.key, revision: result.revision, bits: u.bits });
+        return { revision: result.revision, block: written };
+      } catch (err) {
+        if (!isCidrpoolError(err, 'DS_CONFLICT') || !chunkKeys.includes(String(err.details.key)))
+          throw err;
+      }
+      for (const k of chunkKeys) cache.delete(k);
+      if (!cached) break;
+      cached = false;
+      const fresh = await store.readMany(chunkKeys.map((key) => ({ get: key })));
+      chunkKeys.forEach((k, i) => chunks.set(k, chunkFrom(k, readKv(fresh.responses[i]))));
     }
-  });
-  operations.push(...(w.operations ?? []));
-  if (room === undefined || !roomChunk) {
     const result = await store.txn(conditions, operations);
+    if (indexKey !== undefined) await markBit(store, cidr, exists!);
+    // The block as just written saves the sync its first read.
+    if (roomKey !== undefined)
+      await syncRoomBit(
+        store,
+        cidr,
+        written ? { value: written, revision: result.revision } : null,
+      );
     return { revision: result.revision, block: written };
   }
-  // The room chunk's condition goes last: the store names the first failed condition, so a
-  // conflict naming the chunk means everything else held.
-  const u = chunkUpdate(roomChunk, cidr, room);
-  try {
-    const result = await store.txn([...conditions, u.condition], [...operations, u.operation]);
-    return { revision: result.revision, block: written };
-  } catch (err) {
-    if (!isCidrpoolError(err, 'DS_CONFLICT') || err.details.key !== u.condition.key) throw err;
-  }
-  const result = await store.txn(conditions, operations);
-  // The block as just written saves the sync its first read.
-  await syncRoomBit(store, cidr, written ? { value: written, revision: result.revision } : null);
-  return { revision: result.revision, block: written };
 }
+
+/**
+ * Per store, the bitmap chunks as this process last wrote them (writeBlock). Only a guess of
+ * the chunk's revision and bits, used inside the chunk's queue: the transaction compares the
+ * chunk's revision, so an entry another writer made stale costs one refused transaction and a
+ * fresh read, never a wrong bit.
+ */
+const chunkCaches = new WeakMap<Datastore, Map<string, IndexChunk>>();
+/** Chunks remembered per store; past this the cache starts again. */
+const MAX_CACHED_CHUNKS = 4096;
+
+function chunkCacheOf(store: Datastore): Map<string, IndexChunk> {
+  let cache = chunkCaches.get(store);
+  if (!cache) chunkCaches.set(store, (cache = new Map()));
+  return cache;
+}
+
+function rememberChunk(cache: Map<string, IndexChunk>, chunk: IndexChunk): void {
+  if (!cache.has(chunk.key) && cache.size >= MAX_CACHED_CHUNKS) cache.clear();
+  cache.set(chunk.key, chunk);
+}
+
+/** Per store, a queue per bitmap chunk (writeBlock). */
+const chunkQueues = new WeakMap<Datastore, ReturnType<typeof createKeyedQueue>>();
 
 /** Allocations of the block that carry the handle (cooling-down ones carry none). */
 export const countHandle = (b: Block, handleId: string): number =>

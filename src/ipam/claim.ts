@@ -35,7 +35,13 @@ import {
   rebuildIndexRange,
   recordPoolChecked,
 } from './block-index.js';
-import { readAffinity, readBlock, writeBlock, type Stored } from './block-store.js';
+import {
+  readAffinity,
+  readBlock,
+  writeBlock,
+  type Stored,
+  type StoredAffinity,
+} from './block-store.js';
 import { releaseBlockAffinity } from './affinity.js';
 import type { IpamContext } from './context.js';
 import { computeStartIndex, hostBlockStartIndex } from './go-random.js';
@@ -160,9 +166,24 @@ export async function listBlockCidrsInCidr(store: Datastore, range: Cidr): Promi
   return out;
 }
 
+/** Make sure the family's block index is built; concurrent callers of one engine share one check. */
 async function ensureIndex(ctx: IpamContext, family: IpFamily, blockPrefix: number): Promise<void> {
   const id = `${family}/${blockPrefix}`;
   if (ctx.builtIndexes.has(id)) return;
+  let pending = ctx.indexChecks.get(id);
+  if (!pending) {
+    pending = checkIndex(ctx, family, blockPrefix, id).finally(() => ctx.indexChecks.delete(id));
+    ctx.indexChecks.set(id, pending);
+  }
+  await pending;
+}
+
+async function checkIndex(
+  ctx: IpamContext,
+  family: IpFamily,
+  blockPrefix: number,
+  id: string,
+): Promise<void> {
   if (!(await isIndexBuilt(ctx.store, family, blockPrefix))) {
     // First use in this datastore: derive the index from every block of the family, once.
     const whole: Cidr = { family, base: 0n, prefix: 0 };
@@ -377,6 +398,7 @@ export function orderFromStart(
  * claim time, write our affinity `confirmed`, set the index bit. This replaces Calico's
  * pending -> create -> confirmed sequence (§3.8) with an atomic step: no other writer can see a
  * pending affinity or a block without its confirmed affinity.
+ * `known` is our affinity of the CIDR as already read (undefined inside: absent).
  * Returns the block (ours: newly created, or created by another process on this host) or
  * undefined when another owner holds it (the CIDR is then marked in the index).
  * Throws DS_CONFLICT when a concurrent writer changed the affinity or index (retry).
@@ -385,11 +407,16 @@ export async function claimCidr(
   ctx: IpamContext,
   req: ClaimRequest,
   cidr: Cidr,
+  known?: { readonly affinity: StoredAffinity | undefined },
 ): Promise<Stored<Block> | undefined> {
   const cidrText = formatCidr(cidr);
   const affinity = `${req.type}:${req.host}`;
   const aKey = affinityKey(req.host, cidr.family, cidrText, req.type);
-  const existingAff = await readAffinity(ctx.store, req.host, cidr, req.type);
+  // Our affinity as the caller listed it saves a read; its revision (or absence) is a condition
+  // of the claim, so a stale one only fails the transaction.
+  const existingAff = known
+    ? known.affinity
+    : await readAffinity(ctx.store, req.host, cidr, req.type);
   const block = newBlock(cidr, {
     sequenceNumber: ctx.env.nowNanos(),
     affinity,

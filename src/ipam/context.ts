@@ -1,10 +1,12 @@
 // What every IPAM operation shares: the store, the injected environment, retry policy, and the
 // small reads every operation starts with (node labels, reservations).
-import { listAll, type Datastore } from '../datastore/api.js';
+import { listAll, type Datastore, type KeyValue } from '../datastore/api.js';
 import { resourceKey, resourcePrefix } from '../datastore/keys.js';
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { IPReservation, Node } from '../resources/types.js';
 import { createReservations, type Reservations } from './reservations.js';
+import type { Stored } from './block-store.js';
+import type { Block } from './model.js';
 import type { IpamEnvironment } from './types.js';
 
 export interface IpamContext {
@@ -14,6 +16,15 @@ export interface IpamContext {
   readonly retries: number;
   /** `family/blockPrefix` of block indexes known to be built (cached per process). */
   readonly builtIndexes: Set<string>;
+  /** Index checks in flight, by the same id: concurrent claims of one engine wait for one. */
+  readonly indexChecks: Map<string, Promise<void>>;
+  /**
+   * Per `type:host:family`, the keys of the blocks the host's last AutoAssign looked at, in
+   * order: the next AutoAssign reads them fresh in its first batch (auto-assign.ts). Keys only.
+   */
+  readonly affineHints: Map<string, readonly string[]>;
+  /** Blocks decoded by AutoAssign, by key, each with the revision it was read at. */
+  readonly decodedBlocks: Map<string, Stored<Block>>;
   log(level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -56,16 +67,15 @@ export async function readNodeLabels(
   ctx: IpamContext,
   host: string,
 ): Promise<Record<string, string>> {
-  const node = await findNode(ctx, host);
-  if (!node)
-    throw new CidrpoolError('IPAM_NODE_NOT_FOUND', `resource does not exist: Node(${host})`, {
-      details: { host },
-    });
-  return node.metadata.labels ?? {};
+  return nodeLabelsOf(await ctx.store.get(resourceKey('Node', host)), host);
 }
 
 export async function findNode(ctx: IpamContext, host: string): Promise<Node | undefined> {
-  const kv = await ctx.store.get(resourceKey('Node', host));
+  return nodeOf(await ctx.store.get(resourceKey('Node', host)));
+}
+
+/** A read Node key, decoded (undefined when absent or not JSON). */
+export function nodeOf(kv: KeyValue | undefined): Node | undefined {
   if (!kv) return undefined;
   try {
     return JSON.parse(kv.value) as Node;
@@ -74,9 +84,23 @@ export async function findNode(ctx: IpamContext, host: string): Promise<Node | u
   }
 }
 
+/** The labels of a read Node key; throws IPAM_NODE_NOT_FOUND as readNodeLabels. */
+export function nodeLabelsOf(kv: KeyValue | undefined, host: string): Record<string, string> {
+  const node = nodeOf(kv);
+  if (!node)
+    throw new CidrpoolError('IPAM_NODE_NOT_FOUND', `resource does not exist: Node(${host})`, {
+      details: { host },
+    });
+  return node.metadata.labels ?? {};
+}
+
 /** Every reserved CIDR of every IPReservation (one list read). */
 export async function readReservations(ctx: IpamContext): Promise<Reservations> {
-  const items = await listAll(ctx.store, resourcePrefix('IPReservation'));
+  return reservationsOf(await listAll(ctx.store, resourcePrefix('IPReservation')));
+}
+
+/** The listed IPReservations as one filter. */
+export function reservationsOf(items: readonly KeyValue[]): Reservations {
   const entries: string[] = [];
   for (const kv of items) {
     try {

@@ -76,6 +76,9 @@ export function createIpam(
     env: environment,
     retries: env.retries ?? 100,
     builtIndexes: new Set(),
+    indexChecks: new Map(),
+    affineHints: new Map(),
+    decodedBlocks: new Map(),
     log: (level, message, fields) => environment.log?.(level, message, fields),
   };
   const queue = createKeyedQueue();

@@ -119,10 +119,15 @@ export function parseJson(text: string, key = ''): JsonValue {
 
 /** Go's encoding/json string form: HTML-sensitive characters and U+2028/9 escaped. */
 export function quoteGo(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (ch) => {
+  const quoted = JSON.stringify(s);
+  if (!GO_ESCAPED.test(quoted)) return quoted;
+  return quoted.replace(GO_ESCAPED_ALL, (ch) => {
     return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
 
 /**
  * Compact JSON in the given key order (objects keep insertion order; use sortKeys for Go maps).
@@ -163,6 +168,13 @@ export function stringifyGo(value: unknown): string {
  * keys numerically; stringifyGo writes a Map's entries in order.
  */
 export function sortKeys<T>(map: Readonly<Record<string, T>>): Map<string, T> {
-  const keys = Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const keys = Object.keys(map);
+  // Without surrogates (characters past U+FFFF), UTF-16 code unit order, the default sort, is
+  // UTF-8 byte order; only keys with them need the byte comparison.
+  if (keys.some((k) => SURROGATE.test(k)))
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  else keys.sort();
   return new Map(keys.map((k) => [k, map[k]!]));
 }
+
+const SURROGATE = /[\ud800-\udfff]/;

@@ -1,5 +1,5 @@
 // Which pools IPAM uses (ipam-core.md §1.6, §3.3): read, default, filter and order IPPools.
-import { listAll, type Datastore } from '../datastore/api.js';
+import { listAll, type Datastore, type KeyValue } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
 import { CidrpoolError } from '../errors/index.js';
 import type { Cidr, IpAddress, IpFamily } from '../net/index.js';
@@ -32,7 +32,11 @@ export interface PoolInfo {
 
 /** Every pool (disabled ones included), in name order; pools whose CIDR does not parse are skipped. */
 export async function loadPools(store: Datastore): Promise<PoolInfo[]> {
-  const items = await listAll(store, resourcePrefix('IPPool'));
+  return poolsOf(await listAll(store, resourcePrefix('IPPool')));
+}
+
+/** The listed IPPool keys as PoolInfo, in name order (see loadPools). */
+export function poolsOf(items: readonly KeyValue[]): PoolInfo[] {
   const pools: PoolInfo[] = [];
   for (const kv of items) {
     let raw: IPPool;

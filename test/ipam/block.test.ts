@@ -24,7 +24,7 @@ import {
   encodeConfig,
   encodeHandle,
 } from '../../src/ipam/model.js';
-import { parseJson } from '../../src/ipam/json.js';
+import { parseJson, quoteGo, sortKeys, stringifyGo } from '../../src/ipam/json.js';
 import { createReservations } from '../../src/ipam/reservations.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
 
@@ -299,4 +299,15 @@ test('IPv6 /122 block: ordinals map to addresses with bigint arithmetic', () => 
   const r = assignFromBlock(b, { num: 2, affinity: 'host:n', affinityCheck: false });
   assert.deepEqual(r.ordinals, [0, 1]);
   assert.equal(parseIp('fd00:10:244:0:c11:b42f:f17e:a681').family, 6);
+});
+
+test('Go JSON: map keys in UTF-8 byte order, HTML characters and U+2028/9 escaped', () => {
+  const keys = ['2', '10', 'a', 'B', '\uff61', '\u{1f980}', '\u00e9'];
+  const map = Object.fromEntries(keys.map((k, i) => [k, i]));
+  const byBytes = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual([...sortKeys(map).keys()], byBytes);
+  assert.deepEqual([...sortKeys({ '2': 1, '10': 2, '1': 3 }).keys()], ['1', '10', '2']);
+  assert.equal(quoteGo('a<b>&c\u2028\u2029"'), '"a\\u003cb\\u003e\\u0026c\\u2028\\u2029\\""');
+  assert.equal(quoteGo('plain'), '"plain"');
+  assert.equal(stringifyGo(sortKeys({ b: 'x', a: '<' })), '{"a":"\\u003c","b":"x"}');
 });

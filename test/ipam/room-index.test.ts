@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   listAll,
   type Datastore,
+  type ReadRequest,
   type TxnCondition,
   type TxnOperation,
 } from '../../src/datastore/api.js';
@@ -135,6 +136,13 @@ function countingStore(store: Datastore) {
         const key = String(args[0]);
         if (prop === 'get' && key.startsWith(blocksPrefix())) counts.blockGets++;
         if (prop === 'list' && key.startsWith(blocksPrefix())) counts.blockLists++;
+        // A batch counts each of its reads.
+        if (prop === 'readMany') {
+          for (const read of args[0] as ReadRequest[]) {
+            if ('get' in read && read.get.startsWith(blocksPrefix())) counts.blockGets++;
+            if ('list' in read && read.list.startsWith(blocksPrefix())) counts.blockLists++;
+          }
+        }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isCidrpoolError } from '../../errors/index.js';
-import { listAll, type Datastore, type KeyValue } from '../api.js';
+import { listAll, readAll, type Datastore, type KeyValue } from '../api.js';
 import type { DatastoreConfig } from '../config-types.js';
 import { collectEvents } from './collect-events.js';
 import { runWorkers } from './run-workers.js';
@@ -182,6 +182,56 @@ export function defineConformanceSuite(backendName: string, harness: Conformance
       assert.deepEqual(
         all.map((item) => item.key),
         byteOrder(keys),
+      );
+    });
+
+    it('readMany answers gets and lists in order, at one revision', async () => {
+      const prefix = freshPrefix();
+      const keys = ['k1', 'k10', 'k2', 'k3'].map((name) => `${prefix}list/${name}`);
+      for (const key of keys) await store.put(key, key);
+      const single = await store.put(`${prefix}single`, 'one');
+      await store.put(`${prefix}list0`, 'a neighbour, not under the folder');
+      const batch = await store.readMany([
+        { get: `${prefix}single` },
+        { list: `${prefix}list/` },
+        { get: `${prefix}absent` },
+        { list: `${prefix}list/`, limit: 3 },
+        { list: `${prefix}nothing/` },
+      ]);
+      assert.equal(batch.responses.length, 5);
+      assert.deepEqual(batch.responses[0], { kv: single });
+      assert.deepEqual(batch.responses[2], { kv: undefined });
+      const listed = batch.responses[1] as { items: KeyValue[]; more: boolean };
+      assert.deepEqual(
+        listed.items.map((kv) => kv.key),
+        byteOrder(keys),
+      );
+      assert.equal(listed.more, false);
+      const page = batch.responses[3] as { items: KeyValue[]; more: boolean };
+      assert.equal(page.items.length, 3);
+      assert.equal(page.more, true);
+      assert.deepEqual(batch.responses[4], { items: [], more: false });
+      assert.ok(BigInt(batch.revision) >= BigInt(single.revision));
+      // readAll follows the pages of every list.
+      const all = await readAll(
+        store,
+        [{ list: `${prefix}list/` }, { get: `${prefix}single` }, { get: `${prefix}absent` }],
+        2,
+      );
+      assert.deepEqual(
+        all.map((items) => items.map((kv) => kv.key)),
+        [byteOrder(keys), [`${prefix}single`], []],
+      );
+      assert.deepEqual((await store.readMany([])).responses, []);
+      // More requests than etcd takes in one transaction (128) are answered all the same.
+      const many = await store.readMany(
+        Array.from({ length: 300 }, (_, i) => ({
+          get: i % 2 ? `${prefix}single` : `${prefix}x${i}`,
+        })),
+      );
+      assert.equal(many.responses.length, 300);
+      many.responses.forEach((response, i) =>
+        assert.deepEqual(response, { kv: i % 2 ? single : undefined }),
       );
     });
 

@@ -12,6 +12,9 @@ import type {
   KeyValue,
   ListOptions,
   ListResult,
+  ReadManyResult,
+  ReadRequest,
+  ReadResponse,
   Revision,
   TxnCondition,
   TxnOperation,
@@ -177,28 +180,51 @@ export class EmbeddedStore implements EmbeddedDatastore {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const limit = options.limit !== undefined && options.limit > 0 ? Math.floor(options.limit) : 0;
-    const range = prefixRange(prefix);
-    const start = lowerBound(range, options.startAfter);
     // One read transaction: the items and the revision come from the same snapshot.
     return this.#run(() =>
       this.#db
-        .transaction((): ListResult => {
-          const revision = this.#currentRevision();
-          const fetch = limit > 0 ? limit + 1 : -1;
-          const rows = range.end
-            ? this.#sql.listBounded.all(start, range.end, fetch)
-            : this.#sql.listOpen.all(start, fetch);
-          const more = limit > 0 && rows.length > limit;
-          const items = (more ? rows.slice(0, limit) : rows).map((row) => ({
-            key: decodeKey(row.key),
-            value: row.value,
-            revision: String(row.mod_revision),
-          }));
-          return { items, revision: String(revision), more };
+        .transaction((): ListResult => ({
+          ...this.#listPage(prefix, options),
+          revision: String(this.#currentRevision()),
+        }))
+        .deferred(),
+    );
+  }
+
+  async readMany(requests: readonly ReadRequest[]): Promise<ReadManyResult> {
+    return this.#run(() =>
+      this.#db
+        .transaction((): ReadManyResult => {
+          const revision = String(this.#currentRevision());
+          const responses = requests.map((request): ReadResponse => {
+            if ('list' in request) return this.#listPage(request.list, { limit: request.limit });
+            const row = this.#sql.getKv.get(encodeKey(request.get));
+            return {
+              kv: row && { key: request.get, value: row.value, revision: String(row.mod_revision) },
+            };
+          });
+          return { responses, revision };
         })
         .deferred(),
     );
+  }
+
+  /** One page of a prefix; call inside a read transaction. */
+  #listPage(prefix: string, options: ListOptions): { items: KeyValue[]; more: boolean } {
+    const limit = options.limit !== undefined && options.limit > 0 ? Math.floor(options.limit) : 0;
+    const range = prefixRange(prefix);
+    const start = lowerBound(range, options.startAfter);
+    const fetch = limit > 0 ? limit + 1 : -1;
+    const rows = range.end
+      ? this.#sql.listBounded.all(start, range.end, fetch)
+      : this.#sql.listOpen.all(start, fetch);
+    const more = limit > 0 && rows.length > limit;
+    const items = (more ? rows.slice(0, limit) : rows).map((row) => ({
+      key: decodeKey(row.key),
+      value: row.value,
+      revision: String(row.mod_revision),
+    }));
+    return { items, more };
   }
 
   async create(key: string, value: string): Promise<KeyValue> {

@@ -27,10 +27,13 @@ export interface CallOutcome<T> {
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
+/** The signal runOnce hands out: never aborted, so one serves every call. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** A policy that runs the call once: retries are decided by EndpointPool. */
 const runOnce = {
   execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) =>
-    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+    Promise.resolve().then(() => fn({ signal: NEVER_ABORTED })),
 } as unknown as Policy;
 
 // A ceiling on attempts, in case a failure comes back instantly forever.

@@ -9,6 +9,9 @@ import type {
   KeyValue,
   ListOptions,
   ListResult,
+  ReadManyResult,
+  ReadRequest,
+  ReadResponse,
   Revision,
   TxnCondition,
   TxnOperation,
@@ -58,6 +61,24 @@ const putOp = (key: string, value: string): IRequestOp => ({
 });
 const deleteOp = (key: string): IRequestOp => ({ request_delete_range: { key: encodeKey(key) } });
 const readOp = (key: string): IRequestOp => ({ request_range: { key: encodeKey(key) } });
+
+/** etcd's default --max-txn-ops: a larger batch is read as several transactions. */
+const MAX_TXN_OPS = 128;
+
+/** The range request of one batched read. */
+function rangeOp(request: ReadRequest): IRequestOp {
+  if ('get' in request) return readOp(request.get);
+  const start = encodeKey(request.list);
+  const limit =
+    request.limit !== undefined && request.limit > 0 ? Math.floor(request.limit) : undefined;
+  return {
+    request_range: {
+      key: start,
+      range_end: prefixRangeEnd(start),
+      ...(limit !== undefined ? { limit } : {}),
+    },
+  };
+}
 
 /** The key read by the failure branch's `index`-th range, or undefined when absent. */
 const readBack = (response: ITxnResponse, index: number): IKeyValue | undefined =>
@@ -121,6 +142,25 @@ export class EtcdStore implements Datastore {
       revision: value.header.revision,
       more: from !== undefined && value.more,
     };
+  }
+
+  async readMany(requests: readonly ReadRequest[]): Promise<ReadManyResult> {
+    const responses: ReadResponse[] = [];
+    let revision: Revision | undefined;
+    for (let from = 0; from < requests.length || revision === undefined; from += MAX_TXN_OPS) {
+      const chunk = requests.slice(from, from + MAX_TXN_OPS);
+      // A Txn without compares runs its success branch: every range at one revision.
+      const { value } = await this.pool.call(`read ${chunk.length} keys`, (client, options) =>
+        client.kv.txn({ compare: [], success: chunk.map(rangeOp), failure: [] }, options),
+      );
+      revision ??= value.header.revision;
+      chunk.forEach((request, i) => {
+        const range = value.responses[i]?.response_range;
+        const kvs = (range?.kvs ?? []).map(toKeyValue);
+        responses.push('get' in request ? { kv: kvs[0] } : { items: kvs, more: !!range?.more });
+      });
+    }
+    return { responses, revision };
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
