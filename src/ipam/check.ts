@@ -1,76 +1,123 @@
 // `ipam check` (ipam-core.md §4.9, surfaces.md §2.3): compare what IPAM records with what nodes
 // and workloads use, and check every block's invariants. Read-only.
-import { listAll } from '../datastore/api.js';
+//
+// Cost: one listing each of blocks, pools, nodes, workload endpoints and handles, then integer
+// loops over the allocations. What only the detailed outputs need (one object per allocation:
+// `allocations` for `-o`, `leakedIps` for --show-problem-ips) is built on first access, so a plain
+// `ipam check` on a big cluster formats no address that nobody uses.
+import { listAll, type KeyValue } from '../datastore/api.js';
 import { HANDLES_PREFIX, resourcePrefix } from '../datastore/keys.js';
-import { formatIp, tryParseIp } from '../net/index.js';
+import type { Cidr } from '../net/index.js';
+import { addressAt, formatIp, tryParseIp } from '../net/index.js';
 import type { Node, WorkloadEndpoint } from '../resources/types.js';
 import {
+  blockCidr,
   checkBlockInvariants,
   cleanHandle,
-  garbageCollect,
   isReservedHandle,
-  ordinalToIp,
   parseAffinity,
+  WINDOWS_RESERVED_HANDLE,
 } from './block.js';
-import { listBlocks, readConfig } from './block-store.js';
+import { collectCooledDown, forEachBlock } from './block-scan.js';
+import { readConfig } from './block-store.js';
 import type { IpamContext } from './context.js';
+import { decodeBlock, type Block } from './model.js';
 import { findPoolOfIp, loadPools } from './pools.js';
 import type { CheckAllocation, CheckInUseIp, CheckReport } from './types.js';
+
+const WINDOWS_OWNER = 'Reserved for Windows';
+
+/** The addresses of a block's ordinals without bigint work per address. */
+interface Addresser {
+  /** Ordinals 0..size-1 have an address; the others (a broken block) have none. */
+  readonly size: number;
+  /** IPv4: the base address as a number, so ordinal o is `base + o`. */
+  readonly base4?: number;
+  readonly cidr: Cidr;
+}
+
+function addresserOf(b: Block): Addresser | undefined {
+  let cidr: Cidr;
+  try {
+    cidr = blockCidr(b);
+  } catch {
+    return undefined; // no ordinal has an address (ordinalToIp throws for every one)
+  }
+  const bits = (cidr.family === 4 ? 32 : 128) - cidr.prefix;
+  const size = bits >= 53 ? Number.MAX_SAFE_INTEGER : 2 ** bits;
+  return cidr.family === 4 ? { size, base4: Number(cidr.base), cidr } : { size, cidr };
+}
+
+const ipText = (a: Addresser, o: number): string =>
+  a.base4 !== undefined ? formatIpv4Number(a.base4 + o) : formatIp(addressAt(a.cidr, o));
+
+const formatIpv4Number = (v: number): string =>
+  `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+
+/**
+ * A block as the check scanned it: its addresser, and its allocated ordinals that have an
+ * address (`ordinal * 2 + 1` when cooling down, `ordinal * 2` otherwise). The decoded block is
+ * not kept: the details decode the stored text again.
+ */
+interface ScannedBlock {
+  readonly stored: KeyValue;
+  readonly valid: boolean;
+  readonly addresser: Addresser | undefined;
+  readonly ordinals: Int32Array;
+}
 
 /** Run the check. Errors only come from reading the store (DS_*). */
 export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
   const now = ctx.env.now();
   const config = await readConfig(ctx.store);
-  const stored = await listBlocks(ctx.store);
   const blocks: CheckReport['blocks'][number][] = [];
+  const scanned: ScannedBlock[] = [];
   const invalidBlocks: { cidr: string; problems: string[] }[] = [];
-  const allocationsByIp = new Map<string, Omit<CheckAllocation, 'inUse' | 'owners'>[]>();
   const handlesInBlocks = new Set<string>();
   const perNode = new Map<string, number>();
   const windowsReserved: CheckInUseIp[] = [];
   let allocationCount = 0;
-  for (const s of stored) {
-    const raw = s.value;
+  await forEachBlock(ctx.store, (raw, stored) => {
     const problems = checkBlockInvariants(raw, now);
     if (problems.length > 0) invalidBlocks.push({ cidr: raw.cidr, problems });
     let count = 0;
     // Cooldown as Calico sees it on load, but only for a valid block (GC needs the invariants).
-    const b = problems.length === 0 ? garbageCollect(raw, config.ipCooldownSeconds, now) : raw;
-    const owner = parseAffinity(b.affinity);
-    b.allocations.forEach((idx, o) => {
-      if (idx === null) return;
+    const b = problems.length === 0 ? collectCooledDown(raw, config.ipCooldownSeconds, now) : raw;
+    const addresser = addresserOf(b);
+    const { allocations, attributes } = b;
+    const ordinals: number[] = [];
+    let runNode: string | undefined;
+    let run = 0;
+    for (let o = 0; o < allocations.length; o++) {
+      const idx = allocations[o];
+      if (idx === null || idx === undefined) continue;
       count++;
-      const attr = b.attributes[idx] ?? {};
-      let ip: string;
-      try {
-        ip = formatIp(ordinalToIp(b, o));
-      } catch {
-        return;
-      }
+      if (addresser === undefined || o >= addresser.size) continue; // no address: skipped
+      const attr = attributes[idx];
+      ordinals.push(attr?.releasedAt !== undefined ? o * 2 + 1 : o * 2);
+      if (attr === undefined) continue; // `{}`: no handle, no node
       const handle = attr.handleId;
-      if (isReservedHandle(attr)) {
-        windowsReserved.push({ ip, owner: 'Reserved for Windows' });
-      } else if (handle !== undefined) handlesInBlocks.add(cleanHandle(handle));
-      const sec = attr.secondary ?? {};
-      const node = sec.node;
-      if (node !== undefined) perNode.set(node, (perNode.get(node) ?? 0) + 1);
-      const list = allocationsByIp.get(ip) ?? [];
-      list.push({
-        ip,
-        blockCidr: b.cidr,
-        ...(handle !== undefined ? { handle } : {}),
-        sequenceNumber: b.sequenceNumberForAllocation[String(o)] ?? 0n,
-        ...(sec.pod !== undefined ? { pod: sec.pod } : {}),
-        ...(sec.namespace !== undefined ? { namespace: sec.namespace } : {}),
-        ...(node !== undefined ? { node } : {}),
-        ...(sec.type !== undefined ? { type: sec.type } : {}),
-        ...(sec.timestamp !== undefined ? { creationTimestamp: sec.timestamp } : {}),
-        attrs: sec,
-        ...(attr.alternateOwnerAttrs ? { alternateAttrs: attr.alternateOwnerAttrs } : {}),
-        borrowed: node !== undefined && owner?.type === 'host' && node !== owner.host,
-        coolingDown: attr.releasedAt !== undefined,
-      });
-      allocationsByIp.set(ip, list);
+      if (handle !== undefined) {
+        // The length test first: a handle lower-casing to the reserved one has its length.
+        if (handle.length === WINDOWS_RESERVED_HANDLE.length && isReservedHandle(attr))
+          windowsReserved.push({ ip: ipText(addresser, o), owner: WINDOWS_OWNER });
+        else handlesInBlocks.add(cleanHandle(handle));
+      }
+      // Counted in runs: the allocations of a block mostly share one node.
+      const node = attr.secondary?.node;
+      if (node === runNode) run++;
+      else {
+        if (runNode !== undefined) perNode.set(runNode, (perNode.get(runNode) ?? 0) + run);
+        runNode = node;
+        run = 1;
+      }
+    }
+    if (runNode !== undefined) perNode.set(runNode, (perNode.get(runNode) ?? 0) + run);
+    scanned.push({
+      stored,
+      valid: problems.length === 0,
+      addresser,
+      ordinals: Int32Array.from(ordinals),
     });
     allocationCount += count;
     blocks.push({
@@ -78,7 +125,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
       ...(raw.affinity ? { affinity: raw.affinity } : {}),
       allocations: count,
     });
-  }
+  });
 
   const pools = (await loadPools(ctx.store)).filter((p) => p.enabled);
   const nodeTunnelIps: CheckInUseIp[] = [];
@@ -108,48 +155,74 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
     }
   }
   const owners = new Map<string, string[]>();
-  for (const u of [...nodeTunnelIps, ...workloadIps, ...windowsReserved]) {
-    const list = owners.get(u.ip) ?? [];
-    list.push(u.owner);
-    owners.set(u.ip, list);
+  for (const list of [nodeTunnelIps, workloadIps, windowsReserved]) {
+    for (const u of list) {
+      const own = owners.get(u.ip);
+      if (own) own.push(u.owner);
+      else owners.set(u.ip, [u.owner]);
+    }
   }
   const inUseCount = new Set([...nodeTunnelIps, ...workloadIps].map((u) => u.ip)).size;
-
-  const allocations: Record<string, CheckAllocation[]> = {};
-  const leakedIps: CheckAllocation[] = [];
-  for (const [ip, list] of allocationsByIp) {
-    const own = owners.get(ip) ?? [];
-    allocations[ip] = list.map((a) => {
-      const full: CheckAllocation = { ...a, inUse: own.length > 0, owners: own };
-      if (!full.inUse && !full.coolingDown) leakedIps.push(full);
-      return full;
-    });
+  // The same owner lists by IPv4 address as a number, for lookups without formatting.
+  const owners4 = new Map<number, string[]>();
+  for (const [ip, own] of owners) {
+    const addr = tryParseIp(ip);
+    if (addr?.family === 4 && formatIp(addr) === ip) owners4.set(Number(addr.value), own);
   }
+
+  // Leaked addresses (counted here, listed on demand) and the owned addresses with an allocation.
+  let leakedCount = 0;
+  const allocatedOwned = new Set<string[]>();
+  for (const { addresser, ordinals } of scanned) {
+    if (addresser === undefined) continue;
+    for (const x of ordinals) {
+      const o = x >> 1;
+      const own =
+        owners.size === 0
+          ? undefined
+          : addresser.base4 !== undefined
+            ? owners4.get(addresser.base4 + o)
+            : owners.get(formatIp(addressAt(addresser.cidr, o)));
+      if (own !== undefined) allocatedOwned.add(own);
+      else if ((x & 1) === 0) leakedCount++;
+    }
+  }
+
   const multipleOwners = [...owners].filter(([, o]) => o.length > 1).map(([ip]) => ip);
   const notInPool: CheckInUseIp[] = [];
   const noAllocation: CheckInUseIp[] = [];
   for (const [ip, own] of owners) {
-    if (own.every((o) => o === 'Reserved for Windows')) continue;
+    if (own.every((o) => o === WINDOWS_OWNER)) continue;
     const addr = tryParseIp(ip);
     const inPool = addr !== undefined && findPoolOfIp(pools, addr) !== undefined;
     for (const owner of own) {
       if (!inPool) notInPool.push({ ip, owner });
-      else if (!allocationsByIp.has(ip)) noAllocation.push({ ip, owner });
+      else if (!allocatedOwned.has(own)) noAllocation.push({ ip, owner });
     }
   }
 
-  const handles = await listAll(ctx.store, HANDLES_PREFIX);
-  const handleIds = new Set<string>();
+  // Handle keys are unique, so the handles with IPs are the matches, and when every handle the
+  // blocks mention matched, none is missing.
+  const handles = await listAll(ctx.store, HANDLES_PREFIX, 5000);
   const leakedHandles: { id: string; revision: string }[] = [];
+  let handlesWithIps = 0;
   for (const kv of handles) {
     const id = kv.key.slice(HANDLES_PREFIX.length);
-    handleIds.add(id);
-    if (!handlesInBlocks.has(id)) leakedHandles.push({ id, revision: kv.revision });
+    if (handlesInBlocks.has(id)) handlesWithIps++;
+    else leakedHandles.push({ id, revision: kv.revision });
   }
-  const missingHandles = [...handlesInBlocks].filter((h) => !handleIds.has(h)).sort();
+  let missingHandles: string[] = [];
+  if (handlesWithIps < handlesInBlocks.size) {
+    const handleIds = new Set(handles.map((kv) => kv.key.slice(HANDLES_PREFIX.length)));
+    missingHandles = [...handlesInBlocks].filter((h) => !handleIds.has(h)).sort();
+  }
   const ranked = [...perNode].map(([node, n]) => ({ node, allocations: n }));
   ranked.sort((a, b) => b.allocations - a.allocations || (a.node < b.node ? -1 : 1));
   const topNodes = ranked.slice(0, 20);
+
+  let details: AllocationDetails | undefined;
+  const detailsOf = (): AllocationDetails =>
+    (details ??= allocationDetails(scanned, owners, config.ipCooldownSeconds, now));
   return {
     blocks,
     allocationCount,
@@ -164,17 +237,91 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
           medianNodeAllocations: ranked[Math.floor(ranked.length / 2)]!.allocations,
         }
       : {}),
-    leakedIps,
+    get leakedIps() {
+      return detailsOf().leakedIps;
+    },
     multipleOwners,
     notInPool,
     noAllocation,
     leakedHandles,
-    handlesWithIps: [...handlesInBlocks].filter((h) => handleIds.has(h)).length,
+    handlesWithIps,
     missingHandles,
     invalidBlocks,
-    allocations,
-    problemCount: leakedIps.length + notInPool.length + noAllocation.length + leakedHandles.length,
+    get allocations() {
+      return detailsOf().allocations;
+    },
+    problemCount: leakedCount + notInPool.length + noAllocation.length + leakedHandles.length,
   };
+}
+
+/**
+ * How many addresses a report calls leaked, without building `leakedIps` (its problem count is
+ * leaked + not in pool + no allocation + leaked handles).
+ */
+export const leakedIpCount = (report: CheckReport): number =>
+  report.problemCount -
+  report.notInPool.length -
+  report.noAllocation.length -
+  report.leakedHandles.length;
+
+interface AllocationDetails {
+  readonly allocations: Record<string, CheckAllocation[]>;
+  readonly leakedIps: CheckAllocation[];
+}
+
+/** One object per allocation, grouped by address (blocks in key order, then ordinal order). */
+function allocationDetails(
+  scanned: readonly ScannedBlock[],
+  owners: ReadonlyMap<string, readonly string[]>,
+  cooldownSeconds: number,
+  now: number,
+): AllocationDetails {
+  const byIp = new Map<string, CheckAllocation[]>();
+  const leakedIps: CheckAllocation[] = [];
+  for (const { stored, valid, addresser } of scanned) {
+    if (addresser === undefined) continue;
+    const raw = decodeBlock(stored.value, stored.key);
+    const b = valid ? collectCooledDown(raw, cooldownSeconds, now) : raw;
+    const owner = parseAffinity(b.affinity);
+    const n = Math.min(b.allocations.length, addresser.size);
+    for (let o = 0; o < n; o++) {
+      const idx = b.allocations[o];
+      if (idx === null || idx === undefined) continue;
+      const attr = b.attributes[idx] ?? {};
+      const ip = ipText(addresser, o);
+      const handle = attr.handleId;
+      const sec = attr.secondary ?? {};
+      const node = sec.node;
+      const own = owners.get(ip) ?? [];
+      const a: CheckAllocation = {
+        ip,
+        blockCidr: b.cidr,
+        ...(handle !== undefined ? { handle } : {}),
+        sequenceNumber: b.sequenceNumberForAllocation[String(o)] ?? 0n,
+        ...(sec.pod !== undefined ? { pod: sec.pod } : {}),
+        ...(sec.namespace !== undefined ? { namespace: sec.namespace } : {}),
+        ...(node !== undefined ? { node } : {}),
+        ...(sec.type !== undefined ? { type: sec.type } : {}),
+        ...(sec.timestamp !== undefined ? { creationTimestamp: sec.timestamp } : {}),
+        attrs: sec,
+        ...(attr.alternateOwnerAttrs ? { alternateAttrs: attr.alternateOwnerAttrs } : {}),
+        borrowed: node !== undefined && owner?.type === 'host' && node !== owner.host,
+        coolingDown: attr.releasedAt !== undefined,
+        inUse: own.length > 0,
+        owners: own,
+      };
+      const list = byIp.get(ip);
+      if (list) list.push(a);
+      else byIp.set(ip, [a]);
+    }
+  }
+  // Leaked addresses are listed grouped by address, as the address map is walked.
+  const allocations: Record<string, CheckAllocation[]> = {};
+  for (const [ip, list] of byIp) {
+    allocations[ip] = list;
+    for (const a of list) if (!a.inUse && !a.coolingDown) leakedIps.push(a);
+  }
+  return { allocations, leakedIps };
 }
 
 const stripMask = (text: string): string => {

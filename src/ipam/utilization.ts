@@ -9,15 +9,9 @@ import {
   sizeMinus,
   tryParseCidr,
 } from '../net/index.js';
-import {
-  blockCidr,
-  freeCount,
-  garbageCollect,
-  inUseCount,
-  ordinalToIp,
-  parseAffinity,
-} from './block.js';
-import { listBlocks, readConfig } from './block-store.js';
+import { blockCidr, freeCount, inUseCount, ordinalToIp, parseAffinity } from './block.js';
+import { collectCooledDown, forEachBlock } from './block-scan.js';
+import { readConfig } from './block-store.js';
 import { readReservations, type IpamContext } from './context.js';
 import { loadPools } from './pools.js';
 import type { BlockUtilization, BorrowedAllocation, PoolUtilization } from './types.js';
@@ -54,16 +48,17 @@ export async function getUtilization(
   const reservations = await readReservations(ctx);
   const config = await readConfig(ctx.store);
   const now = ctx.env.now();
-  for (const stored of await listBlocks(ctx.store)) {
+  await forEachBlock(ctx.store, (block) => {
     let c: Cidr;
     try {
-      c = blockCidr(stored.value);
+      c = blockCidr(block);
     } catch {
-      continue;
+      return;
     }
     const g = groups.find((x) => cidrsOverlap(x.cidr, c));
-    if (!g) continue;
-    const b = garbageCollect(stored.value, config.ipCooldownSeconds, now);
+    if (!g) return;
+    // Only the counts are kept, which only freeing cooled-down addresses changes.
+    const b = collectCooledDown(block, config.ipCooldownSeconds, now);
     const capacity = cidrSize(c);
     g.blocks.push({
       cidr: b.cidr,
@@ -74,7 +69,7 @@ export async function getUtilization(
       available: BigInt(freeCount(b, reservations)),
     });
     g.cidrs.push(c);
-  }
+  });
   return groups.map((g) => {
     // sizeMinus ignores CIDRs of another family, so the reservations need no filtering.
     const capacity = cidrSize(g.cidr);
@@ -102,8 +97,7 @@ export async function listBorrowed(
 ): Promise<{ borrowed: BorrowedAllocation[]; withoutNode: number }> {
   const borrowed: BorrowedAllocation[] = [];
   let withoutNode = 0;
-  for (const stored of await listBlocks(ctx.store)) {
-    const b = stored.value;
+  await forEachBlock(ctx.store, (b) => {
     const owner = parseAffinity(b.affinity)?.host ?? '';
     b.allocations.forEach((idx, o) => {
       if (idx === null) return;
@@ -123,6 +117,6 @@ export async function listBorrowed(
           attrs: attr.secondary ?? {},
         });
     });
-  }
+  });
   return { borrowed, withoutNode };
 }

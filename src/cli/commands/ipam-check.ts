@@ -67,12 +67,15 @@ async function runCheck(options: CheckOptions): Promise<void> {
     } finally {
       progress.stop();
     }
-    const file = toReportFile(report, {
-      guid: info.spec.clusterGUID,
-      locked: !info.spec.datastoreReady,
-      revision,
-      type: info.spec.clusterType,
-    });
+    // Only -o needs the per-address report (built on demand from the engine's report).
+    const file = options.output
+      ? toReportFile(report, {
+          guid: info.spec.clusterGUID,
+          locked: !info.spec.datastoreReady,
+          revision,
+          type: info.spec.clusterType,
+        })
+      : undefined;
     return { report, file };
   });
   writeOut(
@@ -81,7 +84,7 @@ async function runCheck(options: CheckOptions): Promise<void> {
       showAllIps: Boolean(options.showAllIps),
     }),
   );
-  if (options.output) await writeReport(options.output, encodeReport(file));
+  if (options.output && file) await writeReport(options.output, encodeReport(file));
 }
 
 async function writeReport(path: string, text: string): Promise<void> {

@@ -1,4 +1,5 @@
 // The text `calicoctl ipam check` prints (surfaces.md §2.3), from the engine's CheckReport.
+import { leakedIpCount } from '../../ipam/check.js';
 import type { CheckAllocation, CheckReport } from '../../ipam/types.js';
 
 const WINDOWS_OWNER = 'Reserved for Windows';
@@ -24,6 +25,22 @@ function describeAttrs(a: CheckAllocation): string {
 }
 
 /**
+ * Every allocation of the report by block CIDR, each list in the order of the report's address
+ * map (what filtering the flattened map by block CIDR gives, in one pass).
+ */
+function allocationsByBlock(report: CheckReport): Map<string, CheckAllocation[]> {
+  const byBlock = new Map<string, CheckAllocation[]>();
+  for (const list of Object.values(report.allocations)) {
+    for (const a of list) {
+      const group = byBlock.get(a.blockCidr);
+      if (group) group.push(a);
+      else byBlock.set(a.blockCidr, [a]);
+    }
+  }
+  return byBlock;
+}
+
+/**
  * The whole stdout of `ipam check`, in calicoctl's order: with --show-all-ips, each allocation is
  * listed (`allocated`) under its block as the blocks load, and each in-use address (`belongs to`)
  * under the nodes or workload endpoints it was loaded from; the problem lines follow the scan
@@ -31,13 +48,13 @@ function describeAttrs(a: CheckAllocation): string {
  */
 export function renderCheck(report: CheckReport, options: CheckPrintOptions): string {
   const showProblems = options.showProblemIps || options.showAllIps;
-  const all = Object.values(report.allocations).flat();
   const out: string[] = ['Checking IPAM for inconsistencies...', '', 'Loading all IPAM blocks...'];
   out.push(`Found ${report.blocks.length} IPAM blocks.`);
+  // Only --show-all-ips lists allocations: the report builds them on first access.
+  const byBlock = options.showAllIps ? allocationsByBlock(report) : undefined;
   for (const block of report.blocks) {
     out.push(` IPAM block ${block.cidr} affinity=${block.affinity ?? '<none>'}:`);
-    if (!options.showAllIps) continue;
-    for (const a of all.filter((x) => x.blockCidr === block.cidr)) {
+    for (const a of byBlock?.get(block.cidr) ?? []) {
       if (a.owners.includes(WINDOWS_OWNER)) out.push(`  ${a.ip} belongs to ${WINDOWS_OWNER}`);
       out.push(`  ${a.ip} allocated; ${describeAttrs(a)}`);
     }
@@ -73,7 +90,7 @@ export function renderCheck(report: CheckReport, options: CheckPrintOptions): st
   if (showProblems)
     for (const a of report.leakedIps) out.push(`  ${a.ip} leaked; ${describeAttrs(a)}`);
   out.push(
-    `Found ${report.leakedIps.length} IPs that are allocated in IPAM but not actually in use.`,
+    `Found ${leakedIpCount(report)} IPs that are allocated in IPAM but not actually in use.`,
   );
   out.push('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...');
   if (showProblems) {
