@@ -59,9 +59,15 @@ const asObject = (v: JsonValue, key: string, what: string): Record<string, JsonV
 const asStringMap = (v: JsonValue | undefined, key: string): Record<string, string> | undefined => {
   if (v === undefined || v === null) return undefined;
   const o = asObject(v, key, 'attribute map');
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(o)) out[k] = typeof x === 'string' ? x : String(x);
-  return out;
+  // JSON.parse made `o` for us alone: keep it when every value is already a string (the norm).
+  for (const k in o) {
+    if (typeof o[k] !== 'string') {
+      const out: Record<string, string> = {};
+      for (const [k2, x] of Object.entries(o)) out[k2] = typeof x === 'string' ? x : String(x);
+      return out;
+    }
+  }
+  return o as Record<string, string>;
 };
 
 const toBigInt = (v: JsonValue | undefined, key: string): bigint => {
@@ -83,73 +89,157 @@ const BLOCK_FIELDS = new Set([
   'deleted',
 ]);
 
-/**
- * Parse block JSON fast: the native parser for everything, then the two 64-bit fields re-read
- * exactly from the text. The patterns cannot match inside a JSON string (its quotes would be
- * escaped), and map keys and values of sequenceNumberForAllocation are plain digits.
- */
-function parseBlockJson(text: string, key: string): JsonValue {
-  let o: JsonValue;
+/** JSON.parse, or parseJson's IPAM_CORRUPT_VALUE with a position when the text is bad. */
+function parseNative(text: string, key: string): JsonValue {
   try {
-    o = JSON.parse(text) as JsonValue;
+    return JSON.parse(text) as JsonValue;
   } catch {
-    return parseJson(text, key); // throws IPAM_CORRUPT_VALUE with a position
+    return parseJson(text, key); // throws
   }
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
-  const seq = /"sequenceNumber"\s*:\s*(\d+)/.exec(text);
-  if (seq) o.sequenceNumber = BigInt(seq[1]!);
-  const map = /"sequenceNumberForAllocation"\s*:\s*\{([^{}]*)\}/.exec(text);
-  if (map) {
-    const exact: Record<string, JsonValue> = {};
-    for (const m of map[1]!.matchAll(/"(\d+)"\s*:\s*(\d+)/g)) exact[m[1]!] = BigInt(m[2]!);
-    o.sequenceNumberForAllocation = exact;
-  }
-  return o;
 }
 
-/** Decode a block's etcd JSON. Throws IPAM_CORRUPT_VALUE. */
+// The two 64-bit fields, re-read exactly from the text where JSON.parse rounded them. The
+// patterns cannot match inside a JSON string (its quotes would be escaped), and the keys and
+// values of sequenceNumberForAllocation are plain digits.
+const SEQ_RE = /"sequenceNumber"\s*:\s*(\d+)/;
+const SEQ_MAP_RE = /"sequenceNumberForAllocation"\s*:\s*\{([^{}]*)\}/;
+
+function exactSequenceNumber(v: JsonValue | undefined, text: string, key: string): bigint {
+  if (typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v)) {
+    const m = SEQ_RE.exec(text);
+    if (m) return BigInt(m[1]!);
+  }
+  return toBigInt(v, key);
+}
+
+/**
+ * sequenceNumberForAllocation from JSON.parse's map (values checked to be integers or null):
+ * safe integers convert directly, the rest are re-read exactly from the text.
+ */
+function exactSequenceMap(parsed: Record<string, JsonValue>, text: string): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  let exact: Map<string, bigint> | undefined;
+  for (const k in parsed) {
+    const v = parsed[k];
+    if (typeof v !== 'number') {
+      out[k] = 0n; // null
+    } else if (Number.isSafeInteger(v)) {
+      out[k] = BigInt(v);
+    } else {
+      if (exact === undefined) {
+        exact = new Map();
+        const m = SEQ_MAP_RE.exec(text);
+        if (m)
+          for (const e of m[1]!.matchAll(/"(\d+)"\s*:\s*(\d+)/g)) exact.set(e[1]!, BigInt(e[2]!));
+      }
+      out[k] = exact.get(k) ?? BigInt(v);
+    }
+  }
+  return out;
+}
+
+/** Whether JSON.parse may have rounded a number in v (an integer beyond 2^53, or a big one). */
+function hasUnsafeNumber(v: JsonValue): boolean {
+  if (typeof v === 'number') return Math.abs(v) > Number.MAX_SAFE_INTEGER;
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasUnsafeNumber);
+  for (const k in v) if (hasUnsafeNumber(v[k]!)) return true;
+  return false;
+}
+
+function numbers(v: JsonValue | undefined, nullable: boolean): (number | null)[] {
+  if (!Array.isArray(v)) return [];
+  // JSON.parse made the array for us alone: keep it when it holds only numbers (and nulls).
+  for (const a of v) {
+    if (typeof a !== 'number' && !(nullable && a === null))
+      return v.map((x) => (nullable && x === null ? null : Number(x)));
+  }
+  return v as (number | null)[];
+}
+
+const define = (b: Block, value: Readonly<Record<string, bigint>>): void => {
+  Object.defineProperty(b, 'sequenceNumberForAllocation', {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+};
+
+/**
+ * Decode a block's etcd JSON. Throws IPAM_CORRUPT_VALUE.
+ *
+ * Built for speed (every reader decodes every block it looks at): one JSON.parse, its arrays
+ * and string maps kept rather than copied, and sequenceNumberForAllocation, whose exact
+ * reading costs a bigint per allocation, materialised on first access (a getter that replaces
+ * itself with the map); its values are checked to be integers here, so a bad map still fails
+ * the decode. Until that access the block keeps a reference to `text`.
+ */
 export function decodeBlock(text: string, key = 'block'): Block {
-  const o = asObject(parseBlockJson(text, key), key, 'block');
+  const o = asObject(parseNative(text, key), key, 'block');
   if (typeof o.cidr !== 'string') throw corrupt(key, 'cidr is missing');
-  const allocations = Array.isArray(o.allocations)
-    ? o.allocations.map((a) => (a === null ? null : Number(a)))
-    : [];
-  const unallocated = Array.isArray(o.unallocated) ? o.unallocated.map((a) => Number(a)) : [];
   const attributes: BlockAttribute[] = [];
   if (Array.isArray(o.attributes)) {
     for (const a of o.attributes) {
       const ao = asObject(a, key, 'attribute');
-      attributes.push({
-        ...(typeof ao.handle_id === 'string' ? { handleId: ao.handle_id } : {}),
-        ...(ao.secondary != null ? { secondary: asStringMap(ao.secondary, key) } : {}),
-        ...(ao.alternateOwnerAttrs != null
-          ? { alternateOwnerAttrs: asStringMap(ao.alternateOwnerAttrs, key) }
-          : {}),
-        ...(typeof ao.releasedAt === 'string' ? { releasedAt: ao.releasedAt } : {}),
-      });
+      const attr: {
+        handleId?: string;
+        secondary?: Record<string, string>;
+        alternateOwnerAttrs?: Record<string, string>;
+        releasedAt?: string;
+      } = {};
+      if (typeof ao.handle_id === 'string') attr.handleId = ao.handle_id;
+      if (ao.secondary != null) attr.secondary = asStringMap(ao.secondary, key);
+      if (ao.alternateOwnerAttrs != null)
+        attr.alternateOwnerAttrs = asStringMap(ao.alternateOwnerAttrs, key);
+      if (typeof ao.releasedAt === 'string') attr.releasedAt = ao.releasedAt;
+      attributes.push(attr);
     }
   }
-  const seqMap: Record<string, bigint> = {};
-  if (o.sequenceNumberForAllocation != null) {
-    for (const [k, v] of Object.entries(asObject(o.sequenceNumberForAllocation, key, 'map')))
-      seqMap[k] = toBigInt(v, key);
+  const rawMap = o.sequenceNumberForAllocation;
+  const parsedMap: Record<string, JsonValue> =
+    rawMap == null ? {} : asObject(rawMap, key, 'sequenceNumberForAllocation');
+  for (const k in parsedMap) {
+    const v = parsedMap[k];
+    if (v !== null && !(typeof v === 'number' && Number.isInteger(v)))
+      throw corrupt(key, 'sequence number is not an integer');
   }
-  const extra: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(o)) if (!BLOCK_FIELDS.has(k)) extra[k] = v;
-  return {
+  let extra: Record<string, JsonValue> = {};
+  let inexact = false;
+  for (const k in o) {
+    if (BLOCK_FIELDS.has(k)) continue;
+    extra[k] = o[k]!;
+    inexact ||= hasUnsafeNumber(o[k]!);
+  }
+  if (inexact) {
+    // A field we do not model holds an integer past 2^53: take them all from the exact parser.
+    const exact = asObject(parseJson(text, key), key, 'block');
+    extra = {};
+    for (const k in exact) if (!BLOCK_FIELDS.has(k)) extra[k] = exact[k]!;
+  }
+  const block: Omit<Block, 'sequenceNumberForAllocation'> & { affinityClaimTime?: string } = {
     cidr: o.cidr,
     affinity: typeof o.affinity === 'string' ? o.affinity : null,
-    ...(typeof o.affinity_claim_time === 'string'
-      ? { affinityClaimTime: o.affinity_claim_time }
-      : {}),
-    allocations,
-    unallocated,
+    allocations: numbers(o.allocations, true),
+    unallocated: numbers(o.unallocated, false) as number[],
     attributes,
-    sequenceNumber: toBigInt(o.sequenceNumber, key),
-    sequenceNumberForAllocation: seqMap,
+    sequenceNumber: exactSequenceNumber(o.sequenceNumber, text, key),
     deleted: o.deleted === true,
     extra,
   };
+  if (typeof o.affinity_claim_time === 'string') block.affinityClaimTime = o.affinity_claim_time;
+  return Object.defineProperty(block, 'sequenceNumberForAllocation', {
+    configurable: true,
+    enumerable: true,
+    get(this: Block): Readonly<Record<string, bigint>> {
+      const value = exactSequenceMap(parsedMap, text);
+      define(this, value);
+      return value;
+    },
+    set(this: Block, value: Readonly<Record<string, bigint>>) {
+      define(this, value);
+    },
+  }) as Block;
 }
 
 const nonEmpty = (m: Readonly<Record<string, string>> | undefined) =>

@@ -23,8 +23,9 @@ import {
   encodeBlock,
   encodeConfig,
   encodeHandle,
+  type Block,
 } from '../../src/ipam/model.js';
-import { parseJson, quoteGo, sortKeys, stringifyGo } from '../../src/ipam/json.js';
+import { parseJson, quoteGo, sortKeys, stringifyGo, type JsonValue } from '../../src/ipam/json.js';
 import { createReservations } from '../../src/ipam/reservations.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
 
@@ -310,4 +311,95 @@ test('Go JSON: map keys in UTF-8 byte order, HTML characters and U+2028/9 escape
   assert.equal(quoteGo('a<b>&c\u2028\u2029"'), '"a\\u003cb\\u003e\\u0026c\\u2028\\u2029\\""');
   assert.equal(quoteGo('plain'), '"plain"');
   assert.equal(stringifyGo(sortKeys({ b: 'x', a: '<' })), '{"a":"\\u003c","b":"x"}');
+});
+
+test('block JSON round-trips for random blocks: decode(encode(b)) equals b, re-encodes to the same bytes', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const words = ['a', 'node1', '10', '2', 'p<x>', 'ü\u2028', '"q"', '𝒳', ''];
+  for (let round = 0; round < 200; round++) {
+    const size = [4, 16, 64][rnd(3)]!;
+    const base = 2n ** BigInt(rnd(2) === 0 ? 62 : 20) + BigInt(rnd(1_000_000));
+    const nAttrs = rnd(4);
+    const attributes = Array.from({ length: nAttrs }, () => {
+      const attr: Record<string, unknown> = {};
+      if (rnd(4) > 0) attr.handleId = `k8s-pod-network.${rnd(1000)}`;
+      if (rnd(2) === 0)
+        attr.secondary = Object.fromEntries(
+          Array.from({ length: rnd(4) }, () => [words[rnd(words.length)]!, words[rnd(9)]!]),
+        );
+      if (rnd(5) === 0) attr.alternateOwnerAttrs = { node: `n${rnd(9)}` };
+      if (rnd(5) === 0) attr.releasedAt = '2026-01-01T00:00:01Z';
+      return attr;
+    });
+    const allocations: (number | null)[] = [];
+    const seqMap: Record<string, bigint> = {};
+    const unallocated: number[] = [];
+    for (let o = 0; o < size; o++) {
+      if (nAttrs > 0 && rnd(2) === 0) {
+        allocations.push(rnd(nAttrs));
+        seqMap[String(o)] = base + BigInt(o);
+      } else {
+        allocations.push(null);
+        unallocated.push(o);
+      }
+    }
+    const extra: Record<string, JsonValue> = {};
+    if (rnd(2) === 0) extra.hostAffinity = `node${rnd(9)}`;
+    if (rnd(3) === 0) extra.strictAffinity = rnd(2) === 0;
+    if (rnd(4) === 0) extra.future = { nested: [1, null, 'x'], big: 2n ** 63n + 7n };
+    const b = {
+      cidr: `10.0.${rnd(256)}.0/${32 - Math.log2(size)}`,
+      affinity: rnd(3) === 0 ? null : `host:node${rnd(9)}`,
+      ...(rnd(2) === 0 ? { affinityClaimTime: '2026-01-01T00:00:00Z' } : {}),
+      allocations,
+      unallocated,
+      attributes,
+      sequenceNumber: base + BigInt(size),
+      sequenceNumberForAllocation: seqMap,
+      deleted: rnd(9) === 0,
+      extra,
+    } as Block;
+    const text = encodeBlock(b);
+    const back = decodeBlock(text);
+    assert.equal(encodeBlock(back), text, `round ${round}`);
+    assert.deepEqual({ ...back }, b, `round ${round}`);
+  }
+});
+
+test('decodeBlock: sequenceNumberForAllocation is exact on first access, assignable, copied by spreads, and checked at decode', () => {
+  const text =
+    '{"cidr":"10.0.0.0/30","affinity":null,"allocations":[0,0,null,null],"unallocated":[2,3],' +
+    '"attributes":[{"handle_id":"h"}],"sequenceNumber":18446744073709551615,' +
+    '"sequenceNumberForAllocation":{"0":18446744073709551614,"1":7,"3":null},"deleted":false}';
+  const b = decodeBlock(text);
+  const copy = { ...b };
+  assert.deepEqual(copy.sequenceNumberForAllocation, {
+    '0': 18446744073709551614n,
+    '1': 7n,
+    '3': 0n,
+  });
+  assert.equal(
+    b.sequenceNumberForAllocation,
+    copy.sequenceNumberForAllocation,
+    'materialised once',
+  );
+  assert.equal(b.sequenceNumber, 18446744073709551615n);
+  const c = decodeBlock(text) as { sequenceNumberForAllocation: Record<string, bigint> };
+  c.sequenceNumberForAllocation = { '1': 1n };
+  assert.deepEqual(c.sequenceNumberForAllocation, { '1': 1n });
+  for (const bad of ['"x"', '1.5', '{"a":1}', 'true']) {
+    assert.throws(
+      () => decodeBlock(text.replace('"1":7', `"1":${bad}`)),
+      (e: unknown) => isCidrpoolError(e) && e.code === 'IPAM_CORRUPT_VALUE',
+      bad,
+    );
+  }
+  assert.throws(
+    () => decodeBlock(text.replace('"1":7', '"1":')),
+    (e: unknown) => isCidrpoolError(e) && e.code === 'IPAM_CORRUPT_VALUE',
+  );
 });
