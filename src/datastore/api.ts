@@ -21,6 +21,11 @@ export interface ListOptions {
   readonly limit?: number;
   /** Start strictly after this key (for paging). */
   readonly startAfter?: string;
+  /**
+   * Keys and revisions only: every item's value is ''. For callers that need the names under a
+   * big prefix, not the values (embedded: the value column is not read; etcd: a keys_only range).
+   */
+  readonly keysOnly?: boolean;
 }
 
 export interface ListResult {
@@ -114,16 +119,21 @@ export async function listAll(
   store: Datastore,
   prefix: string,
   pageSize = 1000,
+  keysOnly = false,
 ): Promise<KeyValue[]> {
   const all: KeyValue[] = [];
   let startAfter: string | undefined;
   for (;;) {
-    const page = await store.list(prefix, { limit: pageSize, startAfter });
+    const page = await store.list(prefix, { limit: pageSize, startAfter, keysOnly });
     all.push(...page.items);
     if (!page.more || page.items.length === 0) return all;
     startAfter = page.items[page.items.length - 1]!.key;
   }
 }
+
+/** Every key under a prefix with its revision (values ''), following pages. */
+export const listKeys = (store: Datastore, prefix: string, pageSize = 1000): Promise<KeyValue[]> =>
+  listAll(store, prefix, pageSize, true);
 
 /** The value of a get of a `readMany` batch (undefined when absent). */
 export function readKv(response: ReadResponse | undefined): KeyValue | undefined {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isCidrpoolError } from '../../errors/index.js';
-import { listAll, readAll, type Datastore, type KeyValue } from '../api.js';
+import { listAll, listKeys, readAll, type Datastore, type KeyValue } from '../api.js';
 import type { DatastoreConfig } from '../config-types.js';
 import { collectEvents } from './collect-events.js';
 import { runWorkers } from './run-workers.js';
@@ -176,6 +176,20 @@ export function defineConformanceSuite(backendName: string, harness: Conformance
       const afterLast = await store.list(prefix, { limit: 2, startAfter: keys.at(-1) });
       assert.deepEqual(afterLast.items, []);
       assert.equal(afterLast.more, false);
+      const keyPages: KeyValue[] = [];
+      for (let startAfter: string | undefined; ;) {
+        const page = await store.list(prefix, { limit: 2, startAfter, keysOnly: true });
+        keyPages.push(...page.items);
+        if (!page.more) break;
+        startAfter = page.items.at(-1)!.key;
+      }
+      const full = await store.list(prefix);
+      assert.deepEqual(
+        keyPages,
+        full.items.map((item) => ({ ...item, value: '' })),
+        'keysOnly: the same keys and revisions, values empty',
+      );
+      assert.deepEqual(await listKeys(store, prefix, 3), keyPages);
       const exact = await store.list(prefix, { limit: 5 });
       assert.equal(exact.items.length, 5);
       const all = await listAll(store, prefix, 3);

@@ -47,6 +47,8 @@ interface ListRow {
   mod_revision: number;
 }
 
+type KeyRow = Omit<ListRow, 'value'>;
+
 interface LogRow {
   id: number;
   revision: number;
@@ -76,6 +78,8 @@ class Statements {
   readonly trimLog: Statement<[number]>;
   readonly listBounded: Statement<[Buffer, Buffer, number], ListRow>;
   readonly listOpen: Statement<[Buffer, number], ListRow>;
+  readonly listKeysBounded: Statement<[Buffer, Buffer, number], KeyRow>;
+  readonly listKeysOpen: Statement<[Buffer, number], KeyRow>;
   readonly logBounded: Statement<[number, number, Buffer, Buffer, number], LogRow>;
   readonly logOpen: Statement<[number, number, Buffer, number], LogRow>;
 
@@ -97,6 +101,12 @@ class Statements {
     );
     this.listOpen = db.prepare(
       'SELECT key, value, mod_revision FROM kv WHERE key >= ? ORDER BY key LIMIT ?',
+    );
+    this.listKeysBounded = db.prepare(
+      'SELECT key, mod_revision FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
+    );
+    this.listKeysOpen = db.prepare(
+      'SELECT key, mod_revision FROM kv WHERE key >= ? ORDER BY key LIMIT ?',
     );
     this.logBounded = db.prepare(
       `SELECT id, revision, type, key, value FROM log
@@ -215,13 +225,18 @@ export class EmbeddedStore implements EmbeddedDatastore {
     const range = prefixRange(prefix);
     const start = lowerBound(range, options.startAfter);
     const fetch = limit > 0 ? limit + 1 : -1;
-    const rows = range.end
-      ? this.#sql.listBounded.all(start, range.end, fetch)
-      : this.#sql.listOpen.all(start, fetch);
+    const sql = this.#sql;
+    const rows: (KeyRow & { value?: string })[] = options.keysOnly
+      ? range.end
+        ? sql.listKeysBounded.all(start, range.end, fetch)
+        : sql.listKeysOpen.all(start, fetch)
+      : range.end
+        ? sql.listBounded.all(start, range.end, fetch)
+        : sql.listOpen.all(start, fetch);
     const more = limit > 0 && rows.length > limit;
     const items = (more ? rows.slice(0, limit) : rows).map((row) => ({
       key: decodeKey(row.key),
-      value: row.value,
+      value: row.value ?? '',
       revision: String(row.mod_revision),
     }));
     return { items, more };

@@ -135,7 +135,10 @@ export class EtcdStore implements Datastore {
     const { value } = await this.pool.call(`list ${prefix}`, (client, callOptions) =>
       from === undefined
         ? client.kv.range({ key: start, range_end: end, count_only: true }, callOptions)
-        : client.kv.range({ key: from, range_end: end, limit }, callOptions),
+        : client.kv.range(
+            { key: from, range_end: end, limit, ...(options.keysOnly ? { keys_only: true } : {}) },
+            callOptions,
+          ),
     );
     return {
       items: from === undefined ? [] : value.kvs.map(toKeyValue),
