@@ -1,11 +1,11 @@
 // `ipam check` (ipam-core.md §4.9, surfaces.md §2.3): compare what IPAM records with what nodes
 // and workloads use, and check every block's invariants. Read-only.
 //
-// Cost: one listing each of blocks, pools, nodes, workload endpoints and handles, then integer
-// loops over the allocations. What only the detailed outputs need (one object per allocation:
+// Cost: one listing each of blocks, pools, nodes, workload endpoints and handles (keys only),
+// then integer loops over the allocations. What only the detailed outputs need (one object per allocation:
 // `allocations` for `-o`, `leakedIps` for --show-problem-ips) is built on first access, so a plain
 // `ipam check` on a big cluster formats no address that nobody uses.
-import { listAll, type KeyValue } from '../datastore/api.js';
+import { listAll, listKeys, type KeyValue } from '../datastore/api.js';
 import { HANDLES_PREFIX, resourcePrefix } from '../datastore/keys.js';
 import type { Cidr } from '../net/index.js';
 import { addressAt, formatIp, tryParseIp } from '../net/index.js';
@@ -203,7 +203,8 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
 
   // Handle keys are unique, so the handles with IPs are the matches, and when every handle the
   // blocks mention matched, none is missing.
-  const handles = await listAll(ctx.store, HANDLES_PREFIX, 5000);
+  // Only their names and revisions matter: a keys-only listing, values left unread.
+  const handles = await listKeys(ctx.store, HANDLES_PREFIX, 5000);
   const leakedHandles: { id: string; revision: string }[] = [];
   let handlesWithIps = 0;
   for (const kv of handles) {
@@ -250,19 +251,10 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
     get allocations() {
       return detailsOf().allocations;
     },
+    leakedCount,
     problemCount: leakedCount + notInPool.length + noAllocation.length + leakedHandles.length,
   };
 }
-
-/**
- * How many addresses a report calls leaked, without building `leakedIps` (its problem count is
- * leaked + not in pool + no allocation + leaked handles).
- */
-export const leakedIpCount = (report: CheckReport): number =>
-  report.problemCount -
-  report.notInPool.length -
-  report.noAllocation.length -
-  report.leakedHandles.length;
 
 interface AllocationDetails {
   readonly allocations: Record<string, CheckAllocation[]>;

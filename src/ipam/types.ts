@@ -279,6 +279,8 @@ export interface CheckReport {
   }[];
   /** Every allocation by address, for `-o report.json`. */
   readonly allocations: Readonly<Record<string, readonly CheckAllocation[]>>;
-  /** leaked + notInPool + noAllocation + leakedHandles, as Calico counts (invalid blocks apart). */
+  /** How many addresses are leaked: `leakedIps.length`, known without building that list. */
+  readonly leakedCount: number;
+  /** leakedCount + notInPool + noAllocation + leakedHandles, as Calico counts (invalid blocks apart). */
   readonly problemCount: number;
 }

@@ -116,6 +116,7 @@ describe('ipam check output (calicoctl check.go)', () => {
     missingHandles: [],
     invalidBlocks: [],
     allocations: { '10.0.0.1': [used], '10.0.0.2': [leaked] },
+    leakedCount: 1,
     problemCount: 3,
   };
 

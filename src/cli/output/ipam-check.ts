@@ -1,5 +1,4 @@
 // The text `calicoctl ipam check` prints (surfaces.md §2.3), from the engine's CheckReport.
-import { leakedIpCount } from '../../ipam/check.js';
 import type { CheckAllocation, CheckReport } from '../../ipam/types.js';
 
 const WINDOWS_OWNER = 'Reserved for Windows';
@@ -89,9 +88,7 @@ export function renderCheck(report: CheckReport, options: CheckPrintOptions): st
   out.push('', 'Scanning for IPs that are allocated but not actually in use...');
   if (showProblems)
     for (const a of report.leakedIps) out.push(`  ${a.ip} leaked; ${describeAttrs(a)}`);
-  out.push(
-    `Found ${leakedIpCount(report)} IPs that are allocated in IPAM but not actually in use.`,
-  );
+  out.push(`Found ${report.leakedCount} IPs that are allocated in IPAM but not actually in use.`);
   out.push('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...');
   if (showProblems) {
     for (const ip of report.multipleOwners) out.push(`  ${ip} has multiple owners.`);
