@@ -71,6 +71,16 @@ export function testEnvironment(
 }
 
 /** Write an IPPool as Calico stores it (v3 JSON at its resource key). */
+/** An AutoAssign request for `num4` IPv4 workload addresses on `hostname` (plus `extra`). */
+export const v4Request = (hostname: string, num4: number, extra: object = {}) => ({
+  num4,
+  num6: 0,
+  hostname,
+  intendedUse: 'Workload' as const,
+  attrs: { node: hostname },
+  ...extra,
+});
+
 export async function putPool(
   store: Datastore,
   name: string,

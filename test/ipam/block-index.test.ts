@@ -19,16 +19,8 @@ import {
   putPool,
   scanInvariants,
   testEnvironment,
+  v4Request,
 } from '../helpers/ipam-fixtures.js';
-
-const req = (hostname: string, num4: number, extra: object = {}) => ({
-  num4,
-  num6: 0,
-  hostname,
-  intendedUse: 'Workload' as const,
-  attrs: { node: hostname },
-  ...extra,
-});
 
 test('a block created behind the index is skipped (and marked); one deleted behind it is found again', async () => {
   const t = await openTempStore();
@@ -36,7 +28,7 @@ test('a block created behind the index is skipped (and marked); one deleted behi
     await putPool(t.store, 'p', { cidr: '192.168.0.0/24' });
     await putNode(t.store, 'node1');
     const ipam = createIpam(t.store, testEnvironment());
-    await ipam.autoAssign(req('node1', 1)); // builds the index; node1 owns 192.168.0.128/26
+    await ipam.autoAssign(v4Request('node1', 1)); // builds the index; node1 owns 192.168.0.128/26
     // "Calico" on another host creates 192.168.0.192/26 (node1's next CIDR) without the index.
     const foreign = newBlock(parseCidr('192.168.0.192/26'), {
       sequenceNumber: 1n,
@@ -44,7 +36,7 @@ test('a block created behind the index is skipped (and marked); one deleted behi
     });
     await t.store.put(blockKey(4, '192.168.0.192/26'), encodeBlock(foreign));
     await t.store.put(affinityKey('other', 4, '192.168.0.192/26'), encodeAffinity('confirmed'));
-    const r = await ipam.autoAssign(req('node1', 64));
+    const r = await ipam.autoAssign(v4Request('node1', 64));
     assert.equal(r.ipv4.ips.length, 64);
     assert.ok(
       r.ipv4.ips.every((ip) => !/^192\.168\.0\.(19[2-9]|2\d\d)\//.test(ip)),
@@ -57,7 +49,7 @@ test('a block created behind the index is skipped (and marked); one deleted behi
     // the range is rebuilt from the blocks and the CIDR is claimed again.
     await t.store.delete(blockKey(4, '192.168.0.192/26'));
     await t.store.delete(affinityKey('other', 4, '192.168.0.192/26'));
-    const more = await ipam.autoAssign(req('node1', 63 + 64 + 64));
+    const more = await ipam.autoAssign(v4Request('node1', 63 + 64 + 64));
     assert.equal(more.ipv4.ips.length, 191);
     assert.ok(more.ipv4.ips.some((ip) => ip.startsWith('192.168.0.192/')));
     assert.deepEqual(await scanInvariants(t.store), []);
@@ -74,7 +66,10 @@ test('Windows host-reserved ordinals: first 3 and last 1 of new blocks, no handl
     await putNode(t.store, 'win');
     const ipam = createIpam(t.store, testEnvironment());
     const r = await ipam.autoAssign(
-      req('win', 61, { handleId: 'h', hostReservedAttrIPv4s: { startOfBlock: 3, endOfBlock: 1 } }),
+      v4Request('win', 61, {
+        handleId: 'h',
+        hostReservedAttrIPv4s: { startOfBlock: 3, endOfBlock: 1 },
+      }),
     );
     assert.equal(r.ipv4.ips.length, 61);
     const lastOctets = r.ipv4.ips.map((ip) => Number(ip.split('.')[3]!.split('/')[0]) % 64);
@@ -98,7 +93,7 @@ test('lockDir: same-host allocators across engines serialise on a lock file; a d
     const engines = [0, 1, 2].map(() => createIpam(t.store, { lockDir }));
     const results = await Promise.all(
       engines.flatMap((e, i) =>
-        [0, 1, 2, 3].map((j) => e.autoAssign(req('n', 2, { handleId: `h${i}-${j}` }))),
+        [0, 1, 2, 3].map((j) => e.autoAssign(v4Request('n', 2, { handleId: `h${i}-${j}` }))),
       ),
     );
     const ips = results.flatMap((r) => r.ipv4.ips);
@@ -120,7 +115,7 @@ test('check reports invalid blocks; utilisation puts blocks outside every pool i
     await putNode(t.store, 'a');
     await putNode(t.store, 'b');
     const ipam = createIpam(t.store, testEnvironment());
-    await ipam.autoAssign(req('a', 1));
+    await ipam.autoAssign(v4Request('a', 1));
     const broken = {
       ...newBlock(parseCidr('10.99.0.0/30'), { sequenceNumber: 1n }),
       unallocated: [0, 1, 1],
@@ -144,11 +139,11 @@ test('check reports invalid blocks; utilisation puts blocks outside every pool i
     assert.equal(u[0]!.available, 255n);
     await t.store.delete(blockKey(4, '10.99.0.0/30'));
     // Borrowing: b takes addresses from a's block once no block is free.
-    await ipam.autoAssign(req('a', 63 + 64 * 3));
-    const b = await ipam.autoAssign(req('b', 1));
+    await ipam.autoAssign(v4Request('a', 63 + 64 * 3));
+    const b = await ipam.autoAssign(v4Request('b', 1));
     assert.equal(b.ipv4.ips.length, 0);
     await ipam.releaseIps([{ address: '10.42.0.7' }, { address: '10.42.0.129' }]);
-    const b2 = await ipam.autoAssign(req('b', 2, { handleId: 'hb' }));
+    const b2 = await ipam.autoAssign(v4Request('b', 2, { handleId: 'hb' }));
     assert.equal(b2.ipv4.ips.length, 2);
     const borrowed = await ipam.listBorrowed();
     assert.deepEqual(

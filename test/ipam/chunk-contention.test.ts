@@ -7,18 +7,16 @@ import { INDEX_PREFIX, isBitSet, loadChunkOf } from '../../src/ipam/block-index.
 import { createIpam } from '../../src/ipam/index.js';
 import { ROOM_PREFIX } from '../../src/ipam/room-index.js';
 import { formatCidr, parseIp } from '../../src/net/index.js';
-import { defineOnBothStores, putNode, putPool, testEnvironment } from '../helpers/ipam-fixtures.js';
+import {
+  defineOnBothStores,
+  putNode,
+  putPool,
+  testEnvironment,
+  v4Request,
+} from '../helpers/ipam-fixtures.js';
 import { roomBitProblems, roomBitsIn } from './room-bits.js';
 
 const both = defineOnBothStores();
-
-const req = (hostname: string, num4: number) => ({
-  num4,
-  num6: 0,
-  hostname,
-  intendedUse: 'Workload' as const,
-  attrs: { node: hostname },
-});
 
 const blockOf = (ip: string): string => {
   const a = parseIp(ip.split('/')[0]!);
@@ -70,10 +68,10 @@ for (const [moves, txns, what] of [
     const ipam = createIpam(w.store, testEnvironment());
     // Another host's claim builds the index and writes the chunks first (so this engine
     // remembers them), then the neighbour moves the index chunk before a's claim.
-    await ipam.autoAssign(req('b', 1));
+    await ipam.autoAssign(v4Request('b', 1));
     w.state.armed = moves;
     w.state.txns = 0;
-    const r = await ipam.autoAssign(req('a', 1));
+    const r = await ipam.autoAssign(v4Request('a', 1));
     assert.equal(r.ipv4.ips.length, 1);
     const block = blockOf(r.ipv4.ips[0]!);
     // 1 move: the refused claim (remembered chunk), the claim after a fresh read, the
@@ -94,7 +92,7 @@ both('concurrent claims of one engine do not conflict on the chunks', async (t) 
   for (const host of hosts) await putNode(t.store, host);
   const w = watchedStore(t.store);
   const ipam = createIpam(w.store, testEnvironment());
-  const results = await Promise.all(hosts.map((host) => ipam.autoAssign(req(host, 1))));
+  const results = await Promise.all(hosts.map((host) => ipam.autoAssign(v4Request(host, 1))));
   const blocks = results.map((r) => blockOf(r.ipv4.ips[0]!));
   assert.equal(new Set(blocks).size, hosts.length, 'one block per host');
   assert.equal(w.state.chunkConflicts, 0);

@@ -16,18 +16,10 @@ import {
   putNode,
   putPool,
   putReservation,
+  v4Request,
 } from '../helpers/ipam-fixtures.js';
 
 const both = defineOnBothStores();
-
-const req = (hostname: string, num4: number, extra: object = {}) => ({
-  num4,
-  num6: 0,
-  hostname,
-  intendedUse: 'Workload' as const,
-  attrs: { node: hostname },
-  ...extra,
-});
 
 const config = (ipCooldownSeconds: number) => ({
   strictAffinity: false,
@@ -50,7 +42,7 @@ both(
   async (t, env, ipam) => {
     await putPool(t.store, 'p', { cidr: '10.20.0.0/26' });
     await putNode(t.store, 'n');
-    const r = await ipam.autoAssign(req('n', 3, { handleId: 'h' }));
+    const r = await ipam.autoAssign(v4Request('n', 3, { handleId: 'h' }));
     assert.deepEqual(r.ipv4.ips, ['10.20.0.0/26', '10.20.0.1/26', '10.20.0.2/26']);
     const { block, text } = await stored(t.store, '10.20.0.0/26');
     assert.deepEqual(block.allocations, [0, 0, 0, ...new Array<null>(61).fill(null)]);
@@ -68,7 +60,7 @@ both(
     assert.ok(text.includes(`"sequenceNumber":${block.sequenceNumber},`), 'written exactly');
     assert.ok(text.includes(`"sequenceNumberForAllocation":{"0":${created},"1":${created},`));
     // The next allocation in the block: the ordinal records the number before this write.
-    await ipam.autoAssign(req('n', 1, { handleId: 'h' }));
+    await ipam.autoAssign(v4Request('n', 1, { handleId: 'h' }));
     const next = (await stored(t.store, '10.20.0.0/26')).block;
     assert.equal(next.sequenceNumber, block.sequenceNumber + 1n);
     assert.equal(next.sequenceNumberForAllocation['3'], block.sequenceNumber);
@@ -84,8 +76,8 @@ both(
   async (t, _env, ipam) => {
     await putPool(t.store, 'p', { cidr: '10.21.0.0/26' });
     await putNode(t.store, 'n');
-    await ipam.autoAssign(req('n', 1, { handleId: 'a' }));
-    await ipam.autoAssign(req('n', 1, { handleId: 'b' }));
+    await ipam.autoAssign(v4Request('n', 1, { handleId: 'a' }));
+    await ipam.autoAssign(v4Request('n', 1, { handleId: 'b' }));
     const before = (await stored(t.store, '10.21.0.0/26')).block;
     assert.equal(before.attributes.length, 2);
     const r = await ipam.releaseIps([{ address: '10.21.0.0' }]);
@@ -100,7 +92,7 @@ both(
     assert.equal(block.sequenceNumber, before.sequenceNumber + 1n);
     assert.equal(await t.store.get(handleKey('a')), undefined, 'an empty handle is deleted');
     // A freed ordinal is used again only after every never-used one.
-    const again = await ipam.autoAssign(req('n', 63));
+    const again = await ipam.autoAssign(v4Request('n', 63));
     assert.equal(again.ipv4.ips.at(-1), '10.21.0.0/26');
   },
 );
@@ -111,7 +103,7 @@ both(
     await putPool(t.store, 'p', { cidr: '10.22.0.0/26' });
     await putNode(t.store, 'n');
     await ipam.setConfig(config(60));
-    await ipam.autoAssign(req('n', 1, { handleId: 'a' }));
+    await ipam.autoAssign(v4Request('n', 1, { handleId: 'a' }));
     const before = (await stored(t.store, '10.22.0.0/26')).block;
     await ipam.releaseIps([{ address: '10.22.0.0' }]);
     const { block } = await stored(t.store, '10.22.0.0/26');
@@ -124,11 +116,11 @@ both(
       isCidrpoolError(e, 'IPAM_BLOCK_NOT_EMPTY'),
     );
     assert.equal((await ipam.getUtilization(['p']))[0]!.inUse, 1n, 'counted as in use');
-    const r = await ipam.autoAssign(req('n', 1));
+    const r = await ipam.autoAssign(v4Request('n', 1));
     assert.deepEqual(r.ipv4.ips, ['10.22.0.1/26']);
     env.advance(61_000);
     // The next write of the block frees it (to the tail of the queue).
-    await ipam.autoAssign(req('n', 1));
+    await ipam.autoAssign(v4Request('n', 1));
     const after = (await stored(t.store, '10.22.0.0/26')).block;
     assert.equal(after.allocations[0], null);
     assert.equal(after.unallocated.at(-1), 0);
@@ -182,14 +174,14 @@ both(
     await putPool(t.store, 'p', { cidr: '10.244.0.0/16' });
     await putNode(t.store, 'node1');
     await putNode(t.store, 'worker-1');
-    await ipam.autoAssign(req('worker-1', 1)); // the block index now exists
+    await ipam.autoAssign(v4Request('worker-1', 1)); // the block index now exists
     // Another host (Calico, which does not keep our index) wins node1's start CIDR first.
     const foreign = encodeBlock(
       newBlock(parseCidr('10.244.166.128/26'), { sequenceNumber: 7n, affinity: 'host:other' }),
     );
     await t.store.put(blockKey(4, '10.244.166.128/26'), foreign);
     await t.store.put(affinityKey('other', 4, '10.244.166.128/26'), encodeAffinity('confirmed'));
-    const r = await ipam.autoAssign(req('node1', 2, { handleId: 'h' }));
+    const r = await ipam.autoAssign(v4Request('node1', 2, { handleId: 'h' }));
     assert.deepEqual(r.ipv4.ips, ['10.244.166.192/26', '10.244.166.193/26']);
     assert.deepEqual(await affinityCidrs(t.store, 'node1'), ['10.244.166.192-26']);
     assert.equal(
@@ -221,7 +213,7 @@ both(
       handleKey('k8s-pod-network.c0'),
       '{"block":{"10.24.0.0/26":1},"deleted":false}',
     );
-    const r = await ipam.autoAssign(req('n', 1, { handleId: 'k8s-pod-network.c1' }));
+    const r = await ipam.autoAssign(v4Request('n', 1, { handleId: 'k8s-pod-network.c1' }));
     assert.deepEqual(r.ipv4.ips, ['10.24.0.1/26'], 'the legacy empty affinity counts as confirmed');
     const after = (await stored(t.store, '10.24.0.0/26')).text;
     const expected = text
@@ -241,9 +233,9 @@ both(
     await putNode(t.store, 'n');
     for (const ip of ['10.25.2.1', '10.25.10.1', '10.25.1.1'])
       await ipam.assignIp({ ip, hostname: 'n' });
-    const first = await ipam.autoAssign(req('n', 1));
+    const first = await ipam.autoAssign(v4Request('n', 1));
     assert.deepEqual(first.ipv4.ips, ['10.25.1.0/24']);
-    const more = await ipam.autoAssign(req('n', 255));
+    const more = await ipam.autoAssign(v4Request('n', 255));
     assert.deepEqual(more.ipv4.ips.slice(-2), ['10.25.1.255/24', '10.25.10.0/24']);
     const owned = await affinityCidrs(t.store, 'n');
     assert.deepEqual(owned, ['10.25.1.0-24', '10.25.10.0-24', '10.25.2.0-24'], 'no new claim');
@@ -294,7 +286,7 @@ both(
     await putNode(t.store, 'win');
     const windows = { hostReservedAttrIPv4s: { startOfBlock: 3, endOfBlock: 1 } };
     // 3 + 1 reserved: maxPrefixLen = 32 - bitLength(4) = 29, so the /30 pool is passed over.
-    const r = await ipam.autoAssign(req('win', 5, { handleId: 'h', ...windows }));
+    const r = await ipam.autoAssign(v4Request('win', 5, { handleId: 'h', ...windows }));
     assert.deepEqual(r.ipv4.ips, ['10.27.1.3/29', '10.27.1.4/29', '10.27.1.5/29', '10.27.1.6/29']);
     assert.equal(r.ipv4.hostReservedHandle, 'windows-reserved-ipam-handle');
     assert.equal(
@@ -303,11 +295,11 @@ both(
         'HostReservedAttr: windows-reserved-ipam-handle',
     );
     // Without the reservation there is no such suffix, and the /30 pool is used.
-    const plain = await ipam.autoAssign(req('win', 1));
+    const plain = await ipam.autoAssign(v4Request('win', 1));
     assert.match(plain.ipv4.ips[0]!, /^10\.27\.0\.\d+\/30$/);
     assert.equal(plain.ipv4.hostReservedHandle, undefined);
     await assert.rejects(
-      ipam.autoAssign(req('win', 1, { ipv4Pools: ['a-small'], ...windows })),
+      ipam.autoAssign(v4Request('win', 1, { ipv4Pools: ['a-small'], ...windows })),
       /^CidrpoolError: the given pool \(a-small\) does not exist, or is not enabled$/,
     );
   },
@@ -318,7 +310,7 @@ both(
   async (t, _env, ipam) => {
     await putPool(t.store, 'p', { cidr: '10.28.0.0/24' });
     await putNode(t.store, 'n');
-    const r = await ipam.autoAssign(req('n', 2, { handleId: 'h' }));
+    const r = await ipam.autoAssign(v4Request('n', 2, { handleId: 'h' }));
     const [ip1, ip2] = r.ipv4.ips.map((ip) => ip.split('/')[0]!);
     const cidr = `${ip1!.replace(/\.\d+$/, '')}.${Number(ip1!.split('.')[3]) & 192}/26`;
     await ipam.releasePoolAffinities('10.28.0.0/24');
@@ -338,7 +330,7 @@ both(
     await putPool(t.store, 'p', { cidr: '10.29.0.0/26' });
     await putNode(t.store, 'n');
     await ipam.setConfig(config(60));
-    await ipam.autoAssign(req('n', 2, { handleId: 'g' }));
+    await ipam.autoAssign(v4Request('n', 2, { handleId: 'g' }));
     const s1 = (await stored(t.store, '10.29.0.0/26')).block;
     await ipam.releaseIps([{ address: '10.29.0.0' }]);
     const s2 = (await stored(t.store, '10.29.0.0/26')).block;
@@ -384,7 +376,7 @@ both(
     await put('10.30.0.0/26', 'host:other');
     await t.store.put(affinityKey('other', 4, '10.30.0.0/26'), encodeAffinity('confirmed'));
     await put('10.30.0.64/26', null);
-    const r = await ipam.autoAssign(req('n', 65));
+    const r = await ipam.autoAssign(v4Request('n', 65));
     assert.equal(r.ipv4.ips.length, 64);
     assert.ok(r.ipv4.ips.every((ip) => /^10\.30\.0\.([0-9]|[1-5][0-9]|6[0-3])\/26$/.test(ip)));
     assert.equal(
@@ -425,7 +417,7 @@ both(
     await t.store.put(affinityKey('n', 4, '10.31.0.64/26'), encodeAffinity('pendingDeletion'));
 
     // Affine blocks in key order: .128 (claimed now), .192 (not ours: dropped), .64 (re-confirmed).
-    const r = await ipam.autoAssign(req('n', 65));
+    const r = await ipam.autoAssign(v4Request('n', 65));
     assert.equal(r.ipv4.ips.length, 65);
     assert.equal(r.ipv4.ips[0], '10.31.0.128/26');
     assert.equal(r.ipv4.ips.at(-1), '10.31.0.65/26');
@@ -453,7 +445,9 @@ both(
     await putNode(t.store, 'n', { zone: 'east' });
     const ns = { name: 'ns', labels: { team: 'x' } };
     const one = async (handleId: string, extra: object = {}) =>
-      (await ipam.autoAssign(req('n', 1, { handleId, ...extra }))).ipv4.ips[0]!.split('/')[0]!;
+      (await ipam.autoAssign(v4Request('n', 1, { handleId, ...extra }))).ipv4.ips[0]!.split(
+        '/',
+      )[0]!;
     const ip1 = await one('h1');
     const ip2 = await one('h2');
     await one('g', { ipv4Pools: ['b'], namespace: ns });
@@ -481,7 +475,7 @@ both(
     await putPool(t.store, 'p', { cidr: '10.34.0.0/26' });
     await putNode(t.store, 'n');
     await putReservation(t.store, 'r', ['10.34.0.5/30', ' ', 'not-a-cidr']);
-    const r = await ipam.autoAssign(req('n', 8));
+    const r = await ipam.autoAssign(v4Request('n', 8));
     assert.deepEqual(
       r.ipv4.ips.map((ip) => Number(ip.split('.')[3]!.split('/')[0])),
       [0, 1, 2, 3, 8, 9, 10, 11],
@@ -500,7 +494,7 @@ both(
     // A block the reservations cover entirely is never claimed.
     await putReservation(t.store, 'all', ['10.34.0.0/26']);
     await putPool(t.store, 'q', { cidr: '10.35.0.0/26' });
-    const more = await ipam.autoAssign(req('n', 1));
+    const more = await ipam.autoAssign(v4Request('n', 1));
     assert.deepEqual(more.ipv4.ips, ['10.35.0.0/26']);
   },
 );
@@ -510,7 +504,7 @@ both(
   async (t, _env, ipam) => {
     await putPool(t.store, 'p', { cidr: '10.36.0.0/26' });
     await putNode(t.store, 'n');
-    await ipam.autoAssign(req('n', 3, { handleId: 'h' }));
+    await ipam.autoAssign(v4Request('n', 3, { handleId: 'h' }));
     const r = await ipam.releaseIps([
       { address: '10.36.0.0', handleId: '' },
       { address: '10.36.0.1', handleId: 'h\rjunk' },
@@ -536,7 +530,7 @@ both(
       ['d', '192.168.0.193'],
     ];
     for (const [host, ip] of owners) await ipam.assignIp({ ip, hostname: host });
-    const r = await ipam.autoAssign(req('node1', 64, { handleId: 'x' }));
+    const r = await ipam.autoAssign(v4Request('node1', 64, { handleId: 'x' }));
     assert.equal(r.ipv4.ips.length, 64);
     assert.equal(r.ipv4.ips[0], '192.168.0.128/26', 'start block (index 2) first');
     assert.equal(r.ipv4.ips[62], '192.168.0.191/26');

@@ -14,18 +14,10 @@ import {
   putWorkloadEndpoint,
   scanInvariants,
   defineOnBothStores,
+  v4Request,
 } from '../helpers/ipam-fixtures.js';
 
 const both = defineOnBothStores();
-
-const req = (hostname: string, num4: number, extra: object = {}) => ({
-  num4,
-  num6: 0,
-  hostname,
-  intendedUse: 'Workload' as const,
-  attrs: { node: hostname },
-  ...extra,
-});
 
 const code = (c: string) => (e: unknown) => isCidrpoolError(e) && e.code === c;
 
@@ -35,7 +27,7 @@ both(
     await putPool(t.store, 'default-ipv4-ippool', { cidr: '10.244.0.0/16' });
     await putNode(t.store, 'node1');
     await putNode(t.store, 'worker-1');
-    const r = await ipam.autoAssign(req('node1', 3, { handleId: 'k8s-pod-network.c1' }));
+    const r = await ipam.autoAssign(v4Request('node1', 3, { handleId: 'k8s-pod-network.c1' }));
     assert.deepEqual(r.ipv4.ips, ['10.244.166.128/26', '10.244.166.129/26', '10.244.166.130/26']);
     assert.equal(shortfallMessage(r.ipv4), undefined);
     const h = await t.store.get(handleKey('k8s-pod-network.c1'));
@@ -45,10 +37,10 @@ both(
     const b = decodeBlock((await t.store.get(blockKey(4, '10.244.166.128/26')))!.value);
     assert.equal(b.affinity, 'host:node1');
     assert.ok(b.affinityClaimTime);
-    const w = await ipam.autoAssign(req('worker-1', 1));
+    const w = await ipam.autoAssign(v4Request('worker-1', 1));
     assert.deepEqual(w.ipv4.ips, ['10.244.226.64/26'], 'worker-1 starts at block 905');
     // Filling the affine block moves on to start+1.
-    const more = await ipam.autoAssign(req('node1', 62));
+    const more = await ipam.autoAssign(v4Request('node1', 62));
     assert.equal(more.ipv4.ips.at(-1), '10.244.166.129/26'.replace('129', '192'));
     assert.deepEqual(await ipam.ipsByHandle('k8s-pod-network.c1'), [
       '10.244.166.128',
@@ -61,7 +53,7 @@ both(
 both('a small pool: search order 2, 3, 0, 1 (192.168.0.0/24, node1)', async (t, _env, ipam) => {
   await putPool(t.store, 'p', { cidr: '192.168.0.0/24' });
   await putNode(t.store, 'node1');
-  const r = await ipam.autoAssign(req('node1', 64 * 4));
+  const r = await ipam.autoAssign(v4Request('node1', 64 * 4));
   const blocks = [
     ...new Set(
       r.ipv4.ips.map(
@@ -73,7 +65,7 @@ both('a small pool: search order 2, 3, 0, 1 (192.168.0.0/24, node1)', async (t, 
     ),
   ];
   assert.deepEqual(blocks, ['192.168.0.128', '192.168.0.192', '192.168.0.0', '192.168.0.64']);
-  const none = await ipam.autoAssign(req('node1', 1));
+  const none = await ipam.autoAssign(v4Request('node1', 1));
   assert.equal(none.ipv4.ips.length, 0);
   assert.match(
     shortfallMessage(none.ipv4)!,
@@ -87,11 +79,11 @@ both(
     await putPool(t.store, 'p', { cidr: '10.0.0.0/24', blockSize: 30 });
     await putNode(t.store, 'a');
     await putNode(t.store, 'b');
-    const b = await ipam.autoAssign(req('b', 1)); // b's block has room to borrow from
+    const b = await ipam.autoAssign(v4Request('b', 1)); // b's block has room to borrow from
     assert.equal(b.ipv4.ips.length, 1);
-    const a = await ipam.autoAssign(req('a', 80));
+    const a = await ipam.autoAssign(v4Request('a', 80));
     assert.equal(a.ipv4.ips.length, 80);
-    await assert.rejects(ipam.autoAssign(req('a', 1)), (e: unknown) => {
+    await assert.rejects(ipam.autoAssign(v4Request('a', 1)), (e: unknown) => {
       assert.ok(isCidrpoolError(e, 'IPAM_BLOCK_LIMIT'));
       assert.equal(
         e.message,
@@ -114,8 +106,8 @@ both(
     const ia = createIpam(t.store, env);
     const ib = createIpam(t.store, env);
     const [ra, rb] = await Promise.all([
-      ia.autoAssign(req('a', 1, { handleId: 'ha' })),
-      ib.autoAssign(req('b', 1, { handleId: 'hb' })),
+      ia.autoAssign(v4Request('a', 1, { handleId: 'ha' })),
+      ib.autoAssign(v4Request('b', 1, { handleId: 'hb' })),
     ]);
     assert.equal(ra.ipv4.ips.length + rb.ipv4.ips.length, 2);
     assert.notEqual(ra.ipv4.ips[0], rb.ipv4.ips[0]);
@@ -134,7 +126,7 @@ both(
   async (t, _env, ipam) => {
     await putPool(t.store, 'p', { cidr: '10.2.0.0/24' });
     await putNode(t.store, 'n');
-    const r = await ipam.autoAssign(req('n', 65, { handleId: 'h' }));
+    const r = await ipam.autoAssign(v4Request('n', 65, { handleId: 'h' }));
     const blocks = [...new Set(r.ipv4.ips.map((ip) => ip.split('/')[0]!))];
     assert.equal(blocks.length, 65);
     await assert.rejects(
@@ -151,7 +143,7 @@ both(
     assert.equal((await listAll(t.store, '/calico/ipam/v2/assignment/')).length, 0);
     assert.equal(await t.store.get(handleKey('h')), undefined);
     // An empty affine block is deleted by releasing its affinity.
-    await ipam.autoAssign(req('n', 1, { handleId: 'g' }));
+    await ipam.autoAssign(v4Request('n', 1, { handleId: 'g' }));
     await ipam.releaseByHandle('g');
     assert.equal((await listAll(t.store, '/calico/ipam/v2/assignment/')).length, 1);
     await ipam.releaseAffinity('10.2.0.0/24', 'n', true);
@@ -171,20 +163,20 @@ both(
       maxBlocksPerHost: 0,
       ipCooldownSeconds: 0,
     });
-    await ipam.autoAssign(req('a', 1, { handleId: 'ha' }));
-    const b1 = await ipam.autoAssign(req('b', 1));
+    await ipam.autoAssign(v4Request('a', 1, { handleId: 'ha' }));
+    const b1 = await ipam.autoAssign(v4Request('b', 1));
     assert.equal(
       shortfallMessage(b1.ipv4),
       'Assigned 0 out of 1 requested IPv4 addresses; No more free affine blocks and strict affinity enabled',
     );
     await ipam.releaseByHandle('ha'); // a's block is now empty but still affine
     assert.equal(
-      (await ipam.autoAssign(req('b', 1))).ipv4.ips.length,
+      (await ipam.autoAssign(v4Request('b', 1))).ipv4.ips.length,
       0,
       'claimed less than a minute ago',
     );
     env.advance(61_000);
-    const b2 = await ipam.autoAssign(req('b', 1));
+    const b2 = await ipam.autoAssign(v4Request('b', 1));
     assert.deepEqual(b2.ipv4.ips, ['10.3.0.0/26']);
     assert.equal((await listAll(t.store, hostAffinityPrefix('a', 4))).length, 0);
   },
@@ -194,7 +186,7 @@ both('IPReservations are never auto-assigned; AssignIP ignores them', async (t, 
   await putPool(t.store, 'p', { cidr: '10.4.0.0/26' });
   await putNode(t.store, 'n');
   await putReservation(t.store, 'r', ['10.4.0.0/28', '10.4.0.40']);
-  const r = await ipam.autoAssign(req('n', 64));
+  const r = await ipam.autoAssign(v4Request('n', 64));
   assert.equal(r.ipv4.ips.length, 47);
   assert.ok(
     r.ipv4.ips.every(
@@ -226,37 +218,37 @@ both(
     await putNode(t.store, 'east', { zone: 'east' });
     await putNode(t.store, 'west', { zone: 'west' });
     const ip = async (host: string, extra: object = {}) =>
-      (await ipam.autoAssign(req(host, 1, extra))).ipv4.ips[0] ?? '';
+      (await ipam.autoAssign(v4Request(host, 1, extra))).ipv4.ips[0] ?? '';
     assert.match(await ip('east'), /^10\.6\./);
     await assert.rejects(
-      ipam.autoAssign(req('west', 1)),
+      ipam.autoAssign(v4Request('west', 1)),
       /^CidrpoolError: no configured Calico pools for node west$/,
     );
     assert.match(await ip('west', { namespace: { name: 'n', labels: { team: 'x' } } }), /^10\.7\./);
     assert.match(await ip('west', { ipv4Pools: ['a-manual'] }), /^10\.5\./);
     assert.match(await ip('west', { ipv4Pools: ['10.5.0.7/24'] }), /^10\.5\./);
     await assert.rejects(
-      ipam.autoAssign(req('west', 1, { ipv4Pools: ['d-off'] })),
+      ipam.autoAssign(v4Request('west', 1, { ipv4Pools: ['d-off'] })),
       /^CidrpoolError: the given pool \(d-off\) does not exist, or is not enabled$/,
     );
     await assert.rejects(
-      ipam.autoAssign(req('west', 1, { ipv4Pools: ['10.9.0.0/24'] })),
+      ipam.autoAssign(v4Request('west', 1, { ipv4Pools: ['10.9.0.0/24'] })),
       /the given pool \(10\.9\.0\.0\/24\) does not exist, or is not enabled/,
     );
     await assert.rejects(
-      ipam.autoAssign(req('west', 1, { ipv4Pools: ['fd00::/120'] })),
+      ipam.autoAssign(v4Request('west', 1, { ipv4Pools: ['fd00::/120'] })),
       /provided IPv4 IPPools list contains one or more IPv6 IPPools/,
     );
     await assert.rejects(
-      ipam.autoAssign(req('ghost', 1)),
+      ipam.autoAssign(v4Request('ghost', 1)),
       /^CidrpoolError: resource does not exist: Node\(ghost\)$/,
     );
     await assert.rejects(
-      ipam.autoAssign(req('east', 1, { intendedUse: 'LoadBalancer', ipv4Pools: ['b-zone'] })),
+      ipam.autoAssign(v4Request('east', 1, { intendedUse: 'LoadBalancer', ipv4Pools: ['b-zone'] })),
       /^CidrpoolError: cannot find a qualified ippool, no pools match the required use \(LoadBalancer\)/,
     );
     await assert.rejects(
-      ipam.autoAssign({ ...req('east', 1), intendedUse: '' as 'Workload' }),
+      ipam.autoAssign({ ...v4Request('east', 1), intendedUse: '' as 'Workload' }),
       code('IPAM_USE_REQUIRED'),
     );
   },
@@ -268,10 +260,10 @@ both(
     await putPool(t.store, 'a', { cidr: '10.10.0.0/24', nodeSelector: "zone == 'east'" });
     await putPool(t.store, 'b', { cidr: '10.11.0.0/24' });
     await putNode(t.store, 'n', { zone: 'east' });
-    await ipam.autoAssign(req('n', 1, { handleId: 'h' }));
+    await ipam.autoAssign(v4Request('n', 1, { handleId: 'h' }));
     await ipam.releaseByHandle('h');
     await putNode(t.store, 'n', { zone: 'west' });
-    const r = await ipam.autoAssign(req('n', 1));
+    const r = await ipam.autoAssign(v4Request('n', 1));
     assert.match(r.ipv4.ips[0]!, /^10\.11\./);
     const affs = await listAll(t.store, hostAffinityPrefix('n', 4));
     assert.deepEqual(
@@ -365,13 +357,13 @@ both('IPv6: a /64 pool with /122 blocks, dual stack in one call', async (t, _env
   await putPool(t.store, 'v4', { cidr: '10.244.0.0/16' });
   await putPool(t.store, 'v6', { cidr: 'fd00:10:244::/64', blockSize: 122 });
   await putNode(t.store, 'node1');
-  const r = await ipam.autoAssign({ ...req('node1', 1), num6: 2, handleId: 'dual' });
+  const r = await ipam.autoAssign({ ...v4Request('node1', 1), num6: 2, handleId: 'dual' });
   assert.deepEqual(r.ipv4.ips, ['10.244.166.128/26']);
   assert.deepEqual(r.ipv6.ips, [
     'fd00:10:244:0:c11:b42f:f17e:a680/122',
     'fd00:10:244:0:c11:b42f:f17e:a681/122',
   ]);
-  const more = await ipam.autoAssign({ ...req('node1', 0), num6: 64 });
+  const more = await ipam.autoAssign({ ...v4Request('node1', 0), num6: 64 });
   assert.equal(more.ipv6.ips.at(-1), 'fd00:10:244:0:c11:b42f:f17e:a6c1/122');
   const h = await t.store.get(handleKey('dual'));
   assert.equal(
@@ -439,7 +431,7 @@ both(
   async (t, _env, ipam) => {
     await putPool(t.store, 'p', { cidr: '10.17.0.0/24' });
     await putNode(t.store, 'n');
-    await ipam.autoAssign(req('n', 3, { handleId: 'h' }));
+    await ipam.autoAssign(v4Request('n', 3, { handleId: 'h' }));
     await ipam.releasePoolAffinities('10.17.0.0/24');
     assert.equal((await listAll(t.store, hostAffinityPrefix('n', 4))).length, 0);
     assert.equal((await ipam.ipsByHandle('h')).length, 3);

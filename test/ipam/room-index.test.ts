@@ -39,19 +39,11 @@ import {
   scanInvariants,
   defineOnBothStores,
   testEnvironment,
+  v4Request,
 } from '../helpers/ipam-fixtures.js';
 import { roomBitProblems, roomBitsIn } from './room-bits.js';
 
 const both = defineOnBothStores();
-
-const req = (hostname: string, num4: number, extra: object = {}) => ({
-  num4,
-  num6: 0,
-  hostname,
-  intendedUse: 'Workload' as const,
-  attrs: { node: hostname },
-  ...extra,
-});
 
 const blockOf = (ip: string, prefix = 26): string => {
   const a = parseIp(ip.split('/')[0]!);
@@ -66,10 +58,10 @@ both('the room bit follows fills, releases, cooldown and deletes', async (t, _en
   const bits = () => roomBitsIn(t.store, pool.cidr, pool.blockSize);
   const exact = async () => assert.deepEqual(await roomBitProblems(t.store, [pool]), []);
 
-  const first = await ipam.autoAssign(req('a', 1, { handleId: 'h1' }));
+  const first = await ipam.autoAssign(v4Request('a', 1, { handleId: 'h1' }));
   const x = blockOf(first.ipv4.ips[0]!);
   assert.deepEqual(await bits(), [x], 'a new block has room');
-  const fill = await ipam.autoAssign(req('a', 63, { handleId: 'h2' }));
+  const fill = await ipam.autoAssign(v4Request('a', 63, { handleId: 'h2' }));
   assert.ok(fill.ipv4.ips.every((ip) => blockOf(ip) === x));
   assert.deepEqual(await bits(), [], 'a full block has no room');
   assert.ok((await listAll(t.store, ROOM_PREFIX)).length > 0, 'the chunk key is kept');
@@ -78,7 +70,7 @@ both('the room bit follows fills, releases, cooldown and deletes', async (t, _en
   const one = fill.ipv4.ips[10]!.split('/')[0]!;
   await ipam.releaseIps([{ address: one, handleId: 'h2' }]);
   assert.deepEqual(await bits(), [x], 'a release gives it room again');
-  await ipam.autoAssign(req('a', 1, { handleId: 'h3' }));
+  await ipam.autoAssign(v4Request('a', 1, { handleId: 'h3' }));
   assert.deepEqual(await bits(), [], 'full again');
   await exact();
 
@@ -100,7 +92,7 @@ both('the room bit follows fills, releases, cooldown and deletes', async (t, _en
     maxBlocksPerHost: 0,
     ipCooldownSeconds: 60,
   });
-  const z = await ipam.autoAssign(req('a', 64, { handleId: 'hz' }));
+  const z = await ipam.autoAssign(v4Request('a', 64, { handleId: 'hz' }));
   const zBlock = blockOf(z.ipv4.ips[0]!);
   assert.ok(z.ipv4.ips.every((ip) => blockOf(ip) === zBlock));
   assert.deepEqual(await bits(), []);
@@ -187,12 +179,12 @@ test('borrowing where one block of 1,024 has room reads O(1) blocks', async () =
     const inTarget = (ip: string | undefined) =>
       ip !== undefined && cidrContainsIp(target, parseIp(ip.split('/')[0]!));
     // The first time the pool looks full, the block index is checked against one listing.
-    const first = await ipam.autoAssign(req('borrower', 1, { handleId: 'b1' }));
+    const first = await ipam.autoAssign(v4Request('borrower', 1, { handleId: 'b1' }));
     assert.ok(inTarget(first.ipv4.ips[0]), `borrowed ${first.ipv4.ips[0]}`);
     assert.ok(counts.blockGets <= 2, `first borrow: ${counts.blockGets} block Gets`);
     // Within INDEX_RECHECK_MS no listing: the room bitmap names the one candidate.
     Object.assign(counts, { blockGets: 0, blockLists: 0, calls: 0 });
-    const second = await ipam.autoAssign(req('borrower', 1, { handleId: 'b2' }));
+    const second = await ipam.autoAssign(v4Request('borrower', 1, { handleId: 'b2' }));
     assert.ok(inTarget(second.ipv4.ips[0]), `borrowed ${second.ipv4.ips[0]}`);
     assert.equal(counts.blockLists, 0, 'no listing of the blocks');
     assert.ok(counts.blockGets <= 2, `second borrow: ${counts.blockGets} block Gets`);
@@ -212,13 +204,13 @@ both(
     const blockOfHost = new Map<string, string>();
     for (const h of owners) {
       await putNode(t.store, h);
-      const r = await ipam.autoAssign(req(h, 64, { handleId: `h-${h}` }));
+      const r = await ipam.autoAssign(v4Request(h, 64, { handleId: `h-${h}` }));
       assert.equal(r.ipv4.ips.length, 64);
       blockOfHost.set(h, blockOf(r.ipv4.ips[0]!));
     }
     await putNode(t.store, 'e');
     // The pool is full: e borrows nothing (and the block index was checked against the blocks).
-    assert.equal((await ipam.autoAssign(req('e', 1))).ipv4.ips.length, 0);
+    assert.equal((await ipam.autoAssign(v4Request('e', 1))).ipv4.ips.length, 0);
     assert.deepEqual(await roomBitsIn(t.store, pool.cidr, pool.blockSize), []);
 
     // d's block: released by the engine (bit set), then made full again behind the index.
@@ -244,7 +236,7 @@ both(
 
     // Within the recheck interval: the bitmap names d (found full: passed over, bit cleared),
     // then yields nothing, so the pool is listed and c's free address is borrowed.
-    const r = await ipam.autoAssign(req('e', 1, { handleId: 'he' }));
+    const r = await ipam.autoAssign(v4Request('e', 1, { handleId: 'he' }));
     assert.equal(r.ipv4.ips.length, 1);
     assert.equal(blockOf(r.ipv4.ips[0]!), c);
     assert.deepEqual(await roomBitProblems(t.store, [pool]), []);
@@ -280,12 +272,12 @@ test('a conflict on the room chunk alone does not fail the block write', async (
     });
     const ipam = createIpam(store, testEnvironment());
     armed = 1; // the claim creates the block with room
-    const r = await ipam.autoAssign(req('a', 1, { handleId: 'h1' }));
+    const r = await ipam.autoAssign(v4Request('a', 1, { handleId: 'h1' }));
     const x = blockOf(r.ipv4.ips[0]!);
     assert.deepEqual(await roomBitsIn(t.store, pool.cidr, pool.blockSize), [x]);
     armed = 1; // filling it clears the bit
     txns = 0;
-    const fill = await ipam.autoAssign(req('a', 63, { handleId: 'h2' }));
+    const fill = await ipam.autoAssign(v4Request('a', 63, { handleId: 'h2' }));
     assert.equal(fill.ipv4.ips.length, 63);
     // One refused transaction (the chunk), the block without it, the bit on its own.
     assert.equal(txns, 3);
@@ -331,11 +323,11 @@ both(
     const blockOfHost = new Map<string, string>();
     for (const h of ['a', 'b', 'c', 'd']) {
       await putNode(t.store, h);
-      const r = await ipam.autoAssign(req(h, 64, { handleId: `h-${h}` }));
+      const r = await ipam.autoAssign(v4Request(h, 64, { handleId: `h-${h}` }));
       blockOfHost.set(h, blockOf(r.ipv4.ips[0]!));
     }
     await putNode(t.store, 'e');
-    assert.equal((await ipam.autoAssign(req('e', 1))).ipv4.ips.length, 0, 'the pool is full');
+    assert.equal((await ipam.autoAssign(v4Request('e', 1))).ipv4.ips.length, 0, 'the pool is full');
     // d's block gets room, then "Calico" removes it (block, affinity, handle) behind the index.
     const d = blockOfHost.get('d')!;
     await ipam.releaseIps([{ address: formatIp({ family: 4, value: parseCidr(d).base + 1n }) }]);
@@ -343,7 +335,7 @@ both(
     await t.store.delete(affinityKey('d', 4, d));
     await t.store.delete(handleKey('h-d'));
     // Within the recheck interval, the room bitmap leads e to the missing block: it is claimed.
-    const r = await ipam.autoAssign(req('e', 2, { handleId: 'he' }));
+    const r = await ipam.autoAssign(v4Request('e', 2, { handleId: 'he' }));
     assert.equal(r.ipv4.ips.length, 2);
     assert.ok(r.ipv4.ips.every((ip) => blockOf(ip) === d));
     const claimed = decodeBlock((await t.store.get(blockKey(4, d)))!.value);

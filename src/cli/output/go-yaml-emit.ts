@@ -3,7 +3,7 @@
 // 80, and the rest continues on the next line, indented two past its key (best_width 80,
 // best_indent 2). Only the JSON data model is needed: maps, arrays, strings, numbers, booleans,
 // null. Map keys come out in the order `compareKeys` gives.
-import { goScalarStyle } from './go-yaml-scalar.js';
+import { goScalarStyle, isPrintable } from './go-yaml-scalar.js';
 
 const BEST_WIDTH = 80;
 const BEST_INDENT = 2;
@@ -16,16 +16,6 @@ const isCollection = (v: unknown): boolean =>
 
 const isBreak = (c: string): boolean =>
   c === '\r' || c === '\n' || c === '\u0085' || c === '\u2028' || c === '\u2029';
-
-function isPrintable(c: string): boolean {
-  const cp = c.codePointAt(0)!;
-  return (
-    cp === 0x0a ||
-    (cp >= 0x20 && cp <= 0x7e) ||
-    (cp >= 0xa0 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff)
-  );
-}
 
 const ESCAPES: Record<number, string> = {
   0x00: '0',

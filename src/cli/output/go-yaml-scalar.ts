@@ -78,7 +78,7 @@ const isBreak = (c: string): boolean =>
   c === '\r' || c === '\n' || c === '\u0085' || c === '\u2028' || c === '\u2029';
 const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 
-function isPrintable(c: string): boolean {
+export function isPrintable(c: string): boolean {
   const cp = c.codePointAt(0)!;
   return (
     cp === 0x0a ||
