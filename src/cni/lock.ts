@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DatastoreConfig } from '../datastore/config-types.js';
 import { CidrpoolError } from '../errors/index.js';
+import { processAlive } from '../ipam/host-lock.js';
 import type { CallContext } from './context.js';
 
 /** Calico allows 90 s for the IPAM work under its lock; we wait at most that long for it. */
@@ -31,16 +32,6 @@ export interface HeldLock {
   readonly acquired: boolean;
   release(): Promise<void>;
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 // The file operations are synchronous: each is one short system call, and a call of the plugin
 // has nothing else to do meanwhile (fs/promises would add its module and a thread-pool round
@@ -116,7 +107,7 @@ export async function acquireLock(path: string, waitMs = DEFAULT_WAIT_MS): Promi
     const holder = readOr(path, undefined);
     const pid = holder ? Number.parseInt(holder, 10) : NaN;
     // An empty file is a lock being written right now; only a parsed dead pid is stale.
-    if (holder !== undefined && Number.isInteger(pid) && pid > 0 && !isAlive(pid)) {
+    if (holder !== undefined && Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
       breakStaleLock(path, holder);
       continue;
     }

@@ -22,7 +22,8 @@ export function createKeyedQueue() {
   };
 }
 
-const processAlive = (pid: number): boolean => {
+/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
+export const processAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,12 +1,12 @@
 // Shared pieces of the cidrpool-ipam spawn tests: run the real ./bin/cidrpool-ipam with an
 // environment and stdin, and seed a datastore with pools and a node.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Datastore } from '../../src/datastore/api.js';
 import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { resourceKey } from '../../src/datastore/keys.js';
 import { openDatastore } from '../../src/datastore/open.js';
 import type { Ipam, IpamEnvironment } from '../../src/ipam/types.js';
+import { execIn } from '../helpers/netns.js';
 
 /** The repository root (this file runs as dist/test/cni/support.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,7 +55,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 /** Spawn the plugin once and collect what it printed. Never throws for a failed call. */
-export function runPlugin(call: PluginCall): Promise<PluginRun> {
+export async function runPlugin(call: PluginCall): Promise<PluginRun> {
   const env = cleanEnv({
     CNI_COMMAND: call.command,
     CNI_CONTAINERID: call.containerId ?? 'ctr-1',
@@ -66,31 +66,18 @@ export function runPlugin(call: PluginCall): Promise<PluginRun> {
     ...call.env,
   });
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    // A bounded wait: a plugin that hangs fails the test instead of stalling the run.
-    const child = spawn(call.program ?? PLUGIN, [], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: PLUGIN_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json, elapsedMs: performance.now() - started });
-    });
-    child.stdin.on('error', () => undefined); // a plugin may exit without reading stdin
-    child.stdin.end(typeof call.config === 'string' ? call.config : JSON.stringify(call.config));
+  const run = await execIn(undefined, call.program ?? PLUGIN, [], {
+    env,
+    stdin: typeof call.config === 'string' ? call.config : JSON.stringify(call.config),
+    timeoutMs: PLUGIN_TIMEOUT_MS,
   });
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = run.stdout.trim() ? (JSON.parse(run.stdout) as Record<string, unknown>) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { ...run, json, elapsedMs: performance.now() - started };
 }
 
 /** Pools and nodes to put in a store before a test. */
