@@ -2,7 +2,7 @@
 // store, with libcalico/calicoctl semantics (surfaces.md §1.5, ipam-core.md §1.3-1.4).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Datastore, Revision, TxnOperation } from '../datastore/api.js';
+import { listPages, type Datastore, type Revision, type TxnOperation } from '../datastore/api.js';
 import { IPAM_CONFIG_KEY, resourceKey, resourcePrefix } from '../datastore/keys.js';
 import { isCidrpoolError, type FieldIssue } from '../errors/index.js';
 import { encodeConfig } from '../ipam/model.js';
@@ -230,13 +230,9 @@ class StoreResourceClient implements ResourceClient {
     const prefix = resourcePrefix(kind, namespace);
     const items: Resource[] = [];
     let revision: Revision | undefined;
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.store.list(prefix, { limit: 1000, startAfter });
+    for await (const page of listPages(this.store, prefix, { limit: 1000 })) {
       revision ??= page.revision;
       items.push(...page.items.map(decodeResource));
-      if (!page.more || page.items.length === 0) break;
-      startAfter = page.items[page.items.length - 1]!.key;
     }
     return { items, revision: revision! };
   }

@@ -114,6 +114,24 @@ export interface Datastore {
   close(): Promise<void>;
 }
 
+/**
+ * The pages of the listing under `prefix` (each `limit` items, `startAfter` the first page's
+ * start), in key order; each page is read when the previous one has been consumed.
+ */
+export async function* listPages(
+  store: Datastore,
+  prefix: string,
+  options: ListOptions = {},
+): AsyncGenerator<ListResult> {
+  let startAfter = options.startAfter;
+  for (;;) {
+    const page = await store.list(prefix, { ...options, startAfter });
+    yield page;
+    if (!page.more || page.items.length === 0) return;
+    startAfter = page.items[page.items.length - 1]!.key;
+  }
+}
+
 /** Every item under a prefix, following pages. */
 export async function listAll(
   store: Datastore,
@@ -122,13 +140,10 @@ export async function listAll(
   keysOnly = false,
 ): Promise<KeyValue[]> {
   const all: KeyValue[] = [];
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await store.list(prefix, { limit: pageSize, startAfter, keysOnly });
+  for await (const page of listPages(store, prefix, { limit: pageSize, keysOnly })) {
     all.push(...page.items);
-    if (!page.more || page.items.length === 0) return all;
-    startAfter = page.items[page.items.length - 1]!.key;
   }
+  return all;
 }
 
 /** Every key under a prefix with its revision (values ''), following pages. */
@@ -156,16 +171,10 @@ export async function readAll(
     batch.responses.map(async (response, i) => {
       if ('kv' in response) return response.kv ? [response.kv] : [];
       const items = [...response.items];
-      let more = response.more && items.length > 0;
+      if (!response.more || items.length === 0) return items;
       const prefix = (requests[i] as { list: string }).list;
-      while (more) {
-        const page = await store.list(prefix, {
-          limit: pageSize,
-          startAfter: items[items.length - 1]!.key,
-        });
-        items.push(...page.items);
-        more = page.more && page.items.length > 0;
-      }
+      const rest = { limit: pageSize, startAfter: items[items.length - 1]!.key };
+      for await (const page of listPages(store, prefix, rest)) items.push(...page.items);
       return items;
     }),
   );

@@ -1,7 +1,7 @@
 // Reading every block for a report (ipam show, ipam check), one page at a time: each page is
 // decoded, handed over and dropped, so the decoded blocks of a big cluster die young instead of
 // all living until the last one is decoded (which made garbage collection the largest cost).
-import type { Datastore, KeyValue } from '../datastore/api.js';
+import { listPages, type Datastore, type KeyValue } from '../datastore/api.js';
 import { blocksPrefix } from '../datastore/keys.js';
 import { garbageCollect } from './block.js';
 import { decodeBlock, type Block } from './model.js';
@@ -17,12 +17,8 @@ export async function forEachBlock(
   store: Datastore,
   visit: (block: Block, stored: KeyValue) => void,
 ): Promise<void> {
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await store.list(blocksPrefix(), { limit: PAGE_SIZE, startAfter });
+  for await (const page of listPages(store, blocksPrefix(), { limit: PAGE_SIZE })) {
     for (const kv of page.items) visit(decodeBlock(kv.value, kv.key), kv);
-    if (!page.more || page.items.length === 0) return;
-    startAfter = page.items[page.items.length - 1]!.key;
   }
 }
 
