@@ -1,6 +1,10 @@
 // Lint rules, including the import direction of STYLE.md:
-//   errors <- net, selector <- resources <- datastore/api <- ipam <- client <- cli, cni, http
-// Only the entry points (cli, cni, http) may reach a concrete datastore (embedded/, etcd/, open.ts).
+//   errors <- net, selector <- resources <- datastore/api <- ipam <- client <- dataplane
+//     <- cli, cni, node, http
+// dataplane is the node agent's pure core (desired kernel state from datastore state). The entry
+// points (cli, cni, node, http) do not import each other, except that the `cidrpool` command line
+// hands its `node` and `dashboard` commands to node/ and http/. Only the entry points may reach a
+// concrete datastore (embedded/, etcd/, open.ts).
 import tseslint from 'typescript-eslint';
 
 const concreteStores = ['**/datastore/embedded/**', '**/datastore/etcd/**', '**/datastore/open.js'];
@@ -12,8 +16,10 @@ const folders = [
   'datastore',
   'ipam',
   'client',
+  'dataplane',
   'cli',
   'cni',
+  'node',
   'http',
 ];
 
@@ -26,7 +32,7 @@ function layer(from, forbidden, { concrete = true } = {}) {
   if (concrete) {
     patterns.push({
       group: concreteStores,
-      message: 'Only the entry points (cli, cni, http) choose a concrete datastore.',
+      message: 'Only the entry points (cli, cni, node, http) choose a concrete datastore.',
     });
   }
   return {
@@ -63,6 +69,9 @@ export default tseslint.config(
   },
   layer('ipam', above('ipam')),
   layer('client', above('client')),
-  layer('cli', ['cni', 'http'], { concrete: false }),
-  layer('cni', ['cli', 'http'], { concrete: false }),
+  layer('dataplane', above('dataplane')),
+  layer('cli', ['cni'], { concrete: false }),
+  layer('cni', ['cli', 'node', 'http'], { concrete: false }),
+  layer('node', ['cli', 'cni', 'http'], { concrete: false }),
+  layer('http', ['cli', 'cni', 'node'], { concrete: false }),
 );

@@ -8,6 +8,7 @@ import { addDeleteCommand } from './commands/delete.js';
 import { addGetCommand } from './commands/get.js';
 import { addIpamCommand } from './commands/ipam.js';
 import { addLabelCommand } from './commands/label.js';
+import { addNodeCommand } from './commands/node.js';
 import { addPatchCommand } from './commands/patch.js';
 import { addReplaceCommand } from './commands/replace.js';
 import { addValidateCommand } from './commands/validate.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   addConvertCommand(program);
   addIpamCommand(program);
   addDatastoreCommand(program);
+  addNodeCommand(program);
   addVersionCommand(program);
   return program;
 }
