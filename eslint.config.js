@@ -1,7 +1,8 @@
 // Lint rules, including the import direction of STYLE.md:
 //   errors <- net, selector <- resources <- datastore/api <- ipam <- client <- dataplane
-//     <- cli, cni, node, http
-// dataplane is the node agent's pure core (desired kernel state from datastore state). The entry
+//     <- kernel <- cli, cni, node, http
+// dataplane is the node agent's pure core (desired kernel state from datastore state); kernel
+// holds the thin adapters that apply it (`ip`, `bridge`, `nft`, `bird`/`birdc`). The entry
 // points (cli, cni, node, http) do not import each other, except that the `cidrpool` command line
 // hands its `node` and `dashboard` commands to node/ and http/. Only the entry points may reach a
 // concrete datastore (embedded/, etcd/, open.ts).
@@ -17,6 +18,7 @@ const folders = [
   'ipam',
   'client',
   'dataplane',
+  'kernel',
   'cli',
   'cni',
   'node',
@@ -70,6 +72,7 @@ export default tseslint.config(
   layer('ipam', above('ipam')),
   layer('client', above('client')),
   layer('dataplane', above('dataplane')),
+  layer('kernel', above('kernel')),
   layer('cli', ['cni'], { concrete: false }),
   layer('cni', ['cli', 'node', 'http'], { concrete: false }),
   layer('node', ['cli', 'cni', 'http'], { concrete: false }),
