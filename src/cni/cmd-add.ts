@@ -117,6 +117,8 @@ async function assign(
   ]);
   let result;
   try {
+    // All or nothing: a failed or short request has released what it took (IPv4 too when
+    // IPv6 fails) before it throws.
     result = await session.ipam.autoAssign({
       num4: ipam.assignIpv4 ? 1 : 0,
       num6: ipam.assignIpv6 ? 1 : 0,
@@ -129,19 +131,13 @@ async function assign(
       namespace,
     });
   } catch (err) {
-    // The engine may have assigned IPv4 before IPv6 failed: leave nothing behind.
-    await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
-    throw err;
-  }
-  const short: FamilyAssignment | undefined = [result.ipv4, result.ipv6].find(
-    (a) => a.ips.length < a.numRequested,
-  );
-  if (short) {
-    await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
+    if (!isCidrpoolError(err, 'IPAM_SHORTFALL')) throw err;
+    const short = err.details.assignment as FamilyAssignment;
     throw new CidrpoolError(
       'CNI_ASSIGN_FAILED',
-      `failed to request IPv${short.family} addresses: ${session.describeShortfall(short)}`,
+      `failed to request IPv${short.family} addresses: ${err.message}`,
       {
+        cause: err,
         details: {
           hint: 'add or enlarge an IPPool that this node and namespace may use, or raise maxBlocksPerHost',
         },

@@ -3,14 +3,12 @@
 import type { Datastore } from '../datastore/api.js';
 import type { DatastoreConfig } from '../datastore/config-types.js';
 import { isCidrpoolError } from '../errors/index.js';
-import type { FamilyAssignment, Ipam, IpamEnvironment } from '../ipam/types.js';
+import type { Ipam, IpamEnvironment } from '../ipam/types.js';
 
 /** An open datastore and the engine over it. */
 export interface Session {
   readonly store: Datastore;
   readonly ipam: Ipam;
-  /** Calico's "Assigned 0 out of 1 requested IPv4 addresses; ..." text for a shortfall. */
-  describeShortfall(assignment: FamilyAssignment): string;
   close(): Promise<void>;
 }
 
@@ -31,11 +29,6 @@ export const systemEnvironment: IpamEnvironment = {
   random: () => Math.random(),
 };
 
-function fallbackShortfall(a: FamilyAssignment): string {
-  const text = `Assigned ${a.ips.length} out of ${a.numRequested} requested IPv${a.family} addresses`;
-  return [text, ...a.messages].join('; ');
-}
-
 /**
  * Open the datastore `config` names and create the engine. Throws DS_CONFIG for a bad
  * configuration and DS_UNAVAILABLE when the store cannot be reached.
@@ -52,7 +45,6 @@ export async function openSession(config: DatastoreConfig): Promise<Session> {
     return {
       store,
       ipam,
-      describeShortfall: (a) => ipamModule.shortfallMessage(a) ?? fallbackShortfall(a),
       close: () => store.close(),
     };
   } catch (err) {

@@ -106,16 +106,18 @@ export function blockLimit(requested: number | undefined, configured: number): n
 
 /**
  * AutoAssign for one family. A shortfall is reported in the assignment's messages, not thrown.
+ * Every address is pushed to `taken` as soon as it is written, so that a caller can release
+ * what a failed request took whatever the error (see assign-request.ts).
  * Throws IPAM_USE_REQUIRED, IPAM_NODE_NOT_FOUND, IPAM_NO_QUALIFIED_POOL, IPAM_NO_POOLS_FOR_NODE,
- * IPAM_POOL_NOT_FOUND, IPAM_NO_AUTO_ALLOCATE, IPAM_CONTENTION, SEL_*; IPAM_BLOCK_LIMIT carries the
- * partial assignment in `details.assignment`.
+ * IPAM_POOL_NOT_FOUND, IPAM_NO_AUTO_ALLOCATE, IPAM_BLOCK_LIMIT, IPAM_CONTENTION, SEL_*, DS_*.
  */
 export async function autoAssignFamily(
   ctx: IpamContext,
   request: AutoAssignRequest,
   family: IpFamily,
   num: number,
-  hostReserved?: HostReservedAttr,
+  hostReserved: HostReservedAttr | undefined,
+  taken: string[],
 ): Promise<FamilyAssignment> {
   const result = emptyAssignment(family, num, hostReserved);
   if (num <= 0) return result;
@@ -214,7 +216,7 @@ export async function autoAssignFamily(
   let owned = affine.length;
   const limit = st.limit;
   const messages = new Set<string>();
-  const ips: string[] = [];
+  const ips = taken;
   let borrow = false;
   const skip = new Set<string>();
 
@@ -233,13 +235,6 @@ export async function autoAssignFamily(
           messages.add('No more free affine blocks and strict affinity enabled');
         borrow = !config.strictAffinity;
         break;
-      }
-      if (isCidrpoolError(err, 'IPAM_BLOCK_LIMIT')) {
-        messages.add(err.message);
-        const partial: FamilyAssignment = { ...result, ips, messages: [...messages] };
-        throw new CidrpoolError('IPAM_BLOCK_LIMIT', err.message, {
-          details: { assignment: partial },
-        });
       }
       throw err;
     }
@@ -268,7 +263,7 @@ export async function autoAssignFamily(
     if (ips.length < num && exhausted.length > 0)
       messages.add(`No IPs available in pools: [${exhausted.join(' ')}]`);
   }
-  return { ...result, ips, messages: [...messages] };
+  return { ...result, ips: [...ips], messages: [...messages] };
 }
 
 /** Most block keys a hint names (one read batch stays well under etcd's 128 operations). */

@@ -2,7 +2,7 @@
 import type { Datastore } from '../datastore/api.js';
 import { releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity.js';
 import { assignIp } from './assign-ip.js';
-import { autoAssignFamily } from './auto-assign.js';
+import { autoAssignRequest } from './assign-request.js';
 import { WINDOWS_RESERVED_HANDLE, WINDOWS_RESERVED_NOTE, type HostReservedAttr } from './block.js';
 import { readConfig } from './block-store.js';
 import { checkIpam } from './check.js';
@@ -10,20 +10,14 @@ import { setConfig } from './config.js';
 import type { IpamContext } from './context.js';
 import { createKeyedQueue, withHostLockFile } from './host-lock.js';
 import { getAssignmentAttributes, ipsByHandle, releaseByHandle, releaseIps } from './release.js';
-import type {
-  AutoAssignResult,
-  FamilyAssignment,
-  HostReservedAttrSpec,
-  Ipam,
-  IpamEnvironment,
-  IpamOptions,
-} from './types.js';
+import type { HostReservedAttrSpec, Ipam, IpamEnvironment, IpamOptions } from './types.js';
 import { getUtilization, listBorrowed } from './utilization.js';
 
 export * from './types.js';
 export { resolveAnnotations } from './annotations.js';
 export type { ResolvedAnnotations, AnnotationInput } from './annotations.js';
 export { DEFAULT_MAX_BLOCKS_PER_HOST } from './auto-assign.js';
+export { shortfallMessage } from './assign-request.js';
 
 /** Real clock and randomness; the default when the caller injects nothing. */
 export const systemEnvironment: IpamEnvironment = {
@@ -41,21 +35,6 @@ const toReserved = (spec?: HostReservedAttrSpec): HostReservedAttr | undefined =
         note: spec.note ?? WINDOWS_RESERVED_NOTE,
       }
     : undefined;
-
-/**
- * Calico's PartialFulfillmentError text: "Assigned X out of N requested IPvV addresses; <msgs>",
- * then "; HostReservedAttr: <handle>" when the request reserved ordinals (Windows).
- * Returns undefined when the assignment is complete.
- */
-export function shortfallMessage(assignment: FamilyAssignment): string | undefined {
-  if (assignment.ips.length >= assignment.numRequested) return undefined;
-  const base = `Assigned ${assignment.ips.length} out of ${assignment.numRequested} requested IPv${assignment.family} addresses`;
-  const reserved =
-    assignment.hostReservedHandle !== undefined
-      ? [`HostReservedAttr: ${assignment.hostReservedHandle}`]
-      : [];
-  return [base, ...assignment.messages, ...reserved].join('; ');
-}
 
 /**
  * Create the IPAM engine over a datastore. `env` overrides the clock, randomness and logger;
@@ -98,23 +77,12 @@ export function createIpam(
 
   return {
     autoAssign: (request) =>
-      perHost(request.hostname, async (): Promise<AutoAssignResult> => {
-        const ipv4 = await autoAssignFamily(
-          ctx,
-          request,
-          4,
-          request.num4,
-          toReserved(request.hostReservedAttrIPv4s),
-        );
-        const ipv6 = await autoAssignFamily(
-          ctx,
-          request,
-          6,
-          request.num6,
-          toReserved(request.hostReservedAttrIPv6s),
-        );
-        return { ipv4, ipv6 };
-      }),
+      perHost(request.hostname, () =>
+        autoAssignRequest(ctx, request, {
+          ipv4: toReserved(request.hostReservedAttrIPv4s),
+          ipv6: toReserved(request.hostReservedAttrIPv6s),
+        }),
+      ),
     assignIp: (request) => perHost(request.hostname, () => assignIp(ctx, request)),
     releaseIps: (options) => releaseIps(ctx, options),
     releaseByHandle: (handleId) => releaseByHandle(ctx, handleId),

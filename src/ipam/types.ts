@@ -32,6 +32,11 @@ export interface AutoAssignRequest {
   /** Windows: ordinals reserved at the start/end of every block this call creates (e.g. 3 and 1). */
   readonly hostReservedAttrIPv4s?: HostReservedAttrSpec;
   readonly hostReservedAttrIPv6s?: HostReservedAttrSpec;
+  /**
+   * Calico's contract: return fewer addresses than requested instead of failing. Without it a
+   * shortfall releases what the request took and throws IPAM_SHORTFALL.
+   */
+  readonly allowPartial?: boolean;
 }
 
 /** Calico's HostReservedAttr: reserved ordinals of new blocks, held by one note attribute. */
@@ -55,7 +60,7 @@ export interface FamilyAssignment {
   readonly hostReservedHandle?: string;
 }
 
-/** A shortfall is not an error: compare ips.length with numRequested (see shortfallMessage). */
+/** Complete, unless the request set allowPartial: then compare ips.length with numRequested. */
 export interface AutoAssignResult {
   readonly ipv4: FamilyAssignment;
   readonly ipv6: FamilyAssignment;
@@ -162,7 +167,10 @@ export interface IpamEnvironment {
  * CONTRACT used by client/, cli/ and cni/.
  */
 export interface Ipam {
-  /** Assign addresses automatically (ipam-core.md §3). A shortfall is reported in the result. */
+  /**
+   * Assign addresses automatically (ipam-core.md §3), all or nothing: a failed or short request
+   * releases what it took and throws (IPAM_SHORTFALL for a shortfall), unless allowPartial.
+   */
   autoAssign(request: AutoAssignRequest): Promise<AutoAssignResult>;
   /** Assign one given address (§4.1). Throws IPAM_* codes (e.g. already assigned, not in a pool). */
   assignIp(request: AssignIpRequest): Promise<void>;

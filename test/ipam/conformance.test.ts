@@ -286,7 +286,9 @@ both(
     await putNode(t.store, 'win');
     const windows = { hostReservedAttrIPv4s: { startOfBlock: 3, endOfBlock: 1 } };
     // 3 + 1 reserved: maxPrefixLen = 32 - bitLength(4) = 29, so the /30 pool is passed over.
-    const r = await ipam.autoAssign(v4Request('win', 5, { handleId: 'h', ...windows }));
+    const r = await ipam.autoAssign(
+      v4Request('win', 5, { handleId: 'h', allowPartial: true, ...windows }),
+    );
     assert.deepEqual(r.ipv4.ips, ['10.27.1.3/29', '10.27.1.4/29', '10.27.1.5/29', '10.27.1.6/29']);
     assert.equal(r.ipv4.hostReservedHandle, 'windows-reserved-ipam-handle');
     assert.equal(
@@ -376,7 +378,7 @@ both(
     await put('10.30.0.0/26', 'host:other');
     await t.store.put(affinityKey('other', 4, '10.30.0.0/26'), encodeAffinity('confirmed'));
     await put('10.30.0.64/26', null);
-    const r = await ipam.autoAssign(v4Request('n', 65));
+    const r = await ipam.autoAssign(v4Request('n', 65, { allowPartial: true }));
     assert.equal(r.ipv4.ips.length, 64);
     assert.ok(r.ipv4.ips.every((ip) => /^10\.30\.0\.([0-9]|[1-5][0-9]|6[0-3])\/26$/.test(ip)));
     assert.equal(

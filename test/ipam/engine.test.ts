@@ -65,7 +65,7 @@ both('a small pool: search order 2, 3, 0, 1 (192.168.0.0/24, node1)', async (t, 
     ),
   ];
   assert.deepEqual(blocks, ['192.168.0.128', '192.168.0.192', '192.168.0.0', '192.168.0.64']);
-  const none = await ipam.autoAssign(v4Request('node1', 1));
+  const none = await ipam.autoAssign(v4Request('node1', 1, { allowPartial: true }));
   assert.equal(none.ipv4.ips.length, 0);
   assert.match(
     shortfallMessage(none.ipv4)!,
@@ -89,9 +89,16 @@ both(
         e.message,
         'Need to allocate an IPAM block but could not - limit of 20 blocks reached for this node',
       );
-      assert.equal((e.details.assignment as { ips: string[] }).ips.length, 0);
       return true;
     });
+    // A request that fills the last block and then hits the limit keeps nothing (issue 15).
+    const freed = a.ipv4.ips.slice(0, 2).map((ip) => ip.split('/')[0]!);
+    await ipam.releaseIps(freed.map((address) => ({ address })));
+    await assert.rejects(ipam.autoAssign(v4Request('a', 5, { handleId: 'h5' })), (e: unknown) =>
+      isCidrpoolError(e, 'IPAM_BLOCK_LIMIT'),
+    );
+    for (const ip of freed) assert.equal(await ipam.getAssignmentAttributes(ip), undefined);
+    assert.equal(await t.store.get(handleKey('h5')), undefined);
     const per = await listAll(t.store, hostAffinityPrefix('a', 4));
     assert.equal(per.length, 20);
   },
@@ -164,14 +171,14 @@ both(
       ipCooldownSeconds: 0,
     });
     await ipam.autoAssign(v4Request('a', 1, { handleId: 'ha' }));
-    const b1 = await ipam.autoAssign(v4Request('b', 1));
+    const b1 = await ipam.autoAssign(v4Request('b', 1, { allowPartial: true }));
     assert.equal(
       shortfallMessage(b1.ipv4),
       'Assigned 0 out of 1 requested IPv4 addresses; No more free affine blocks and strict affinity enabled',
     );
     await ipam.releaseByHandle('ha'); // a's block is now empty but still affine
     assert.equal(
-      (await ipam.autoAssign(v4Request('b', 1))).ipv4.ips.length,
+      (await ipam.autoAssign(v4Request('b', 1, { allowPartial: true }))).ipv4.ips.length,
       0,
       'claimed less than a minute ago',
     );
@@ -186,7 +193,7 @@ both('IPReservations are never auto-assigned; AssignIP ignores them', async (t, 
   await putPool(t.store, 'p', { cidr: '10.4.0.0/26' });
   await putNode(t.store, 'n');
   await putReservation(t.store, 'r', ['10.4.0.0/28', '10.4.0.40']);
-  const r = await ipam.autoAssign(v4Request('n', 64));
+  const r = await ipam.autoAssign(v4Request('n', 64, { allowPartial: true }));
   assert.equal(r.ipv4.ips.length, 47);
   assert.ok(
     r.ipv4.ips.every(
@@ -350,6 +357,32 @@ both(
     ]);
     env.advance(61_000);
     await ipam.assignIp({ ip: '10.14.0.5', hostname: 'n' });
+  },
+);
+
+both(
+  'a short or failed request keeps nothing, in either family (issue 15)',
+  async (t, _env, ipam) => {
+    await putPool(t.store, 'small', { cidr: '10.9.0.0/29', blockSize: 30 });
+    await putNode(t.store, 'n');
+    await assert.rejects(
+      ipam.autoAssign(v4Request('n', 10, { handleId: 'short' })),
+      (e: unknown) =>
+        isCidrpoolError(e, 'IPAM_SHORTFALL') &&
+        e.message.startsWith('Assigned 8 out of 10 requested IPv4 addresses'),
+    );
+    assert.equal(await t.store.get(handleKey('short')), undefined);
+    const [pool] = await ipam.getUtilization();
+    assert.equal(pool!.inUse, 0n);
+    // IPv4 is met, then IPv6 fails (no IPv6 pool): the IPv4 address is released too.
+    await assert.rejects(
+      ipam.autoAssign({ ...v4Request('n', 2), num6: 1, handleId: 'dual-fail' }),
+      (e: unknown) => isCidrpoolError(e, 'IPAM_NO_QUALIFIED_POOL'),
+    );
+    assert.equal(await t.store.get(handleKey('dual-fail')), undefined);
+    assert.equal((await ipam.getUtilization())[0]!.inUse, 0n);
+    // The whole pool is still there for a request that fits.
+    assert.equal((await ipam.autoAssign(v4Request('n', 8))).ipv4.ips.length, 8);
   },
 );
 

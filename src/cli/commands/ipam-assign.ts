@@ -3,12 +3,8 @@
 // mask. With --pod it also writes the pod's WorkloadEndpoint; `ipam release --handle` undoes both.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { CidrpoolError } from '../../errors/index.js';
-import {
-  resolveAnnotations,
-  shortfallMessage,
-  type ResolvedAnnotations,
-} from '../../ipam/index.js';
+import { CidrpoolError, isCidrpoolError } from '../../errors/index.js';
+import { resolveAnnotations, type ResolvedAnnotations } from '../../ipam/index.js';
 import type { AutoAssignResult, FamilyAssignment, IntendedUse } from '../../ipam/types.js';
 import { withBackend, type Backend } from '../backend.js';
 import { errorMessage } from '../errors.js';
@@ -78,12 +74,6 @@ async function poolsByFamily(
   return { v4, v6 };
 }
 
-/** `failed to request IPv4 addresses: Assigned 0 out of 1 ...` (the CNI plugin's words). */
-function shortfall(family: FamilyAssignment): string | undefined {
-  const message = shortfallMessage(family);
-  return message && `failed to request IPv${family.family} addresses: ${message}`;
-}
-
 async function assignAutomatically(
   backend: Backend,
   options: AssignOptions,
@@ -98,25 +88,31 @@ async function assignAutomatically(
   const flagPools = await poolsByFamily(backend, options.pool);
   const ipv4Pools = flagPools.v4.length > 0 ? flagPools.v4 : chosen.ipv4Pools;
   const ipv6Pools = flagPools.v6.length > 0 ? flagPools.v6 : chosen.ipv6Pools;
-  const result: AutoAssignResult = await backend.ipam.autoAssign({
-    num4,
-    num6,
-    handleId,
-    attrs,
-    hostname: options.node,
-    ipv4Pools: ipv4Pools && ipv4Pools.length > 0 ? ipv4Pools : undefined,
-    ipv6Pools: ipv6Pools && ipv6Pools.length > 0 ? ipv6Pools : undefined,
-    intendedUse: options.use as IntendedUse,
-    namespace: { name: options.namespace, labels: nsLabels },
-  });
-  const ips = [...result.ipv4.ips, ...result.ipv6.ips];
-  const problem = shortfall(result.ipv4) ?? shortfall(result.ipv6);
-  if (problem) {
-    // Like the CNI plugin, keep nothing when the request could not be met in full.
-    if (ips.length > 0) await backend.ipam.releaseByHandle(handleId).catch(() => undefined);
-    throw new CidrpoolError('CLI_IPAM_FAILED', problem);
+  // All or nothing: a failed or short request has released what it took before it throws.
+  let result: AutoAssignResult;
+  try {
+    result = await backend.ipam.autoAssign({
+      num4,
+      num6,
+      handleId,
+      attrs,
+      hostname: options.node,
+      ipv4Pools: ipv4Pools && ipv4Pools.length > 0 ? ipv4Pools : undefined,
+      ipv6Pools: ipv6Pools && ipv6Pools.length > 0 ? ipv6Pools : undefined,
+      intendedUse: options.use as IntendedUse,
+      namespace: { name: options.namespace, labels: nsLabels },
+    });
+  } catch (err) {
+    if (!isCidrpoolError(err, 'IPAM_SHORTFALL')) throw err;
+    // `failed to request IPv4 addresses: Assigned 0 out of 1 ...` (the CNI plugin's words).
+    const short = err.details.assignment as FamilyAssignment;
+    throw new CidrpoolError(
+      'CLI_IPAM_FAILED',
+      `failed to request IPv${short.family} addresses: ${err.message}`,
+      { cause: err },
+    );
   }
-  return ips;
+  return [...result.ipv4.ips, ...result.ipv6.ips];
 }
 
 /** Assign the given addresses (--ip, or the ipAddrs annotation); all or nothing. */

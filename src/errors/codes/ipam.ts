@@ -63,6 +63,14 @@ export const IPAM_CODES = {
     summary:
       'The host owns maxBlocksPerHost blocks (20 when unset) and needs another; no borrowing is tried.',
   },
+  IPAM_SHORTFALL: {
+    category: 'exhausted',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'AutoAssign found fewer addresses than requested ("Assigned X out of N requested ..."); it released what it took.',
+  },
   IPAM_NO_AUTO_ALLOCATE: {
     category: 'exhausted',
     retryable: false,
