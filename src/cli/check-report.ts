@@ -27,7 +27,19 @@ export interface ReportLeakedHandle {
   Revision: string;
 }
 
-/** The `ipam check -o` report file (calicoctl's keys). */
+/**
+ * A WorkloadEndpoint on an address it does not hold (cidrpool's addition; calicoctl ignores
+ * unknown keys): `ipam release --from-report` deletes it if it is still at `revision`.
+ */
+export interface ReportStaleEndpoint {
+  name: string;
+  namespace: string;
+  revision: string;
+  ip: string;
+  reason: string;
+}
+
+/** The `ipam check -o` report file (calicoctl's keys, plus staleEndpoints). */
 export interface CheckReportFile {
   version: string;
   clusterGUID: string;
@@ -36,6 +48,7 @@ export interface CheckReportFile {
   clusterType: string;
   allocations: Record<string, ReportAllocation[]>;
   leakedHandles?: ReportLeakedHandle[];
+  staleEndpoints?: ReportStaleEndpoint[];
 }
 
 /** Allocations that are leaked (not in use, not cooling down) in every report, keyed by IP. */
@@ -58,6 +71,23 @@ export function leakedInAll(reports: readonly CheckReportFile[]): ReportAllocati
     }
   }
   return out;
+}
+
+/** Endpoints stale in every report at the same revision, each once. */
+export function staleEndpointsInAll(reports: readonly CheckReportFile[]): ReportStaleEndpoint[] {
+  if (reports.length === 0) return [];
+  const [first, ...rest] = reports;
+  const seen = new Set<string>();
+  return (first!.staleEndpoints ?? []).filter((e) => {
+    const id = `${e.namespace}/${e.name}@${e.revision}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return rest.every((r) =>
+      (r.staleEndpoints ?? []).some(
+        (o) => o.namespace === e.namespace && o.name === e.name && o.revision === e.revision,
+      ),
+    );
+  });
 }
 
 /** Handles leaked in every report with the same revision. */

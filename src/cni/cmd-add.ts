@@ -5,8 +5,14 @@ import type { FamilyAssignment } from '../ipam/types.js';
 import { applyAnnotations, type AnnotationRequest } from './annotations.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
-import { buildWorkloadEndpoint, endpointNameOf, toHostNetwork } from './endpoint.js';
-import { findEndpoint, writeEndpoint } from './endpoint-store.js';
+import {
+  buildWorkloadEndpoint,
+  deleteEndpoint,
+  endpointNameOf,
+  findEndpoint,
+  toHostNetwork,
+  writeEndpoint,
+} from '../client/workload-endpoint.js';
 import { formatIp, isIpv4Mapped, tryParseIp } from '../net/index.js';
 import { buildAttributes } from './handle.js';
 import { withNodeLock } from './lock.js';
@@ -51,11 +57,14 @@ async function assignOne(
 /**
  * Before the ipAddrs annotation's addresses are assigned, Calico's main plugin releases the IPs
  * of the pod's existing endpoint (a new sandbox of the same pod), so that the same fixed address
- * can be assigned again. Throws with Calico's `failed to release ipAddrs: ...`.
+ * can be assigned again. The old endpoint is deleted first, so that it never names an address
+ * that is free. Throws with Calico's `failed to release ipAddrs: ...`.
  */
 async function releaseOldEndpointIps(ctx: CallContext, session: Session): Promise<void> {
   const name = endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName);
   const old = await findEndpoint(session.store, name, ctx.workload.namespace);
+  if (old && old.spec.containerID !== ctx.workload.containerId)
+    await deleteEndpoint(session.store, name, ctx.workload.namespace, old.spec.containerID ?? '');
   for (const network of old?.spec.ipNetworks ?? []) {
     let failure: unknown;
     try {
@@ -218,7 +227,13 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         floatingIps: request.floatingIps,
         creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       });
-      await writeEndpoint(session.store, wep);
+      // Only while the handle is unchanged since the assignment: a DEL that released it
+      // meanwhile makes this ADD fail instead of leaving an endpoint on free addresses.
+      await writeEndpoint(
+        session.store,
+        wep,
+        request.ipAddrsNoIpam ? {} : { heldBy: ctx.handleId },
+      );
     } catch (err) {
       if (!request.ipAddrsNoIpam)
         await releaseIfPresent(session, ctx.handleId).catch(() => undefined);

@@ -1,33 +1,34 @@
-// DEL: release the handle (and the legacy handle) and remove the endpoint. Idempotent: a second
-// DEL, or a DEL of a container never added, succeeds.
+// DEL: remove the endpoint, then release the handle (and the legacy handle). Idempotent: a
+// second DEL, or a DEL of a container never added, succeeds.
+import { deleteEndpoint, endpointNameOf } from '../client/workload-endpoint.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
-import { endpointNameOf } from './endpoint.js';
-import { deleteEndpoint } from './endpoint-store.js';
 import { legacyHandleIdOf } from './handle.js';
 import { withNodeLock } from './lock.js';
 import { openSession, releaseIfPresent } from './session.js';
 
 /**
- * Run DEL: ReleaseByHandle(`<network>.<containerID>`), then the pre-v3 handle
- * (`<namespace>.<pod>` or the container ID), then delete the endpoint if it belongs to this
- * container. Throws DS_UNAVAILABLE (retryable) and configuration errors; never not-found.
+ * Run DEL: delete the endpoint if it belongs to this container, then ReleaseByHandle
+ * (`<network>.<containerID>`) and the pre-v3 handle (`<namespace>.<pod>` or the container ID).
+ * In this order a DEL killed half-way leaves at worst addresses without an endpoint (a retried
+ * DEL frees them), never an endpoint on addresses another pod may get.
+ * Throws DS_UNAVAILABLE (retryable) and configuration errors; never not-found.
  */
 export async function runDel(ctx: CallContext): Promise<void> {
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
   const session = await openSession(dsConfig);
   try {
-    await withNodeLock(ctx, dsConfig, async () => {
-      await releaseIfPresent(session, ctx.handleId);
-      const legacy = legacyHandleIdOf(ctx.workload);
-      if (legacy !== ctx.handleId) await releaseIfPresent(session, legacy);
-    });
     await deleteEndpoint(
       session.store,
       endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),
       ctx.workload.namespace,
       ctx.workload.containerId,
     );
+    await withNodeLock(ctx, dsConfig, async () => {
+      await releaseIfPresent(session, ctx.handleId);
+      const legacy = legacyHandleIdOf(ctx.workload);
+      if (legacy !== ctx.handleId) await releaseIfPresent(session, legacy);
+    });
   } finally {
     await session.close().catch(() => undefined);
   }

@@ -1,14 +1,8 @@
 // The handle and attributes an allocation is recorded under (ipam-core.md §3.12).
+import type { Workload } from '../client/workload-endpoint.js';
 import type { CniEnv } from './env.js';
 
-/** The workload this call is for: a Kubernetes pod, or a plain CNI container. */
-export interface Workload {
-  readonly orchestrator: 'k8s' | 'cni';
-  readonly namespace: string;
-  /** Pod name (k8s only). */
-  readonly pod?: string;
-  readonly containerId: string;
-}
+export type { Workload } from '../client/workload-endpoint.js';
 
 /**
  * `K8S_POD_NAMESPACE` plus `K8S_POD_NAME` mean a Kubernetes pod; otherwise the orchestrator is

@@ -30,7 +30,9 @@ export async function assignIp(ctx: IpamContext, request: AssignIpRequest): Prom
   if (!pool)
     throw new CidrpoolError(
       'IPAM_NOT_IN_POOL',
-      'The provided IP address is not in a configured pool\n',
+      // Calico's text ends in "\n", which then ends the CNI error's msg and the CLI's line:
+      // dropped (docs/design/differences.md).
+      'The provided IP address is not in a configured pool',
       {
         details: { ip: formatIp(ip) },
       },

@@ -21,9 +21,10 @@ import {
 import { collectCooledDown, forEachBlock } from './block-scan.js';
 import { readConfig } from './block-store.js';
 import type { IpamContext } from './context.js';
-import { decodeBlock, type Block } from './model.js';
+import { decodeBlock, type Block, type BlockAttribute } from './model.js';
 import { findPoolOfIp, loadPools } from './pools.js';
-import type { CheckAllocation, CheckInUseIp, CheckReport } from './types.js';
+import { allocationBelongsTo } from './endpoint-handle.js';
+import type { CheckAllocation, CheckInUseIp, CheckReport, StaleEndpoint } from './types.js';
 
 const WINDOWS_OWNER = 'Reserved for Windows';
 
@@ -64,6 +65,17 @@ interface ScannedBlock {
   readonly valid: boolean;
   readonly addresser: Addresser | undefined;
   readonly ordinals: Int32Array;
+  /** The attribute of each of `ordinals`, in the same order (undefined: none). */
+  readonly attributes: readonly (BlockAttribute | undefined)[];
+}
+
+/** A WorkloadEndpoint as the check needs it: who it is, and the revision a cleanup deletes at. */
+interface EndpointSeen {
+  readonly name: string;
+  readonly namespace: string;
+  readonly revision: string;
+  readonly containerId?: string;
+  readonly pod?: string;
 }
 
 /** Run the check. Errors only come from reading the store (DS_*). */
@@ -86,6 +98,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
     const addresser = addresserOf(b);
     const { allocations, attributes } = b;
     const ordinals: number[] = [];
+    const ordinalAttributes: (BlockAttribute | undefined)[] = [];
     let runNode: string | undefined;
     let run = 0;
     for (let o = 0; o < allocations.length; o++) {
@@ -95,6 +108,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
       if (addresser === undefined || o >= addresser.size) continue; // no address: skipped
       const attr = attributes[idx];
       ordinals.push(attr?.releasedAt !== undefined ? o * 2 + 1 : o * 2);
+      ordinalAttributes.push(attr);
       if (attr === undefined) continue; // `{}`: no handle, no node
       const handle = attr.handleId;
       if (handle !== undefined) {
@@ -118,6 +132,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
       valid: problems.length === 0,
       addresser,
       ordinals: Int32Array.from(ordinals),
+      attributes: ordinalAttributes,
     });
     allocationCount += count;
     blocks.push({
@@ -145,10 +160,19 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
     }
   }
   const workloadIps: CheckInUseIp[] = [];
+  const endpoints = new Map<string, EndpointSeen>();
   for (const kv of await listAll(ctx.store, resourcePrefix('WorkloadEndpoint'))) {
     try {
       const w = JSON.parse(kv.value) as WorkloadEndpoint;
-      const owner = `Workload(${w.metadata.namespace ?? 'default'}/${w.metadata.name})`;
+      const namespace = w.metadata.namespace ?? 'default';
+      const owner = `Workload(${namespace}/${w.metadata.name})`;
+      endpoints.set(owner, {
+        name: w.metadata.name,
+        namespace,
+        revision: kv.revision,
+        containerId: w.spec?.containerID,
+        pod: w.spec?.pod,
+      });
       for (const net of w.spec?.ipNetworks ?? []) workloadIps.push({ ip: stripMask(net), owner });
     } catch {
       // As above.
@@ -171,11 +195,15 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
   }
 
   // Leaked addresses (counted here, listed on demand) and the owned addresses with an allocation.
+  // An endpoint whose address is allocated to another handle, or cooling down after a
+  // release, names an address it does not hold (a stale endpoint).
   let leakedCount = 0;
   const allocatedOwned = new Set<string[]>();
-  for (const { addresser, ordinals } of scanned) {
+  const foreignEndpoints: StaleEndpoint[] = [];
+  for (const { addresser, ordinals, attributes } of scanned) {
     if (addresser === undefined) continue;
-    for (const x of ordinals) {
+    for (let i = 0; i < ordinals.length; i++) {
+      const x = ordinals[i]!;
       const o = x >> 1;
       const own =
         owners.size === 0
@@ -183,21 +211,44 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
           : addresser.base4 !== undefined
             ? owners4.get(addresser.base4 + o)
             : owners.get(formatIp(addressAt(addresser.cidr, o)));
-      if (own !== undefined) allocatedOwned.add(own);
-      else if ((x & 1) === 0) leakedCount++;
+      if (own === undefined) {
+        if ((x & 1) === 0) leakedCount++;
+        continue;
+      }
+      allocatedOwned.add(own);
+      const attr = attributes[i];
+      const handle = attr?.handleId === undefined ? undefined : cleanHandle(attr.handleId);
+      const coolingDown = (x & 1) === 1;
+      if (handle === undefined && !coolingDown) continue; // no handle: no owner to compare
+      for (const owner of own) {
+        const e = endpoints.get(owner);
+        if (e === undefined) continue;
+        if (!coolingDown && allocationBelongsTo(handle!, attr?.secondary, e)) continue;
+        const ip = ipText(addresser, o);
+        foreignEndpoints.push({
+          ...endpointRef(e, ip),
+          reason: coolingDown ? 'released' : 'foreign',
+          ...(handle !== undefined && !coolingDown ? { handle } : {}),
+        });
+      }
     }
   }
 
   const multipleOwners = [...owners].filter(([, o]) => o.length > 1).map(([ip]) => ip);
   const notInPool: CheckInUseIp[] = [];
   const noAllocation: CheckInUseIp[] = [];
+  const freeEndpoints: StaleEndpoint[] = [];
   for (const [ip, own] of owners) {
     if (own.every((o) => o === WINDOWS_OWNER)) continue;
     const addr = tryParseIp(ip);
     const inPool = addr !== undefined && findPoolOfIp(pools, addr) !== undefined;
     for (const owner of own) {
       if (!inPool) notInPool.push({ ip, owner });
-      else if (!allocatedOwned.has(own)) noAllocation.push({ ip, owner });
+      else if (!allocatedOwned.has(own)) {
+        noAllocation.push({ ip, owner });
+        const e = endpoints.get(owner);
+        if (e !== undefined) freeEndpoints.push({ ...endpointRef(e, ip), reason: 'free' });
+      }
     }
   }
 
@@ -252,9 +303,26 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
       return detailsOf().allocations;
     },
     leakedCount,
-    problemCount: leakedCount + notInPool.length + noAllocation.length + leakedHandles.length,
+    staleEndpoints: [...foreignEndpoints, ...freeEndpoints],
+    foreignEndpointCount: foreignEndpoints.length,
+    // Calico's four counts, plus what it leaves out: addresses with several owners and
+    // endpoints on addresses of another handle (issue 15).
+    problemCount:
+      leakedCount +
+      notInPool.length +
+      noAllocation.length +
+      leakedHandles.length +
+      multipleOwners.length +
+      foreignEndpoints.length,
   };
 }
+
+const endpointRef = (e: EndpointSeen, ip: string) => ({
+  ip,
+  name: e.name,
+  namespace: e.namespace,
+  revision: e.revision,
+});
 
 interface AllocationDetails {
   readonly allocations: Record<string, CheckAllocation[]>;

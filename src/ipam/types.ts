@@ -289,6 +289,28 @@ export interface CheckReport {
   readonly allocations: Readonly<Record<string, readonly CheckAllocation[]>>;
   /** How many addresses are leaked: `leakedIps.length`, known without building that list. */
   readonly leakedCount: number;
-  /** leakedCount + notInPool + noAllocation + leakedHandles, as Calico counts (invalid blocks apart). */
+  /**
+   * WorkloadEndpoints naming an address they do not hold: allocated to another handle
+   * ('foreign'), cooling down after a release ('released'), or free ('free', also counted in
+   * noAllocation). `ipam release --from-report` deletes them.
+   */
+  readonly staleEndpoints: readonly StaleEndpoint[];
+  /** The 'foreign' and 'released' entries of staleEndpoints (a problem Calico does not count). */
+  readonly foreignEndpointCount: number;
+  /**
+   * leakedCount + notInPool + noAllocation + leakedHandles, as Calico counts (invalid blocks
+   * apart), plus multipleOwners and foreignEndpointCount, which Calico lists but does not count.
+   */
   readonly problemCount: number;
+}
+
+/** An endpoint on an address it does not hold, at the revision it was read. */
+export interface StaleEndpoint {
+  readonly ip: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly revision: string;
+  readonly reason: 'foreign' | 'released' | 'free';
+  /** For 'foreign': the handle that holds the address. */
+  readonly handle?: string;
 }

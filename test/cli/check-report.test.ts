@@ -14,7 +14,7 @@ import { toReportFile } from '../../src/cli/commands/ipam-check.js';
 import { renderCheck } from '../../src/cli/output/ipam-check.js';
 import type { CheckAllocation, CheckReport } from '../../src/ipam/types.js';
 import { mergePatch } from '../../src/cli/commands/patch.js';
-import { endpointName, hostInterfaceName } from '../../src/cli/workload.js';
+import { endpointNameOf, hostInterfaceName } from '../../src/client/workload-endpoint.js';
 
 const report = (
   allocations: CheckReportFile['allocations'],
@@ -95,6 +95,8 @@ describe('ipam check output (calicoctl check.go)', () => {
   const used = alloc('10.0.0.1', true, ['Workload(a/w1)', 'Workload(b/w2)']);
   const leaked = alloc('10.0.0.2', false, []);
   const report: CheckReport = {
+    staleEndpoints: [],
+    foreignEndpointCount: 0,
     blocks: [{ cidr: '10.0.0.0/26', affinity: 'host:n1', allocations: 2 }],
     allocationCount: 2,
     activePools: ['10.0.0.0/24'],
@@ -166,7 +168,13 @@ describe('small CLI helpers', () => {
     assert.equal(goTimestamp(Date.UTC(2026, 0, 2, 3, 4, 5, 0)), '2026-01-02 03:04:05 +0000 UTC');
   });
   it("names endpoints as Calico's CNI plugin does", () => {
-    assert.equal(endpointName('node1', 'my-pod', 'eth0'), 'node1-k8s-my--pod-eth0');
+    const pod = {
+      orchestrator: 'k8s',
+      namespace: 'default',
+      pod: 'my-pod',
+      containerId: 'c',
+    } as const;
+    assert.equal(endpointNameOf('node1', pod, 'eth0'), 'node1-k8s-my--pod-eth0');
     assert.match(hostInterfaceName('default', 'nginx'), /^cali[0-9a-f]{11}$/);
   });
   it('merges patches map by map, replacing lists and dropping nulls', () => {

@@ -229,7 +229,7 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.equal(run.code, 1);
     assert.equal(
       run.json?.msg,
-      'error getting IP from IPAM: The provided IP address is not in a configured pool\n',
+      'error getting IP from IPAM: The provided IP address is not in a configured pool',
     );
     assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-outside'), []);
   });

@@ -298,7 +298,7 @@ both(
     );
     await assert.rejects(
       ipam.assignIp({ ip: '10.99.0.1', hostname: 'n' }),
-      /^CidrpoolError: The provided IP address is not in a configured pool\n$/,
+      /^CidrpoolError: The provided IP address is not in a configured pool$/,
     );
     await assert.rejects(
       ipam.assignIp({ ip: '10.12.0.78', hostname: 'n', intendedUse: 'Tunnel' }),

@@ -12,7 +12,13 @@ import { parseKeyValues } from '../key-values.js';
 import { writeOut } from '../io.js';
 import { parseIpArg } from '../ip-arg.js';
 import { addDatastoreOptions, collect } from '../options.js';
-import { buildEndpoint, containerIdOf, toHostNetwork } from '../workload.js';
+import {
+  buildWorkloadEndpoint,
+  containerIdOf,
+  hostInterfaceName,
+  toHostNetwork,
+  writeEndpoint,
+} from '../../client/workload-endpoint.js';
 
 interface AssignOptions {
   readonly node: string;
@@ -169,15 +175,23 @@ async function runAssign(options: AssignOptions): Promise<void> {
       ips = await assignAutomatically(backend, options, chosen, handleId, attrs);
     }
     if (options.pod) {
-      const endpoint = buildEndpoint({
+      const endpoint = buildWorkloadEndpoint({
         node: options.node,
-        namespace: options.namespace,
-        pod: options.pod,
-        containerId,
+        workload: {
+          orchestrator: 'k8s',
+          namespace: options.namespace,
+          pod: options.pod,
+          containerId,
+        },
+        ifName: 'eth0',
+        network: 'k8s-pod-network',
         addresses: ips,
+        interfaceName: hostInterfaceName(options.namespace, options.pod),
+        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       });
       try {
-        await backend.client.apply(endpoint);
+        // Only while the handle still holds the addresses (a concurrent release makes it fail).
+        await writeEndpoint(backend.store, endpoint, { heldBy: handleId });
       } catch (err) {
         await backend.ipam.releaseByHandle(handleId).catch(() => undefined);
         throw new CidrpoolError(

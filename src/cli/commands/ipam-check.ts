@@ -54,6 +54,16 @@ export function toReportFile(
       report.leakedHandles.length > 0
         ? report.leakedHandles.map((h) => ({ ID: h.id, UID: null, Revision: h.revision }))
         : undefined,
+    staleEndpoints:
+      report.staleEndpoints.length > 0
+        ? report.staleEndpoints.map((e) => ({
+            name: e.name,
+            namespace: e.namespace,
+            revision: e.revision,
+            ip: e.ip,
+            reason: e.reason,
+          }))
+        : undefined,
   };
 }
 

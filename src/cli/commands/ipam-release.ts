@@ -2,6 +2,7 @@
 // (surfaces.md §2.2; --handle is cidrpool's scripting counterpart of `ipam assign`).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { deleteEndpointAt, deleteEndpointsOfHandle } from '../../client/workload-endpoint.js';
 import { handleKey } from '../../datastore/keys.js';
 import { CidrpoolError, fileErrorMessage, isCidrpoolError } from '../../errors/index.js';
 import { withBackend, type Backend } from '../backend.js';
@@ -9,6 +10,7 @@ import {
   decodeReport,
   leakedHandlesInAll,
   leakedInAll,
+  staleEndpointsInAll,
   type CheckReportFile,
 } from '../check-report.js';
 import { getClusterInformation } from '../cluster-info.js';
@@ -17,7 +19,6 @@ import { printLines, writeOut } from '../io.js';
 import { parseIpArg } from '../ip-arg.js';
 import { addDatastoreOptions, collect } from '../options.js';
 import { startProgress } from '../progress.js';
-import { deleteEndpointsOfHandle } from '../workload.js';
 import { clientVersion } from './version.js';
 
 interface ReleaseOptions {
@@ -41,14 +42,26 @@ async function releaseIp(backend: Backend, ip: string): Promise<void> {
   printLines([`Successfully released IP address ${ip}`]);
 }
 
+/**
+ * The endpoints first, then the addresses: a release killed half-way leaves addresses without
+ * an endpoint (run it again), never an endpoint on addresses another pod may get.
+ */
 async function releaseHandle(backend: Backend, handleId: string): Promise<void> {
+  let held: string[];
+  try {
+    held = await backend.ipam.ipsByHandle(handleId);
+  } catch (err) {
+    throw new CidrpoolError('CLI_NOT_ASSIGNED', `error: ${errorMessage(err)}`, { cause: err });
+  }
+  // The pod's namespace, from its allocation, narrows the endpoint search to one namespace.
+  const attrs = held[0] ? await backend.ipam.getAssignmentAttributes(held[0]) : undefined;
+  const endpoints = await deleteEndpointsOfHandle(backend.store, handleId, attrs?.attrs.namespace);
   let released: string[];
   try {
     released = await backend.ipam.releaseByHandle(handleId);
   } catch (err) {
     throw new CidrpoolError('CLI_NOT_ASSIGNED', `error: ${errorMessage(err)}`, { cause: err });
   }
-  const endpoints = await deleteEndpointsOfHandle(backend.client, handleId);
   printLines([
     ...released.map((ip) => `Successfully released IP address ${ip}`),
     ...endpoints.map((name) => `Deleted WorkloadEndpoint ${name}`),
@@ -127,6 +140,19 @@ async function releaseFromReports(
   const reports: CheckReportFile[] = [];
   for (const file of files) reports.push(await readReport(file));
   await checkReports(backend, files, reports, force);
+
+  // Stale endpoints first (cidrpool's addition): each is deleted only if unchanged since the
+  // report, so an endpoint rewritten meanwhile by an ADD is kept.
+  const stale = staleEndpointsInAll(reports);
+  if (stale.length > 0) {
+    printLines([`Deleting ${stale.length} stale workload endpoints...`]);
+    let removed = 0;
+    for (const e of stale)
+      if (await deleteEndpointAt(backend.store, e.name, e.namespace, e.revision)) removed++;
+    printLines([
+      `Deleted ${removed} stale workload endpoints; ${stale.length - removed} skipped (changed or gone).`,
+    ]);
+  }
 
   // As calicoctl: a failed release is reported on stdout and the handles are still cleaned up;
   // cidrpool then exits 1 (calicoctl exits 0).
@@ -215,10 +241,10 @@ export function addIpamReleaseCommand(ipam: Command): void {
   const command = ipam
     .command('release')
     .description('Release a Calico assigned IP address.')
-    .option('--ip <IP>', 'release this address (endpoints using it are not touched)')
+    .option('--ip <IP>', 'release this address (endpoints using it are not touched, as calicoctl)')
     .option(
       '--from-report <REPORT>',
-      'release the leaks found by `ipam check -o REPORT` (repeatable; needs a locked datastore)',
+      'release the leaks and delete the stale endpoints found by `ipam check -o REPORT` (repeatable; needs a locked datastore)',
       collect,
       [],
     )

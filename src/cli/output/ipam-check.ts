@@ -103,6 +103,21 @@ export function renderCheck(report: CheckReport, options: CheckPrintOptions): st
   out.push(`Found ${report.notInPool.length} in-use IPs that are not in active IP pools.`);
   out.push(
     `Found ${report.noAllocation.length} in-use IPs that are in active IP pools but have no corresponding IPAM allocation.`,
+  );
+  // cidrpool's addition: an endpoint on an address that another handle holds, or that was
+  // released, would send its traffic to the wrong pod (`ipam release --from-report` clears it).
+  if (showProblems) {
+    for (const e of report.staleEndpoints) {
+      if (e.reason === 'foreign')
+        out.push(
+          `  ${e.ip} in use by Workload(${e.namespace}/${e.name}) is held by handle ${e.handle}.`,
+        );
+      else if (e.reason === 'released')
+        out.push(`  ${e.ip} in use by Workload(${e.namespace}/${e.name}) was released.`);
+    }
+  }
+  out.push(
+    `Found ${report.foreignEndpointCount} workload endpoints on IPs that another handle holds or that were released.`,
     '',
   );
   out.push('Scanning for IPAM handles with no matching IPs...');
