@@ -6,6 +6,7 @@ import { assignOrdinal, garbageCollect, ipToOrdinal } from './block.js';
 import { readBlock, readConfig, writeBlock } from './block-store.js';
 import { claimCidr } from './claim.js';
 import { contentionError, pause, readReservations, type IpamContext } from './context.js';
+import { validateHandleId } from './handle-id.js';
 import { findPoolOfIp, loadPools } from './pools.js';
 import type { AssignIpRequest } from './types.js';
 
@@ -14,7 +15,7 @@ import type { AssignIpRequest } from './types.js';
  * assignmentMode and IPReservations are ignored (as Calico). A missing block is claimed for the
  * requesting host, even with strictAffinity off. The block and the handle change in one
  * transaction, so a retry never overcounts the handle (Calico's can).
- * Throws IPAM_INVALID_ARGUMENT, IPAM_NOT_IN_POOL, IPAM_USE_NOT_ALLOWED, IPAM_ALREADY_ASSIGNED
+ * Throws IPAM_INVALID_ARGUMENT, IPAM_INVALID_HANDLE, IPAM_NOT_IN_POOL, IPAM_USE_NOT_ALLOWED, IPAM_ALREADY_ASSIGNED
  * (also while cooling down), IPAM_AFFINITY_MISMATCH, IPAM_CONTENTION, DS_*.
  */
 export async function assignIp(ctx: IpamContext, request: AssignIpRequest): Promise<void> {
@@ -23,6 +24,7 @@ export async function assignIp(ctx: IpamContext, request: AssignIpRequest): Prom
     throw new CidrpoolError('IPAM_INVALID_ARGUMENT', `invalid IP address specified: ${request.ip}`);
   if (!request.hostname)
     throw new CidrpoolError('IPAM_INVALID_ARGUMENT', 'a host name is required');
+  if (request.handleId !== undefined) validateHandleId(request.handleId);
   const type: AffinityType = request.intendedUse === 'LoadBalancer' ? 'virtual' : 'host';
   const affinity = `${type}:${request.hostname}`;
   const pools = (await loadPools(ctx.store)).filter((p) => p.enabled);

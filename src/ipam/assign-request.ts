@@ -7,6 +7,7 @@ import { formatCidr, parseCidrMasked } from '../net/index.js';
 import type { HostReservedAttr } from './block.js';
 import { autoAssignFamily } from './auto-assign.js';
 import type { IpamContext } from './context.js';
+import { validateHandleId } from './handle-id.js';
 import { releaseIps } from './release.js';
 import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from './types.js';
 
@@ -33,12 +34,14 @@ export function shortfallMessage(assignment: FamilyAssignment): string | undefin
  * error (IPAM_BLOCK_LIMIT, IPAM_CONTENTION, DS_*, ...) releases them too and is rethrown.
  * When that release fails in turn the error says which addresses stay under the handle
  * (`details.stillAssigned`); a retried request or `ipam release --handle` frees them.
+ * A bad handle ID throws IPAM_INVALID_HANDLE before anything is read or written.
  */
 export async function autoAssignRequest(
   ctx: IpamContext,
   request: AutoAssignRequest,
   reserved: { readonly ipv4?: HostReservedAttr; readonly ipv6?: HostReservedAttr },
 ): Promise<AutoAssignResult> {
+  if (request.handleId !== undefined) validateHandleId(request.handleId);
   const taken4: string[] = [];
   const taken6: string[] = [];
   let result: AutoAssignResult;

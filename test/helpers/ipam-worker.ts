@@ -6,7 +6,8 @@
 import { createInterface } from 'node:readline';
 import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { openDatastore } from '../../src/datastore/open.js';
-import { createIpam, shortfallMessage } from '../../src/ipam/index.js';
+import { isCidrpoolError } from '../../src/errors/index.js';
+import { createIpam } from '../../src/ipam/index.js';
 import { testEnvironment } from './ipam-fixtures.js';
 
 export interface IpamWorkerJob {
@@ -48,17 +49,21 @@ async function main(): Promise<void> {
     const one = async (): Promise<void> => {
       for (let i = next++; i < job.allocations; i = next++) {
         const handleId = `k8s-pod-network.${job.host}-${i}`;
-        const r = await ipam.autoAssign({
-          num4: 1,
-          num6: 0,
-          hostname: job.host,
-          handleId,
-          attrs: { node: job.host, pod: `pod-${i}`, namespace: 'default' },
-          intendedUse: 'Workload',
-        });
-        const msg = shortfallMessage(r.ipv4);
-        if (msg) shortfalls.push(msg);
-        else held.set(handleId, r.ipv4.ips[0]!);
+        try {
+          const r = await ipam.autoAssign({
+            num4: 1,
+            num6: 0,
+            hostname: job.host,
+            handleId,
+            attrs: { node: job.host, pod: `pod-${i}`, namespace: 'default' },
+            intendedUse: 'Workload',
+          });
+          held.set(handleId, r.ipv4.ips[0]!);
+        } catch (err) {
+          // A shortfall keeps nothing: it is counted, not held.
+          if (!isCidrpoolError(err, 'IPAM_SHORTFALL')) throw err;
+          shortfalls.push(err.message);
+        }
         if (job.releaseEvery > 0 && env.random() * job.releaseEvery < 1 && held.size > 0) {
           const keys = [...held.keys()];
           const victim = keys[Math.floor(env.random() * keys.length)]!;

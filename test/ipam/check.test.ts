@@ -129,7 +129,8 @@ test('ipam check: counts, problems and the per-address details agree', async () 
     ]);
     assert.equal(report.maxNodeAllocations, 2);
     assert.equal(report.medianNodeAllocations, 1);
-    assert.equal(report.problemCount, 2 + 2 + 1 + 1);
+    // The address with two owners counts too (issue 15; Calico lists it but does not count it).
+    assert.equal(report.problemCount, 2 + 2 + 1 + 1 + 1);
     // The count the text prints without building the list is the list's length.
     assert.equal(report.leakedCount, 2);
 

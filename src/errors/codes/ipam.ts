@@ -9,6 +9,14 @@ export const IPAM_CODES = {
     cniCode: 7,
     summary: 'An IPAM request is malformed: an empty or invalid IP, CIDR, host name or count.',
   },
+  IPAM_INVALID_HANDLE: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 7,
+    summary:
+      "A handle ID is empty, longer than 253 characters, or holds a character other than letters, digits, '-', '_' and '.' (or '..').",
+  },
   IPAM_USE_REQUIRED: {
     category: 'validation',
     retryable: false,
