@@ -1,5 +1,5 @@
 // Validation of one resource (no datastore): structure, metadata and the kind's field rules.
-import { CidrpoolError, type FieldIssue } from '../errors/index.js';
+import { CidrpoolError, MAX_ECHO, type FieldIssue } from '../errors/index.js';
 import { checkShape, isPlainObject } from './schema/shape.js';
 import { shapeOfKind } from './schema/kinds.js';
 import { API_VERSION_V3, KINDS, type Resource, type ResourceKind } from './types.js';
@@ -16,9 +16,23 @@ import {
 export const isResourceKind = (kind: unknown): kind is ResourceKind =>
   typeof kind === 'string' && Object.hasOwn(KINDS, kind);
 
-/** `unknown resource type (<kind>) and/or version (<apiVersion>)`, calicoctl's words. */
-export const unknownTypeMessage = (kind: unknown, apiVersion: unknown): string =>
-  `unknown resource type (${kind ?? ''}) and/or version (${apiVersion ?? ''})`;
+/**
+ * `unknown resource type (<kind>) and/or version (<apiVersion>)`, calicoctl's words, then which
+ * of the two is missing when one is (calicoctl leaves the reader to spot the empty brackets).
+ */
+export function unknownTypeMessage(kind: unknown, apiVersion: unknown): string {
+  const clip = (v: unknown) => {
+    const t = String(v ?? '');
+    return t.length > MAX_ECHO ? `${t.slice(0, MAX_ECHO)}...` : t;
+  };
+  const text = `unknown resource type (${clip(kind)}) and/or version (${clip(apiVersion)})`;
+  const missing = [
+    kind === undefined || kind === null || kind === '' ? 'kind' : undefined,
+    apiVersion === undefined || apiVersion === null || apiVersion === '' ? 'apiVersion' : undefined,
+  ].filter((f) => f !== undefined);
+  if (missing.length === 0) return text;
+  return `${text}: the document has no ${missing.join(' and no ')} (e.g. apiVersion: ${API_VERSION_V3}, kind: IPPool)`;
+}
 
 /**
  * Every problem of `resource` that can be found without a datastore: kind/apiVersion, structure

@@ -161,6 +161,26 @@ describe('readManifests', () => {
     }
   });
 
+  it('names the missing kind or apiVersion, and echoes a long line only in part (issue 15)', () => {
+    const noVersion = caught(() => readManifests('kind: IPPool\nmetadata: {name: a}\n', 'k'));
+    assert.match(noVersion.message, /and\/or version \(\): the document has no apiVersion \(/);
+    const none = caught(() => readManifests('metadata: {name: a}\n', 'k'));
+    assert.match(none.message, /the document has no kind and no apiVersion/);
+    const long = `kind: ${'x'.repeat(4096)}\n`;
+    const err = caught(() => readManifests(long, 'k'));
+    assert.ok(err.message.length < 600, `${err.message.length} characters`);
+    assert.ok(err.excerpt!.length < 300, `${err.excerpt!.length} characters`);
+  });
+
+  it('refuses a __proto__ key anywhere, labels included (issue 15)', () => {
+    for (const where of ['  labels:\n    __proto__: x\n', '  __proto__: {}\n']) {
+      const text = `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: a\n${where}spec:\n  cidr: 10.0.0.0/16\n`;
+      const err = caught(() => readManifests(text, 'p.yaml'));
+      assert.equal(err.code, 'RES_UNKNOWN_FIELD');
+      assert.match(err.message, /not recognized or is in the wrong location: __proto__/);
+    }
+  });
+
   it('rejects wrong types and enum values', () => {
     const err = caught(() =>
       readManifests(`${POOL('a', '10.0.0.0/16')}  blockSize: "26"\n  ipipMode: always\n`, 'x'),

@@ -1,6 +1,7 @@
 // Reading manifests from `-f`: stdin (`-`), one file, or a directory of *.yaml/*.yml/*.json
 // files (extension case-insensitive) in lexical walk order, recursively with -R (surfaces.md §1.3).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CidrpoolError, fileErrorMessage } from '../../errors/index.js';
 import { readManifests, type ManifestResource } from './read-manifests.js';
@@ -45,9 +46,24 @@ async function listFiles(dir: string, recursive: boolean): Promise<string[]> {
   return files;
 }
 
-async function readAll(input: AsyncIterable<string | Buffer>): Promise<string> {
+/** The most one manifest input may hold: beyond it (`-f /dev/zero`, a wrong file) it is refused. */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** Read `input` whole, or throw RES_MANIFEST_READ once it passes MAX_MANIFEST_BYTES. */
+async function readAll(input: AsyncIterable<string | Buffer>, name: string): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const part of input) parts.push(typeof part === 'string' ? Buffer.from(part) : part);
+  let size = 0;
+  for await (const part of input) {
+    const bytes = typeof part === 'string' ? Buffer.from(part) : part;
+    size += bytes.length;
+    if (size > MAX_MANIFEST_BYTES) {
+      throw new CidrpoolError(
+        'RES_MANIFEST_READ',
+        `${name === '-' ? 'standard input' : name} holds more than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: a manifest file is at most that large (split it, or check the path)`,
+      );
+    }
+    parts.push(bytes);
+  }
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -68,7 +84,7 @@ export async function readManifestTexts(
   if (pathOrDash === '-') {
     return {
       type: 'stdin',
-      texts: [{ name: '-', text: await readAll(options.stdin ?? process.stdin) }],
+      texts: [{ name: '-', text: await readAll(options.stdin ?? process.stdin, '-') }],
     };
   }
   let isDirectory: boolean;
@@ -83,8 +99,9 @@ export async function readManifestTexts(
   const texts: ManifestText[] = [];
   for (const file of files) {
     try {
-      texts.push({ name: file, text: await readFile(file, 'utf8') });
+      texts.push({ name: file, text: await readAll(createReadStream(file), file) });
     } catch (err) {
+      if (err instanceof CidrpoolError) throw err;
       throw readError(file, err);
     }
   }

@@ -1,7 +1,7 @@
 // Reading resources from manifest text: multi-document YAML or JSON; each document one object,
 // an array of objects, or a typed List (`IPPoolList`). Strict: unknown fields, wrong types and
 // unknown kinds abort the read with a line:column and a caret excerpt (surfaces.md §1.3).
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import {
   caretExcerpt,
   CidrpoolError,
@@ -141,7 +141,28 @@ function readObject(
   return { ...base, resource: copyWithoutNulls(value) as unknown as Resource };
 }
 
+/**
+ * A `__proto__` key anywhere (a label, an annotation, a field) is refused before the document
+ * becomes objects: JavaScript would drop it silently or, worse, take it for a prototype.
+ */
+function refuseProtoKeys(ctx: DocumentContext): void {
+  visit(ctx.doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        const start = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+        fail(
+          ctx,
+          'RES_UNKNOWN_FIELD',
+          'field in document is not recognized or is in the wrong location: __proto__',
+          start,
+        );
+      }
+    },
+  });
+}
+
 function readDocument(ctx: DocumentContext): ManifestResource[] {
+  refuseProtoKeys(ctx);
   const value: unknown = ctx.doc.toJS({ maxAliasCount: 1000 });
   if (value === null || value === undefined) return [];
   if (Array.isArray(value)) return value.map((item, i) => readObject(ctx, item, [i]));
