@@ -8,13 +8,15 @@ import { toDatastoreConfig } from './datastore-config.js';
 import { buildWorkloadEndpoint, endpointNameOf, toHostNetwork } from './endpoint.js';
 import { findEndpoint, writeEndpoint } from './endpoint-store.js';
 import { loadPools, type PoolInfo } from '../ipam/pools.js';
-import { formatIp, isIpv4Mapped, parseIp, tryParseIp } from '../net/index.js';
+import { listHostAffinities } from '../ipam/block-store.js';
+import { formatIp, isIpv4Mapped, parseCidr, parseIp, tryParseIp } from '../net/index.js';
 import { buildAttributes } from './handle.js';
 import { withNodeLock } from './lock.js';
 import { readPodInfo } from './pod-info.js';
 import { resolvePools } from './pools.js';
 import {
   blockLimitOf,
+  checkGatewayBlock,
   checkUsable,
   layoutOf,
   poolOf,
@@ -128,6 +130,13 @@ async function assign(
   if (explicit) {
     // Before anything is assigned or released: an address the plugin cannot give a pod.
     for (const ip of explicit) checkUsable(layout, ipOf(ip), poolOf(pools, ipOf(ip)));
+    if (layout.kind === 'bridge-gateway') {
+      for (const ip of explicit.map(ipOf)) {
+        const affine = await listHostAffinities(session.store, ctx.node, ip.family, 'host');
+        const blocks = affine.map((a) => parseCidr(a.cidr));
+        checkGatewayBlock(layout, ip, poolOf(pools, ip), blocks, ctx.node);
+      }
+    }
     if (!fromArgs) await releaseOldEndpointIps(ctx, session);
     const done: AssignedAddress[] = [];
     try {

@@ -152,6 +152,37 @@ export function checkUsable(layout: Layout, ip: IpAddress, pool: PoolInfo | unde
   );
 }
 
+/**
+ * bridge with isGateway: the bridge holds the gateway of one block of the node, so an address
+ * asked for must lie in the node's block of its pool (`nodeBlocks`: the node's affine blocks).
+ * Throws CNI_UNUSABLE_ADDRESS naming the block to choose from.
+ */
+export function checkGatewayBlock(
+  layout: Layout,
+  ip: IpAddress,
+  pool: PoolInfo | undefined,
+  nodeBlocks: readonly Cidr[],
+  node: string,
+): void {
+  if (layout.kind !== 'bridge-gateway' || !pool) return;
+  const block = networkOf(ip, pool.blockSize);
+  const other = nodeBlocks.find(
+    (b) => cidrContainsCidr(pool.cidr, b) && formatCidr(b) !== formatCidr(block),
+  );
+  if (!other) return;
+  const text = formatIp(ip);
+  throw new CidrpoolError(
+    'CNI_UNUSABLE_ADDRESS',
+    `${text} is in block ${formatCidr(block)}, but bridge "${layout.bridge}" has isGateway and serves block ${formatCidr(other)} of node ${node} (a bridge holds one IPv4 gateway)`,
+    {
+      details: {
+        ip: text,
+        hint: `ask for an address of ${formatCidr(other)}, or use isGateway: false`,
+      },
+    },
+  );
+}
+
 /** The pools whose CIDR or name an `ipv4_pools` / `ipv6_pools` list names (all when empty). */
 export function poolsNamed(
   pools: readonly PoolInfo[],

@@ -1,0 +1,298 @@
+// podman 4.3.1 (CNI backend) runs containers on networks whose IPAM is ./bin/cidrpool-ipam,
+// with Debian's plugins: bridge (isGateway false and true), ptp and macvlan, portmap / tuning /
+// bandwidth chained. Twenty containers per network on one node; pools with blockSize 28 make the
+// node claim a second block. Every address is distinct, inside the pool, not the host side's;
+// every container pings every other one (and the host side pings them where it has an
+// address); `cidrpool get wep -A` lists them; `podman rm` releases everything. Also `--ip`,
+// `podman network reload` and `-p` once each. The cases share one podman and run in order.
+// Needs root (network namespaces); skipped with that reason otherwise.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { DatastoreConfig } from '../../src/datastore/config-types.js';
+import {
+  addressAt,
+  cidrContainsIp,
+  cidrSize,
+  formatCidr,
+  formatIp,
+  networkOf,
+  parseCidr,
+  parseIp,
+} from '../../src/net/index.js';
+import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
+import { assertReached, pingFrom, pingScript } from '../helpers/ping.js';
+import { addressesOn, IMAGE, startPodman, type Podman } from '../helpers/podman.js';
+import { CLI, PLUGIN, cleanEnv, inUseCount, seedStore, withStore } from './support.js';
+
+const skip = netnsSkipReason();
+const NODE = 'cp10-node';
+const COUNT = 20;
+
+interface Net {
+  readonly name: string;
+  readonly pool: string;
+  readonly blockSize: number;
+}
+
+const NETS = {
+  segment: { name: 'cp10-seg', pool: '10.66.0.0/24', blockSize: 28 },
+  gateway: { name: 'cp10-gw', pool: '10.67.0.0/24', blockSize: 26 },
+  ptp: { name: 'cp10-ptp', pool: '10.68.0.0/24', blockSize: 28 },
+  macvlan: { name: 'cp10-mv', pool: '10.69.0.0/24', blockSize: 28 },
+} satisfies Record<string, Net>;
+
+describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
+  const scope = new NetnsScope('cp10pm');
+  let dataDir: string;
+  let binDir: string;
+  let ds: DatastoreConfig;
+  let podman: Podman;
+
+  const ipam = (net: Net) => ({
+    type: 'cidrpool-ipam',
+    nodename: NODE,
+    datastore_type: 'embedded',
+    data_dir: dataDir,
+    ipv4_pools: [net.name],
+  });
+
+  const cli = (args: readonly string[]) =>
+    execIn(undefined, CLI, args, { env: cleanEnv({ CIDRPOOL_DATA_DIR: dataDir }) });
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cp10-podman-store-'));
+    binDir = mkdtempSync(join(tmpdir(), 'cp10-podman-bin-'));
+    symlinkSync(PLUGIN, join(binDir, 'cidrpool-ipam'));
+    ds = { type: 'embedded', dataDir };
+    await withStore(ds, (store) =>
+      seedStore(store, {
+        pools: Object.values(NETS).map((n) => ({
+          name: n.name,
+          cidr: n.pool,
+          blockSize: n.blockSize,
+        })),
+        nodes: [{ name: NODE }],
+      }),
+    );
+    podman = await startPodman({
+      scope,
+      pluginDirs: [binDir, '/usr/lib/cni'],
+      networkPrefix: 'cp10-',
+    });
+  });
+
+  after(async () => {
+    await podman?.close();
+    scope.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(binDir, { recursive: true, force: true });
+  });
+
+  /** Start `count` containers on the network; returns their names and addresses. */
+  async function startContainers(net: Net, count: number, extra: readonly string[] = []) {
+    const names = Array.from({ length: count }, (_, i) => `${net.name}-${i}`);
+    for (const name of names) {
+      await podman.ok([
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--network',
+        net.name,
+        '--cap-add',
+        'NET_RAW',
+        ...extra,
+        IMAGE,
+        'sleep',
+        '600',
+      ]);
+    }
+    return { names, addresses: await addressesOn(podman, net.name, names) };
+  }
+
+  /** The IPv4 addresses on the node's own interfaces (bridges, host veths). */
+  async function hostAddresses(): Promise<string[]> {
+    const r = await execIn(undefined, 'ip', ['-n', podman.node, '-4', '-o', 'addr', 'show']);
+    return [...r.stdout.matchAll(/inet (\S+)\//g)].map((m) => m[1]!);
+  }
+
+  /**
+   * The checks every network gets: distinct addresses inside the pool, spread over at least
+   * `minBlocks` blocks, none on the host side nor a network or broadcast address of the
+   * subnet podman reports; every container pings every other one; the endpoints are listed.
+   */
+  async function checkContainers(
+    net: Net,
+    names: readonly string[],
+    addresses: readonly string[],
+    minBlocks: number,
+  ): Promise<void> {
+    const pool = parseCidr(net.pool);
+    assert.equal(new Set(addresses).size, names.length, `distinct: ${addresses.join(' ')}`);
+    for (const a of addresses) assert.ok(cidrContainsIp(pool, parseIp(a)), `${a} in ${net.pool}`);
+    const blocks = new Set(addresses.map((a) => formatCidr(networkOf(parseIp(a), net.blockSize))));
+    assert.ok(blocks.size >= minBlocks, `blocks: ${[...blocks].join(' ')}`);
+    const host = await hostAddresses();
+    for (const a of addresses) assert.ok(!host.includes(a), `${a} is held by the host side`);
+    const inspect = JSON.parse(await podman.ok(['inspect', ...names])) as {
+      NetworkSettings: { Networks: Record<string, { IPAddress: string; IPPrefixLen: number }> };
+    }[];
+    for (const c of inspect) {
+      const n = c.NetworkSettings.Networks[net.name]!;
+      const subnet = networkOf(parseIp(n.IPAddress), n.IPPrefixLen);
+      const offset = parseIp(n.IPAddress).value - subnet.base;
+      assert.ok(
+        offset !== 0n && offset !== cidrSize(subnet) - 1n,
+        `${n.IPAddress}/${n.IPPrefixLen}`,
+      );
+    }
+    for (const [i, name] of names.entries()) {
+      const others = addresses.filter((_, j) => j !== i);
+      assertReached(name, await podman.run(['exec', name, 'sh', '-c', pingScript(others)]));
+    }
+    const weps = await cli(['get', 'wep', '-A', '-o', 'wide']);
+    assert.equal(weps.code, 0, weps.stderr);
+    for (const a of addresses)
+      assert.match(weps.stdout, new RegExp(`\\b${a.replace(/\./g, '\\.')}/32\\b`));
+  }
+
+  /** `podman rm` releases everything: nothing in use, no endpoint, `ipam check` clean. */
+  async function removeAndCheck(net: Net, names: readonly string[]): Promise<void> {
+    await podman.ok(['rm', '-f', '-t', '0', ...names], 120_000);
+    assert.equal(await inUseCount(ds, [net.pool]), 0n);
+    const weps = await cli(['get', 'wep', '-A']);
+    assert.equal(weps.stdout.trim().split('\n').length, 1, weps.stdout); // the header only
+    const check = await cli(['ipam', 'check']);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /found 0 problems/);
+  }
+
+  const chain = [
+    { type: 'portmap', capabilities: { portMappings: true } },
+    { type: 'tuning' },
+    { type: 'bandwidth', capabilities: { bandwidth: true } },
+  ];
+
+  it('bridge, isGateway false, ipMasq, portmap/tuning/bandwidth: 20 containers over two blocks', async () => {
+    const net = NETS.segment;
+    podman.writeNetwork(net.name, [
+      { type: 'bridge', bridge: 'cp10br0', isGateway: false, ipMasq: true, ipam: ipam(net) },
+      ...chain,
+    ]);
+    const { names, addresses } = await startContainers(net, COUNT);
+    await checkContainers(net, names, addresses, 2);
+    await removeAndCheck(net, names);
+  });
+
+  it('bridge, isGateway true: 20 containers in one block, the bridge pings them; -p, --ip, network reload', async () => {
+    const net = NETS.gateway;
+    podman.writeNetwork(net.name, [
+      { type: 'bridge', bridge: 'cp10br1', isGateway: true, ipMasq: true, ipam: ipam(net) },
+      ...chain,
+    ]);
+    const { names, addresses } = await startContainers(net, COUNT);
+    await checkContainers(net, names, addresses, 1);
+    await pingFrom(podman.node, addresses);
+
+    // --ip: a free address of the node's block; -p: the bridge's address forwards to it.
+    const pool = parseCidr(net.pool);
+    const gateway = (await hostAddresses()).find((a) => cidrContainsIp(pool, parseIp(a)))!;
+    const block = networkOf(parseIp(addresses[0]!), net.blockSize);
+    const fixed = [40, 41]
+      .map((i) => formatIp(addressAt(block, i)))
+      .find((a) => !addresses.includes(a))!;
+    // An address of another block would need a second gateway on the bridge: refused, clearly.
+    const otherBlock = block.base === pool.base ? pool.base + cidrSize(block) : pool.base;
+    const elsewhere = formatIp({ family: 4, value: otherBlock + 5n });
+    const refused = await podman.run([
+      'run',
+      '-d',
+      '--name',
+      `${net.name}-elsewhere`,
+      '--network',
+      net.name,
+      '--ip',
+      elsewhere,
+      IMAGE,
+      'sleep',
+      '600',
+    ]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /has isGateway and serves block/);
+    await podman.ok(['rm', '-f', '-t', '0', `${net.name}-elsewhere`]);
+    const web = `${net.name}-web`;
+    await podman.ok([
+      'run',
+      '-d',
+      '--name',
+      web,
+      '--network',
+      net.name,
+      '--ip',
+      fixed,
+      '-p',
+      '18080:8080',
+      IMAGE,
+      'sh',
+      '-c',
+      'echo hello-cp10 > /tmp/index.html && exec httpd -f -p 8080 -h /tmp',
+    ]);
+    assert.deepEqual(await addressesOn(podman, net.name, [web]), [fixed]);
+    const fetch = async () =>
+      execIn(podman.node, '/bin/busybox', [
+        'wget',
+        '-q',
+        '-T',
+        '3',
+        '-O',
+        '-',
+        `http://${gateway}:18080/index.html`,
+      ]);
+    let got = await fetch();
+    for (let i = 0; i < 20 && got.code !== 0; i++) got = await fetch(); // until httpd listens
+    assert.equal(got.stdout.trim(), 'hello-cp10', got.stderr);
+
+    // reload: DEL then ADD with IP= the old address; the container keeps it and its network.
+    await podman.ok(['network', 'reload', web]);
+    assert.deepEqual(await addressesOn(podman, net.name, [web]), [fixed]);
+    await pingFrom(podman.node, [fixed]);
+    assertReached(
+      names[0]!,
+      await podman.run(['exec', names[0]!, 'sh', '-c', pingScript([fixed])]),
+    );
+
+    await removeAndCheck(net, [...names, web]);
+  });
+
+  it('ptp: 20 containers over two blocks, the host ends ping them', async () => {
+    const net = NETS.ptp;
+    podman.writeNetwork(net.name, [{ type: 'ptp', ipMasq: true, ipam: ipam(net) }, ...chain]);
+    const { names, addresses } = await startContainers(net, COUNT);
+    await checkContainers(net, names, addresses, 2);
+    await pingFrom(podman.node, addresses);
+    await removeAndCheck(net, names);
+  });
+
+  it('macvlan: 20 containers over two blocks on one master', async () => {
+    const net = NETS.macvlan;
+    // No dummy links in this kernel: one end of a veth pair is the master.
+    for (const args of [
+      ['link', 'add', 'cp10mv0', 'type', 'veth', 'peer', 'name', 'cp10mv1'],
+      ['link', 'set', 'cp10mv0', 'up'],
+      ['link', 'set', 'cp10mv1', 'up'],
+    ]) {
+      const r = await execIn(undefined, 'ip', ['-n', podman.node, ...args]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    podman.writeNetwork(net.name, [
+      { type: 'macvlan', master: 'cp10mv0', mode: 'bridge', ipam: ipam(net) },
+      ...chain.slice(1),
+    ]);
+    const { names, addresses } = await startContainers(net, COUNT);
+    await checkContainers(net, names, addresses, 2);
+    await removeAndCheck(net, names);
+  });
+});
