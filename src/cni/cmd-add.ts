@@ -55,6 +55,26 @@ function gatewayBlockFull(ctx: CallContext, layout: Layout, cause: unknown): Cid
 }
 
 /**
+ * Addresses asked for (IP=, ipAddrs) that the delegating plugin cannot give a pod: the subnet's
+ * network or broadcast address, the host side's gateway, or (bridge with isGateway) an address
+ * outside the node's one block. Throws CNI_UNUSABLE_ADDRESS.
+ */
+async function checkAskedAddresses(
+  ctx: CallContext,
+  session: Session,
+  { layout, pools }: Placement,
+  asked: readonly string[],
+): Promise<void> {
+  for (const ip of asked.map(ipOf)) {
+    checkUsable(layout, ip, poolOf(pools, ip));
+    if (layout.kind !== 'bridge-gateway') continue;
+    const affine = await listHostAffinities(session.store, ctx.node, ip.family, 'host');
+    const nodeBlocks = affine.map((a) => parseCidr(a.cidr));
+    checkGatewayBlock(layout, ip, poolOf(pools, ip), nodeBlocks, ctx.node);
+  }
+}
+
+/**
  * AssignIP of one address under the handle. An address already in use fails with the message
  * calico-ipam passes on from libcalico-go (`resource already exists: <ip> with error: ...`).
  */
@@ -123,20 +143,13 @@ async function assign(
   ipArg: string | undefined,
   placement: Placement,
 ): Promise<AssignedAddress[]> {
-  const { layout, pools } = placement;
+  const { layout } = placement;
   const attrs = buildAttributes(ctx.workload, ctx.node, epochNanos());
   const fromArgs = ipArg !== undefined;
   const explicit = fromArgs ? [ipArg] : request.ipAddrs;
   if (explicit) {
-    // Before anything is assigned or released: an address the plugin cannot give a pod.
-    for (const ip of explicit) checkUsable(layout, ipOf(ip), poolOf(pools, ipOf(ip)));
-    if (layout.kind === 'bridge-gateway') {
-      for (const ip of explicit.map(ipOf)) {
-        const affine = await listHostAffinities(session.store, ctx.node, ip.family, 'host');
-        const blocks = affine.map((a) => parseCidr(a.cidr));
-        checkGatewayBlock(layout, ip, poolOf(pools, ip), blocks, ctx.node);
-      }
-    }
+    // Before anything is assigned or released.
+    await checkAskedAddresses(ctx, session, placement, explicit);
     if (!fromArgs) await releaseOldEndpointIps(ctx, session);
     const done: AssignedAddress[] = [];
     try {
