@@ -4,11 +4,10 @@
 // of its own (test/helpers/podman.ts). The difference is the IPAM plugin's share of a start.
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
 import { NetnsScope } from '../test/helpers/netns.js';
 import { IMAGE, startPodman } from '../test/helpers/podman.js';
-import { childrenCpuMs, PLUGIN } from './cni-latency.js';
-import { percentile, seedCluster } from './support.js';
+import { childrenCpuMs, PLUGIN, prepareConfigs } from './cni-latency.js';
+import { percentile } from './support.js';
 import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
 
 const NODE = 'bench-node';
@@ -16,16 +15,8 @@ const NODE = 'bench-node';
 export const scenario: BenchScenario = {
   title: '8. podman run --rm (bridge network)',
   async run(context: BenchContext): Promise<BenchFigure[]> {
-    const dataDir = join(context.workDir, 'store');
-    const store = await openEmbeddedStore({ type: 'embedded', dataDir });
-    try {
-      await seedCluster(store, {
-        pools: [{ name: 'bench-pool', cidr: '10.210.0.0/16' }],
-        nodes: [NODE],
-      });
-    } finally {
-      await store.close();
-    }
+    // The store and pool of scenario 1 (cni-latency.ts).
+    const dataDir = (await prepareConfigs(context.workDir, NODE)).cidrpool.data_dir;
     symlinkSync(PLUGIN, join(context.workDir, 'cidrpool-ipam'));
     const scope = new NetnsScope('cp10bn');
     const podman = await startPodman({

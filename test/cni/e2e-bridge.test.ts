@@ -281,44 +281,35 @@ describe('bridge plugin delegating IPAM to cidrpool-ipam', { skip }, () => {
     }
   });
 
+  /** Run a scenario on the embedded store, or on etcd started for it (the plugin reaches the
+   * loopback etcd from the root namespace, see makePluginDir). */
+  async function onStore(store: 'embedded' | 'etcd', scenario: Scenario): Promise<void> {
+    if (store === 'etcd') {
+      const etcd = await startEtcd({ members: 1 });
+      try {
+        await runScenario({ type: 'etcdv3', endpoints: etcd.endpoints }, true, scenario);
+      } finally {
+        await etcd.stop();
+      }
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'cni-e2e-store-'));
+    try {
+      await runScenario({ type: 'embedded', dataDir: dir }, false, scenario);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   // Six pods in blocks of four addresses: several pods per block and three blocks on one node.
   const acrossBlocks: Scenario = { pods: 6, blockSize: 30, isGateway: false, minBlocks: 2 };
   // isGateway: the bridge's one gateway serves one block, which holds all five pods.
   const oneGatewayBlock: Scenario = { pods: 5, blockSize: 29, isGateway: true, minBlocks: 1 };
 
-  it('isGateway false: six pods across blocks reach each other; DEL releases all (embedded)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cni-e2e-store-'));
-    try {
-      await runScenario({ type: 'embedded', dataDir: dir }, false, acrossBlocks);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('isGateway false: six pods across blocks reach each other; DEL releases all (etcd)', async () => {
-    const etcd = await startEtcd({ members: 1 });
-    try {
-      await runScenario({ type: 'etcdv3', endpoints: etcd.endpoints }, true, acrossBlocks);
-    } finally {
-      await etcd.stop();
-    }
-  });
-
-  it('isGateway true: five pods of one block and the bridge reach each other (embedded)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cni-e2e-store-'));
-    try {
-      await runScenario({ type: 'embedded', dataDir: dir }, false, oneGatewayBlock);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('isGateway true: five pods of one block and the bridge reach each other (etcd)', async () => {
-    const etcd = await startEtcd({ members: 1 });
-    try {
-      await runScenario({ type: 'etcdv3', endpoints: etcd.endpoints }, true, oneGatewayBlock);
-    } finally {
-      await etcd.stop();
-    }
-  });
+  for (const store of ['embedded', 'etcd'] as const) {
+    it(`isGateway false: six pods across blocks reach each other; DEL releases all (${store})`, () =>
+      onStore(store, acrossBlocks));
+    it(`isGateway true: five pods of one block and the bridge reach each other; a sixth is refused (${store})`, () =>
+      onStore(store, oneGatewayBlock));
+  }
 });

@@ -3,7 +3,8 @@
 // bandwidth chained. Twenty containers per network on one node; pools with blockSize 28 make the
 // node claim a second block. Every address is distinct, inside the pool, not the host side's;
 // every container pings every other one (and the host side pings them where it has an
-// address); `cidrpool get wep -A` lists them; `podman rm` releases everything. Also `--ip`,
+// address); `cidrpool get wep -A` lists them; `podman rm` releases everything. Also `--ip`
+// (bridge in both modes, ptp),
 // `podman network reload` and `-p` once each. The cases share one podman and run in order.
 // Needs root (network namespaces); skipped with that reason otherwise.
 import assert from 'node:assert/strict';
@@ -171,6 +172,34 @@ describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
     assert.match(check.stdout, /found 0 problems/);
   }
 
+  /**
+   * `--ip` (CNI_ARGS IP=): the pool's .250, possibly in a block the node does not hold yet; the
+   * container gets it and the first container reaches it. Returns the container's name.
+   */
+  async function startWithIp(net: Net, names: readonly string[]): Promise<string> {
+    const fixed = net.pool.replace(/\.0\/24$/, '.250');
+    const name = `${net.name}-ip`;
+    await podman.ok([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      net.name,
+      '--ip',
+      fixed,
+      IMAGE,
+      'sleep',
+      '600',
+    ]);
+    assert.deepEqual(await addressesOn(podman, net.name, [name]), [fixed]);
+    assertReached(
+      names[0]!,
+      await podman.run(['exec', names[0]!, 'sh', '-c', pingScript([fixed])]),
+    );
+    return name;
+  }
+
   const chain = [
     { type: 'portmap', capabilities: { portMappings: true } },
     { type: 'tuning' },
@@ -185,7 +214,25 @@ describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
     ]);
     const { names, addresses } = await startContainers(net, COUNT);
     await checkContainers(net, names, addresses, 2);
-    await removeAndCheck(net, names);
+    const withIp = await startWithIp(net, names);
+    // The pool's network address is never a pod's: refused before anything is assigned.
+    const refused = await podman.run([
+      'run',
+      '-d',
+      '--name',
+      `${net.name}-net`,
+      '--network',
+      net.name,
+      '--ip',
+      '10.66.0.0',
+      IMAGE,
+      'sleep',
+      '600',
+    ]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /10\.66\.0\.0 is the network address of 10\.66\.0\.0\/24/);
+    await podman.ok(['rm', '-f', '-t', '0', `${net.name}-net`]);
+    await removeAndCheck(net, [...names, withIp]);
   });
 
   it('bridge, isGateway true: 20 containers in one block, the bridge pings them; -p, --ip, network reload', async () => {
@@ -271,7 +318,9 @@ describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
     const { names, addresses } = await startContainers(net, COUNT);
     await checkContainers(net, names, addresses, 2);
     await pingFrom(podman.node, addresses);
-    await removeAndCheck(net, names);
+    const withIp = await startWithIp(net, names);
+    await pingFrom(podman.node, [net.pool.replace(/\.0\/24$/, '.250')]);
+    await removeAndCheck(net, [...names, withIp]);
   });
 
   it('macvlan: 20 containers over two blocks on one master', async () => {
