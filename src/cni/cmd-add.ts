@@ -13,15 +13,72 @@ import {
   toHostNetwork,
   writeEndpoint,
 } from '../client/workload-endpoint.js';
-import { formatIp, isIpv4Mapped, tryParseIp } from '../net/index.js';
+import { loadPools, type PoolInfo } from '../ipam/pools.js';
+import { listHostAffinities } from '../ipam/block-store.js';
+import { formatIp, isIpv4Mapped, parseCidr, parseIp, tryParseIp } from '../net/index.js';
 import { buildAttributes } from './handle.js';
 import { withNodeLock } from './lock.js';
 import { readPodInfo } from './pod-info.js';
 import { resolvePools } from './pools.js';
+import {
+  blockLimitOf,
+  checkGatewayBlock,
+  checkUsable,
+  layoutOf,
+  poolOf,
+  poolsNamed,
+  shapeResult,
+  skippedAddresses,
+  type Layout,
+} from './layout.js';
 import { formatResult, type AssignedAddress } from './result.js';
 import { epochNanos, openSession, releaseIfPresent, type Session } from './session.js';
 
 const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
+const ipOf = (address: string) => parseIp(address.split('/')[0]!);
+
+/** What the delegating plugin needs: its layout and, unless it is Calico's, the pools. */
+interface Placement {
+  readonly layout: Layout;
+  readonly pools: readonly PoolInfo[];
+}
+
+/**
+ * bridge with isGateway keeps one IPv4 gateway, so a node's pods come from one block: AutoAssign
+ * ran with a limit of one block. Say so, and what to configure, instead of Calico's block limit.
+ */
+function gatewayBlockFull(ctx: CallContext, layout: Layout, cause: unknown): CidrpoolError {
+  return new CidrpoolError(
+    'CNI_GATEWAY_BLOCK_FULL',
+    `bridge "${layout.bridge}" has isGateway: it holds one IPv4 gateway, the second address of one block, so node ${ctx.node} serves its pods on this network from one block, and that block is full`,
+    {
+      cause,
+      details: {
+        hint: 'give the IPPool a blockSize that holds the pods of a node (e.g. blockSize 24 for up to 253), or use isGateway: false (pods then reach every block of the node)',
+      },
+    },
+  );
+}
+
+/**
+ * Addresses asked for (IP=, ipAddrs) that the delegating plugin cannot give a pod: the subnet's
+ * network or broadcast address, the host side's gateway, or (bridge with isGateway) an address
+ * outside the node's one block. Throws CNI_UNUSABLE_ADDRESS.
+ */
+async function checkAskedAddresses(
+  ctx: CallContext,
+  session: Session,
+  { layout, pools }: Placement,
+  asked: readonly string[],
+): Promise<void> {
+  for (const ip of asked.map(ipOf)) {
+    checkUsable(layout, ip, poolOf(pools, ip));
+    if (layout.kind !== 'bridge-gateway') continue;
+    const affine = await listHostAffinities(session.store, ctx.node, ip.family, 'host');
+    const nodeBlocks = affine.map((a) => parseCidr(a.cidr));
+    checkGatewayBlock(layout, ip, poolOf(pools, ip), nodeBlocks, ctx.node);
+  }
+}
 
 /**
  * AssignIP of one address under the handle. An address already in use fails with the message
@@ -93,11 +150,15 @@ async function assign(
   request: AnnotationRequest,
   namespace: { name: string; labels: Readonly<Record<string, string>> } | undefined,
   ipArg: string | undefined,
+  placement: Placement,
 ): Promise<AssignedAddress[]> {
+  const { layout } = placement;
   const attrs = buildAttributes(ctx.workload, ctx.node, epochNanos());
   const fromArgs = ipArg !== undefined;
   const explicit = fromArgs ? [ipArg] : request.ipAddrs;
   if (explicit) {
+    // Before anything is assigned or released.
+    await checkAskedAddresses(ctx, session, placement, explicit);
     if (!fromArgs) await releaseOldEndpointIps(ctx, session);
     const done: AssignedAddress[] = [];
     try {
@@ -138,8 +199,13 @@ async function assign(
       ipv6Pools: ipv6Pools.length > 0 ? ipv6Pools : undefined,
       intendedUse: 'Workload',
       namespace,
+      maxBlocksPerHost: blockLimitOf(layout),
+      skipIPv4: skippedAddresses(layout, 4),
+      skipIPv6: skippedAddresses(layout, 6),
     });
   } catch (err) {
+    if (layout.kind === 'bridge-gateway' && isCidrpoolError(err, 'IPAM_BLOCK_LIMIT'))
+      throw gatewayBlockFull(ctx, layout, err);
     if (!isCidrpoolError(err, 'IPAM_SHORTFALL')) throw err;
     const short = err.details.assignment as FamilyAssignment;
     throw new CidrpoolError(
@@ -193,6 +259,9 @@ export async function runAdd(ctx: CallContext): Promise<string> {
   try {
     const [podInfo, opened] = await Promise.all([readPodInfo(ctx), sessionPromise]);
     session = opened;
+    const layout = layoutOf(ctx.conf.raw);
+    // Calico's plugin takes calico-ipam's result as it is: no pools needed, no extra read.
+    const pools = layout.kind === 'calico' ? [] : await loadPools(opened.store);
     const request = applyAnnotations({
       ipam: ctx.conf.ipam,
       namespaceName: ctx.workload.namespace,
@@ -212,7 +281,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
       }));
     } else {
       addresses = await withNodeLock(ctx, dsConfig, () =>
-        assign(ctx, opened, request, podInfo.namespace, ipArg),
+        assign(ctx, opened, request, podInfo.namespace, ipArg, { layout, pools }),
       );
     }
 
@@ -239,7 +308,14 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
       throw err;
     }
-    return formatResult(ctx.conf.cniVersion, addresses, request.ipam.resultRoutes !== 'none');
+    const placed = addresses.map((a) => {
+      const ip = ipOf(a.address);
+      return { address: a.address, ip, pool: poolOf(pools, ip) };
+    });
+    const routePools = (family: 4 | 6) =>
+      poolsNamed(pools, family, family === 4 ? request.ipam.ipv4Pools : request.ipam.ipv6Pools);
+    const shaped = shapeResult(layout, placed, routePools, request.ipam.resultRoutes !== 'none');
+    return formatResult(ctx.conf.cniVersion, shaped);
   } finally {
     // If the Kubernetes read failed first, the store may still be opening: close it too.
     const s = session ?? (await sessionPromise.catch(() => undefined));

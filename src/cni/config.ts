@@ -9,12 +9,11 @@ export interface IpamSection {
   readonly ipv4Pools: readonly string[];
   readonly ipv6Pools: readonly string[];
   /**
-   * Ours (Calico ignores it): `calico` (default) gives each address a route whose dst is the
-   * address with its block mask, as calico-ipam does; `none` gives no routes. The reference
-   * `bridge` plugin installs IPAM routes as given and the kernel rejects a dst with host bits
-   * set, so configs that delegate from `bridge` use `none`.
+   * Ours (Calico has no such key): `auto` (default) gives the routes the delegating plugin
+   * needs to reach the pods of the network's other pools or blocks (layout.ts); `none` gives
+   * no routes at all (for plugins or chains that set their own).
    */
-  readonly resultRoutes: 'calico' | 'none';
+  readonly resultRoutes: 'auto' | 'none';
 }
 
 /** Kubernetes connection settings, from `kubernetes.*` and `policy.*`. */
@@ -186,16 +185,16 @@ export function parseNetConf(stdin: string): NetConf {
     assignIpv6: assign6 === 'true',
     ipv4Pools: r.strings(ipamObj, 'ipv4_pools', 'ipam.ipv4_pools'),
     ipv6Pools: r.strings(ipamObj, 'ipv6_pools', 'ipam.ipv6_pools'),
-    resultRoutes: 'calico',
+    resultRoutes: 'auto',
   };
   const routes = r.string(ipamObj, 'result_routes', 'ipam.result_routes');
   if (routes === 'none') ipam = { ...ipam, resultRoutes: 'none' };
-  else if (routes !== undefined && routes !== 'calico') {
+  else if (routes !== undefined && routes !== 'auto') {
     r.issues.push({
       path: 'ipam.result_routes',
       value: routes,
-      message: 'must be "calico" or "none"',
-      hint: 'use "none" when the bridge plugin delegates IPAM to cidrpool-ipam',
+      message: 'must be "auto" or "none"',
+      hint: 'leave it out (auto: the routes the delegating plugin needs), or "none" for no routes',
     });
   }
 

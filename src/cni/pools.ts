@@ -7,7 +7,7 @@ import { loadPools, type PoolInfo } from '../ipam/pools.js';
 import { type Cidr, formatCidr, formatIp, parseCidrMasked } from '../net/index.js';
 
 /** Go's net.ParseCIDR: `addr/len`, host bits masked; undefined for anything else. */
-function tryParseGoCidr(text: string): Cidr | undefined {
+export function tryParseGoCidr(text: string): Cidr | undefined {
   if (!text.includes('/')) return undefined;
   try {
     return parseCidrMasked(text);

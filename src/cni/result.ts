@@ -1,5 +1,6 @@
 // The ADD result JSON, per cniVersion (surfaces.md §3.3; rendered like containernetworking/cni
 // v1.3.0: 4-space indent, no trailing newline).
+import type { ResultIp, ResultRoute, ShapedResult } from './layout.js';
 import { compareVersions } from './versions.js';
 
 /** One assigned address: `10.65.79.2/26` (block mask) or `10.0.0.7/32` (explicit IP). */
@@ -8,39 +9,44 @@ export interface AssignedAddress {
   readonly family: 4 | 6;
 }
 
-const route = (a: AssignedAddress) => ({ dst: a.address });
+const route = (r: ResultRoute) => (r.gw ? { dst: r.dst, gw: r.gw } : { dst: r.dst });
+
+/** Routes of one family: a v4 route's dst has no `:`. */
+const routesOf = (routes: readonly ResultRoute[], family: 4 | 6) =>
+  routes.filter((r) => r.dst.includes(':') === (family === 6));
 
 /**
- * Build the result object for `cniVersion`: 1.x has `ips` and `routes`; 0.3.x and 0.4.0 add
- * `version` to each IP and a trailing `dns: {}`; 0.1.0 and 0.2.0 use `ip4` / `ip6`. Calico
- * gives each IP one route whose `dst` is the address with its mask; so do we.
+ * Build the result object for `cniVersion`: 1.x has `ips` (with `gateway` when the layout has
+ * one) and `routes`; 0.3.x and 0.4.0 add `version` to each IP and a trailing `dns: {}`; 0.1.0
+ * and 0.2.0 use `ip4` / `ip6`, each with the first address of its family, its gateway and the
+ * routes of its family. Empty lists are left out, as Go's `omitempty` does.
  */
-export function buildResult(
-  cniVersion: string,
-  addresses: readonly AssignedAddress[],
-  withRoutes = true,
-): object {
+export function buildResult(cniVersion: string, shaped: ShapedResult): object {
+  const { ips, routes } = shaped;
   if (compareVersions(cniVersion, '0.3.0') < 0) {
     const out: Record<string, unknown> = { cniVersion };
     for (const family of [4, 6] as const) {
-      const mine = addresses.filter((a) => a.family === family);
-      if (mine.length === 0) continue;
+      const first = ips.find((a) => a.family === family);
+      if (!first) continue;
+      const mine = routesOf(routes, family);
       out[`ip${family}`] = {
-        ip: mine[0]!.address,
-        ...(withRoutes ? { routes: mine.map(route) } : {}),
+        ip: first.address,
+        ...(first.gateway ? { gateway: first.gateway } : {}),
+        ...(mine.length > 0 ? { routes: mine.map(route) } : {}),
       };
     }
     out.dns = {};
     return out;
   }
   const legacy = compareVersions(cniVersion, '1.0.0') < 0;
-  const ips = addresses.map((a) =>
-    legacy ? { version: String(a.family), address: a.address } : { address: a.address },
-  );
-  // Go's `omitempty`: an empty list is left out (e.g. assign_ipv4 "false" without IPv6).
+  const ip = (a: ResultIp) => ({
+    ...(legacy ? { version: String(a.family) } : {}),
+    address: a.address,
+    ...(a.gateway ? { gateway: a.gateway } : {}),
+  });
   const out: Record<string, unknown> = { cniVersion };
-  if (ips.length > 0) out.ips = ips;
-  if (addresses.length > 0 && withRoutes) out.routes = addresses.map(route);
+  if (ips.length > 0) out.ips = ips.map(ip);
+  if (routes.length > 0) out.routes = routes.map(route);
   if (legacy) out.dns = {};
   return out;
 }
@@ -51,10 +57,6 @@ export function printJson(value: unknown): string {
 }
 
 /** The ADD result text for `cniVersion`. */
-export function formatResult(
-  cniVersion: string,
-  addresses: readonly AssignedAddress[],
-  withRoutes = true,
-): string {
-  return printJson(buildResult(cniVersion, addresses, withRoutes));
+export function formatResult(cniVersion: string, shaped: ShapedResult): string {
+  return printJson(buildResult(cniVersion, shaped));
 }

@@ -51,6 +51,7 @@ import {
   type IpamContext,
 } from './context.js';
 import { encodeAffinity, type Block, type HandleValue } from './model.js';
+import { withSkippedAddresses } from './reservations.js';
 import {
   determinePools,
   findPoolOfBlock,
@@ -184,12 +185,13 @@ export async function autoAssignFamily(
       `cannot find a qualified ippool, no pools match the required use (${use})`,
     );
 
+  const skip = family === 4 ? request.skipIPv4 : request.skipIPv6;
   const st: FamilyState = {
     family,
     host,
     type,
     pools,
-    reservations,
+    reservations: skip ? withSkippedAddresses(reservations, pools, skip) : reservations,
     cooldownSeconds: config.ipCooldownSeconds,
     hostReserved,
     affinity: `${type}:${host}`,
@@ -218,7 +220,7 @@ export async function autoAssignFamily(
   const messages = new Set<string>();
   const ips = taken;
   let borrow = false;
-  const skip = new Set<string>();
+  const passedOver = new Set<string>();
 
   // Each round assigns, uses up an affine block or claims one (bounded by the limit); the
   // bound only guards against a livelock that would otherwise never end.
@@ -228,7 +230,7 @@ export async function autoAssignFamily(
     const allowNewClaim = owned < limit;
     let found: { block: Stored<Block>; newlyClaimed: boolean };
     try {
-      found = await findOrClaimBlock(ctx, st, affine, allowNewClaim, skip);
+      found = await findOrClaimBlock(ctx, st, affine, allowNewClaim, passedOver);
     } catch (err) {
       if (err instanceof NoFreeBlocksError) {
         if (config.strictAffinity)
@@ -251,7 +253,7 @@ export async function autoAssignFamily(
     } catch (err) {
       if (isCidrpoolError(err, 'IPAM_CONTENTION', 'IPAM_AFFINITY_MISMATCH')) {
         messages.add('Failed to assign IPs in newly allocated block');
-        skip.add(found.block.value.cidr);
+        passedOver.add(found.block.value.cidr);
         continue;
       }
       throw err;
@@ -336,7 +338,7 @@ async function findOrClaimBlock(
   while (affine.length > 0) {
     const aff = affine.shift()!;
     const cidr = parseCidr(aff.cidr);
-    if (st.reservations.cidrs.length > 0 && st.reservations.coversWhole(cidr)) continue;
+    if (!st.reservations.none && st.reservations.coversWhole(cidr)) continue;
     const block = await useAffineBlock(ctx, st, aff, cidr);
     if (block && freeCount(block.value, st.reservations) >= 1)
       return { block, newlyClaimed: false };
@@ -562,7 +564,7 @@ async function borrowFromBlocks(
   for (const stored of blocks) {
     if (ips.length >= target) return;
     const c = blockCidr(stored.value);
-    if (st.reservations.cidrs.length > 0 && st.reservations.coversWhole(c)) continue;
+    if (!st.reservations.none && st.reservations.coversWhole(c)) continue;
     const b = {
       ...stored,
       value: garbageCollect(stored.value, st.cooldownSeconds, ctx.env.now()),

@@ -235,7 +235,7 @@ export function findFreeBlock(s: FreeBlockSearch): Cidr | undefined {
         i += 1n;
         continue;
       }
-      if (s.reservations.cidrs.length > 0 && s.reservations.coversWhole(cidr)) {
+      if (!s.reservations.none && s.reservations.coversWhole(cidr)) {
         // Jump past the reservation that covers it when that reservation is larger than a block.
         const big = s.reservations.cidrs.find(
           (r) =>

@@ -132,7 +132,7 @@ export function isEmpty(b: Block): boolean {
 
 /** Free addresses usable by AutoAssign: `unallocated` minus reserved addresses (NumFreeAddresses). */
 export function freeCount(b: Block, reservations?: Reservations): number {
-  if (!reservations || reservations.cidrs.length === 0) return b.unallocated.length;
+  if (!reservations || reservations.none) return b.unallocated.length;
   const c = blockCidr(b);
   if (reservations.coversWhole(c)) return 0;
   if (!reservations.matchesSome(c)) return b.unallocated.length;
@@ -263,10 +263,7 @@ export function assignFromBlock(
   const m = clone(b);
   const taken: number[] = [];
   const rest: number[] = [];
-  const res =
-    request.reservations && request.reservations.cidrs.length > 0
-      ? request.reservations
-      : undefined;
+  const res = request.reservations && !request.reservations.none ? request.reservations : undefined;
   const partly = res?.matchesSome(blockCidr(b)) ?? false;
   for (const o of m.unallocated) {
     if (taken.length >= request.num || (partly && res!.matchesIp(ordinalToIp(b, o)))) rest.push(o);

@@ -37,6 +37,25 @@ export interface AutoAssignRequest {
    * shortfall releases what the request took and throws IPAM_SHORTFALL.
    */
   readonly allowPartial?: boolean;
+  /**
+   * Ours: free addresses this request must pass over (they stay free and are recorded nowhere),
+   * e.g. a subnet's network and broadcast addresses and the gateway a CNI plugin puts on the
+   * host side. Per family; see SkippedAddresses.
+   */
+  readonly skipIPv4?: SkippedAddresses;
+  readonly skipIPv6?: SkippedAddresses;
+}
+
+/**
+ * Addresses counted from the edges of every pool and every block that AutoAssign must not hand
+ * out: `poolStart: 2, poolEnd: 1` skips a pool's network address, the one after it and its
+ * last address. Unlike HostReservedAttrSpec nothing is allocated, so `ipam show` counts none.
+ */
+export interface SkippedAddresses {
+  readonly poolStart?: number;
+  readonly poolEnd?: number;
+  readonly blockStart?: number;
+  readonly blockEnd?: number;
 }
 
 /** Calico's HostReservedAttr: reserved ordinals of new blocks, held by one note attribute. */

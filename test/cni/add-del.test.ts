@@ -103,15 +103,14 @@ for (const backend of backends) {
         assert.match(address, /^10\.65\.\d+\.\d+\/26$/);
         const expected =
           version < '0.3.0'
-            ? { cniVersion: version, ip4: { ip: address, routes: [{ dst: address }] }, dns: {} }
+            ? { cniVersion: version, ip4: { ip: address }, dns: {} }
             : version < '1.0.0'
               ? {
                   cniVersion: version,
                   ips: [{ version: '4', address }],
-                  routes: [{ dst: address }],
                   dns: {},
                 }
-              : { cniVersion: version, ips: [{ address }], routes: [{ dst: address }] };
+              : { cniVersion: version, ips: [{ address }] };
         // Byte for byte: 4-space indent, no trailing newline (containernetworking/cni rendering).
         assert.equal(add.stdout, JSON.stringify(expected, null, 4));
 
@@ -266,10 +265,7 @@ for (const backend of backends) {
       assert.equal(ips.length, 2);
       assert.match(ips[0]!, /^10\.65\.\d+\.\d+\/26$/);
       assert.match(ips[1]!, /^fd80:24e2:f998:72d6:[0-9a-f:]*\/122$/);
-      assert.deepEqual(
-        add.json?.routes,
-        ips.map((dst) => ({ dst })),
-      );
+      assert.equal(add.json?.routes, undefined, 'calico-ipam gives no routes');
       await runPlugin({ command: 'DEL', containerId: 'dual-1', config: conf });
       assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.dual-1'), []);
     });
@@ -370,7 +366,7 @@ for (const backend of backends) {
       });
       assert.equal(v6.code, 0, v6.stdout);
       assert.deepEqual(v6.json?.ips, [{ version: '6', address: 'fd80:24e2:f998:72d6::10/128' }]);
-      assert.deepEqual(v6.json?.routes, [{ dst: 'fd80:24e2:f998:72d6::10/128' }]);
+      assert.equal(v6.json?.routes, undefined);
       const mapped = await runPlugin({
         command: 'ADD',
         containerId: 'canon-2',
@@ -411,7 +407,7 @@ for (const backend of backends) {
       });
       assert.equal(add.code, 0, add.stdout);
       assert.deepEqual(add.json?.ips, [{ address: '10.65.200.7/32' }]);
-      assert.deepEqual(add.json?.routes, [{ dst: '10.65.200.7/32' }]);
+      assert.equal(add.json?.routes, undefined);
       const again = await runPlugin({
         command: 'ADD',
         containerId: 'ip-2',

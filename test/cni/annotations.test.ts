@@ -144,6 +144,24 @@ describe('cidrpool-ipam with Kubernetes annotations (fake API server on 127.0.0.
     assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-fixed'), []);
   });
 
+  it('gives the ipAddrs address the prefix and gateway a delegating plugin needs', async () => {
+    // The config a bridge or ptp plugin hands to its IPAM plugin: its own type and keys.
+    const bridge = await add('plain', 'fixed', { type: 'bridge', isGateway: false });
+    assert.equal(bridge.code, 0, bridge.stdout);
+    assert.deepEqual(bridge.json?.ips, [{ address: '10.70.9.9/16' }]);
+    await del('plain', 'fixed', { type: 'bridge' });
+    const ptp = await add('plain', 'fixed', { type: 'ptp' });
+    assert.equal(ptp.code, 0, ptp.stdout);
+    assert.deepEqual(ptp.json?.ips, [{ address: '10.70.9.9/16', gateway: '10.70.0.1' }]);
+    // The other pools the network may use are reached through the same gateway.
+    assert.deepEqual(
+      (ptp.json?.routes as { dst: string }[]).map((r) => r.dst),
+      ['10.71.0.0/16', '10.72.0.0/16'],
+    );
+    await del('plain', 'fixed', { type: 'ptp' });
+    assert.deepEqual(await ipsOfHandle(ds, 'k8s-pod-network.c-plain-fixed'), []);
+  });
+
   it("releases the old endpoint's addresses before assigning ipAddrs again (new sandbox)", async () => {
     const sandbox = (containerId: string, command = 'ADD') =>
       runPlugin({ command, containerId, args: podArgs('plain', 'fixed'), config: config() });

@@ -12,6 +12,8 @@ import { describe, it } from 'node:test';
 import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { startEtcd } from '../helpers/etcd-cluster.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
+import { formatCidr, networkOf, parseCidr, parseIp } from '../../src/net/index.js';
+import { pingAll, pingFrom } from '../helpers/ping.js';
 import { PLUGIN, cleanEnv, datastoreKeys, inUseCount, seedStore, withStore } from './support.js';
 
 const BRIDGE = '/usr/lib/cni/bridge';
@@ -38,47 +40,59 @@ function makePluginDir(viaRootNetns: boolean): string {
   return dir;
 }
 
-async function runScenario(ds: DatastoreConfig, viaRootNetns: boolean): Promise<void> {
+/** One bridge scenario: how many pods, the pool's block size, the bridge's gateway mode. */
+interface Scenario {
+  readonly pods: number;
+  readonly blockSize: number;
+  readonly isGateway: boolean;
+  /** The pods' addresses must span at least this many blocks. */
+  readonly minBlocks: number;
+}
+
+/** The blocks (at `blockSize`) that hold the addresses. */
+const blocksOf = (addresses: readonly string[], blockSize: number): Set<string> =>
+  new Set(addresses.map((a) => formatCidr(networkOf(parseIp(a), blockSize))));
+
+async function runScenario(
+  ds: DatastoreConfig,
+  viaRootNetns: boolean,
+  scenario: Scenario,
+): Promise<void> {
   assert.ok(
     existsSync(BRIDGE),
     `${BRIDGE} is missing: run scripts/setup.sh (containernetworking-plugins)`,
   );
-  const scope = new NetnsScope('cpe2e');
+  const scope = new NetnsScope('cp10e2e');
   const binDir = makePluginDir(viaRootNetns);
+  const pool = '10.88.0.0/24';
   try {
     await withStore(ds, (store) =>
       seedStore(store, {
-        pools: [{ name: 'e2e-pool', cidr: '10.88.0.0/24', blockSize: 26 }],
+        pools: [{ name: 'e2e-pool', cidr: pool, blockSize: scenario.blockSize }],
         nodes: [{ name: 'e2e-node' }],
       }),
     );
     const node = scope.create();
-    const pods = [scope.create(), scope.create(), scope.create()];
+    const pods = Array.from({ length: scenario.pods }, () => scope.create());
     // A Linux bridge takes the lowest MAC of its ports unless one is set, and the bridge plugin's
     // CHECK compares the bridge MAC with the one in prevResult: give the bridge a fixed MAC first
     // (the plugin uses an existing bridge as it finds it).
     for (const args of [
-      ['link', 'add', 'cpbr0', 'type', 'bridge'],
-      ['link', 'set', 'cpbr0', 'address', '02:42:ac:58:00:01', 'up'],
+      ['link', 'add', 'cp10br0', 'type', 'bridge'],
+      ['link', 'set', 'cp10br0', 'address', '02:42:ac:58:00:01', 'up'],
     ]) {
       const r = await execIn(undefined, 'ip', ['-n', node, ...args]);
       assert.equal(r.code, 0, r.stderr);
     }
+    // A plain config: nothing cidrpool-specific beyond calico-ipam's keys and the datastore.
     const conf = {
       cniVersion: '1.0.0',
       name: 'e2e-net',
       type: 'bridge',
-      bridge: 'cpbr0',
-      isGateway: false,
-      ipMasq: false,
-      ipam: {
-        type: 'cidrpool-ipam',
-        nodename: 'e2e-node',
-        // Calico's per-address routes (dst with host bits) are refused by the kernel when the
-        // bridge plugin installs them; the pods share one L2 segment and need no routes.
-        result_routes: 'none',
-        ...datastoreKeys(ds),
-      },
+      bridge: 'cp10br0',
+      isGateway: scenario.isGateway,
+      ipMasq: true,
+      ipam: { type: 'cidrpool-ipam', nodename: 'e2e-node', ...datastoreKeys(ds) },
     };
     const call = (command: string, i: number, config: unknown) =>
       execIn(node, BRIDGE, [], {
@@ -97,37 +111,64 @@ async function runScenario(ds: DatastoreConfig, viaRootNetns: boolean): Promise<
     const addresses: string[] = [];
     for (let i = 0; i < pods.length; i++) {
       const add = await call('ADD', i, conf);
-      assert.equal(add.code, 0, `bridge ADD failed: ${add.stdout} ${add.stderr}`);
-      const result = JSON.parse(add.stdout) as { ips: { address: string }[] };
+      assert.equal(add.code, 0, `bridge ADD ${i} failed: ${add.stdout} ${add.stderr}`);
+      const result = JSON.parse(add.stdout) as {
+        ips: { address: string; gateway?: string }[];
+        routes?: { dst: string }[];
+      };
       results.push(result as unknown as Record<string, unknown>);
       assert.equal(result.ips.length, 1);
-      assert.match(result.ips[0]!.address, /^10\.88\.0\.\d+\/26$/);
-      addresses.push(result.ips[0]!.address.split('/')[0]!);
-      const shown = await execIn(undefined, 'ip', [
-        '-n',
-        pods[i]!,
-        '-4',
-        'addr',
-        'show',
-        'dev',
-        'eth0',
-      ]);
-      assert.match(shown.stdout, new RegExp(`inet ${addresses[i]!.replace(/\./g, '\\.')}/26`));
-    }
-    assert.equal(new Set(addresses).size, 3, `addresses must differ: ${addresses.join(', ')}`);
-    assert.equal(await inUseCount(ds), 3n);
-
-    // Every pod reaches every other pod across the bridge (only addresses inside our namespaces).
-    for (let i = 0; i < pods.length; i++) {
-      for (let j = 0; j < pods.length; j++) {
-        if (i === j) continue;
-        const ping = await execIn(pods[i], 'ping', ['-c', '1', '-W', '2', addresses[j]!]);
-        assert.equal(
-          ping.code,
-          0,
-          `ping ${pods[i]} -> ${addresses[j]}: ${ping.stdout}${ping.stderr}`,
-        );
+      // isGateway: the block's mask and its gateway; otherwise the pool's mask (one segment).
+      const prefix = scenario.isGateway ? scenario.blockSize : 24;
+      assert.match(result.ips[0]!.address, new RegExp(`^10\\.88\\.0\\.\\d+/${prefix}$`));
+      for (const route of result.routes ?? []) {
+        const dst = parseCidr(route.dst); // throws on host bits set
+        assert.equal(formatCidr(dst), route.dst);
       }
+      addresses.push(result.ips[0]!.address.split('/')[0]!);
+      const shown = await execIn(undefined, 'ip', ['-n', pods[i]!, '-4', 'addr', 'show', 'eth0']);
+      assert.match(
+        shown.stdout,
+        new RegExp(`inet ${result.ips[0]!.address.replace(/\./g, '\\.')}`),
+      );
+    }
+    assert.equal(new Set(addresses).size, pods.length, `addresses must differ: ${addresses}`);
+    assert.ok(
+      blocksOf(addresses, scenario.blockSize).size >= scenario.minBlocks,
+      `expected pods in at least ${scenario.minBlocks} blocks: ${addresses.join(', ')}`,
+    );
+    // Never the pool's or a block's network or broadcast address, nor the bridge's gateway.
+    const bridgeAddrs = await execIn(undefined, 'ip', [
+      '-n',
+      node,
+      '-4',
+      '-o',
+      'addr',
+      'show',
+      'cp10br0',
+    ]);
+    for (const a of addresses) {
+      assert.ok(!bridgeAddrs.stdout.includes(`inet ${a}/`), `${a} is on the bridge`);
+      assert.notEqual(a, '10.88.0.0');
+      assert.notEqual(a, '10.88.0.255');
+    }
+    assert.equal(await inUseCount(ds), BigInt(pods.length));
+
+    // Every pod reaches every other pod, across blocks; the bridge's address reaches them all.
+    await pingAll(pods, addresses);
+    if (scenario.isGateway) {
+      await pingFrom(node, addresses);
+      // The block is full and the bridge cannot take a second gateway: a clear refusal, and
+      // nothing is left assigned.
+      const extra = pods.length;
+      pods.push(scope.create());
+      const refused = await call('ADD', extra, conf);
+      assert.notEqual(refused.code, 0, refused.stdout);
+      assert.match(refused.stdout, /holds one IPv4 gateway.*block is full/s);
+      assert.match(refused.stdout, /blockSize/);
+      assert.equal(await inUseCount(ds), BigInt(addresses.length));
+      assert.equal((await call('DEL', extra, conf)).code, 0);
+      pods.pop();
     }
 
     for (let i = 0; i < pods.length; i++) {
@@ -188,7 +229,6 @@ async function runEveryVersion(ds: DatastoreConfig): Promise<void> {
         ipam: {
           type: 'cidrpool-ipam',
           nodename: 'ver-node',
-          result_routes: 'none',
           ...datastoreKeys(ds),
         },
       };
@@ -213,7 +253,8 @@ async function runEveryVersion(ds: DatastoreConfig): Promise<void> {
       };
       assert.equal(result.cniVersion, cniVersion);
       const address = result.ip4?.ip ?? result.ips?.[0]?.address ?? '';
-      assert.match(address, /^10\.89\.0\.\d+\/26$/, `${cniVersion}: ${add.stdout}`);
+      // isGateway false: the pods share one segment, so the address carries the pool's mask.
+      assert.match(address, /^10\.89\.0\.\d+\/24$/, `${cniVersion}: ${add.stdout}`);
       const shown = await execIn(undefined, 'ip', ['-n', pod, '-4', 'addr', 'show', 'dev', 'eth0']);
       assert.match(shown.stdout, new RegExp(`inet ${address.replace(/\./g, '\\.')}`), cniVersion);
       if (cniVersion >= '0.4.0') {
@@ -240,21 +281,35 @@ describe('bridge plugin delegating IPAM to cidrpool-ipam', { skip }, () => {
     }
   });
 
-  it('three pods ping each other; DEL releases everything (embedded store)', async () => {
+  /** Run a scenario on the embedded store, or on etcd started for it (the plugin reaches the
+   * loopback etcd from the root namespace, see makePluginDir). */
+  async function onStore(store: 'embedded' | 'etcd', scenario: Scenario): Promise<void> {
+    if (store === 'etcd') {
+      const etcd = await startEtcd({ members: 1 });
+      try {
+        await runScenario({ type: 'etcdv3', endpoints: etcd.endpoints }, true, scenario);
+      } finally {
+        await etcd.stop();
+      }
+      return;
+    }
     const dir = mkdtempSync(join(tmpdir(), 'cni-e2e-store-'));
     try {
-      await runScenario({ type: 'embedded', dataDir: dir }, false);
+      await runScenario({ type: 'embedded', dataDir: dir }, false, scenario);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }
 
-  it('three pods ping each other; DEL releases everything (etcd)', async () => {
-    const etcd = await startEtcd({ members: 1 });
-    try {
-      await runScenario({ type: 'etcdv3', endpoints: etcd.endpoints }, true);
-    } finally {
-      await etcd.stop();
-    }
-  });
+  // Six pods in blocks of four addresses: several pods per block and three blocks on one node.
+  const acrossBlocks: Scenario = { pods: 6, blockSize: 30, isGateway: false, minBlocks: 2 };
+  // isGateway: the bridge's one gateway serves one block, which holds all five pods.
+  const oneGatewayBlock: Scenario = { pods: 5, blockSize: 29, isGateway: true, minBlocks: 1 };
+
+  for (const store of ['embedded', 'etcd'] as const) {
+    it(`isGateway false: six pods across blocks reach each other; DEL releases all (${store})`, () =>
+      onStore(store, acrossBlocks));
+    it(`isGateway true: five pods of one block and the bridge reach each other; a sixth is refused (${store})`, () =>
+      onStore(store, oneGatewayBlock));
+  }
 });

@@ -191,7 +191,7 @@ describe('cidrpool-ipam protocol', () => {
   it('rejects an unknown result_routes value (code 7)', async () => {
     const run = await runPlugin({ command: 'ADD', config: config({}, { result_routes: 'some' }) });
     assert.equal(run.json?.code, 7);
-    assert.match(String(run.json?.msg), /ipam\.result_routes: "some" must be "calico" or "none"/);
+    assert.match(String(run.json?.msg), /ipam\.result_routes: "some" must be "auto" or "none"/);
   });
 
   it('rejects a malformed CNI_ARGS pair (code 4)', async () => {

@@ -174,11 +174,14 @@ export async function ipsOfHandle(config: DatastoreConfig, handleId: string): Pr
   });
 }
 
-/** Addresses in use, summed over every block (via getUtilization). */
-export async function inUseCount(config: DatastoreConfig): Promise<bigint> {
+/** Addresses in use, summed over every block of every pool or of the pools named. */
+export async function inUseCount(
+  config: DatastoreConfig,
+  poolCidrs?: readonly string[],
+): Promise<bigint> {
   return withStore(config, async (store) => {
     const ipam = await createTestIpam(store);
-    const pools = await ipam.getUtilization();
+    const pools = await ipam.getUtilization(poolCidrs);
     return pools.reduce((sum, p) => sum + p.inUse, 0n);
   });
 }

@@ -71,13 +71,13 @@ describe('cidrpool-ipam building blocks', () => {
     assert.equal(resolveNodeName(conf({ ipam: { nodename: 'from-ipam' } })), 'from-ipam');
   });
 
-  it('renders results without routes when asked (result_routes: none)', () => {
-    const a = [{ address: '10.0.0.5/26', family: 4 as const }];
-    assert.deepEqual(buildResult('1.0.0', a, false), {
+  it('renders a result without routes as calico-ipam does', () => {
+    const a = { ips: [{ address: '10.0.0.5/26', family: 4 as const }], routes: [] };
+    assert.deepEqual(buildResult('1.0.0', a), {
       cniVersion: '1.0.0',
       ips: [{ address: '10.0.0.5/26' }],
     });
-    assert.deepEqual(buildResult('0.2.0', a, false), {
+    assert.deepEqual(buildResult('0.2.0', a), {
       cniVersion: '0.2.0',
       ip4: { ip: '10.0.0.5/26' },
       dns: {},

@@ -78,6 +78,22 @@ export const CNI_CODES = {
     summary:
       'Fewer addresses than requested could be assigned (pool full, block limit, strict affinity); nothing is kept.',
   },
+  CNI_UNUSABLE_ADDRESS: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'An address asked for (CNI_ARGS IP=, the ipAddrs annotation) is the network or broadcast address of the subnet the result claims, or the gateway the delegating plugin puts on the host side.',
+  },
+  CNI_GATEWAY_BLOCK_FULL: {
+    category: 'exhausted',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'bridge with isGateway: the bridge holds one IPv4 gateway, so a node serves pods from one block, and that block is full (or the address asked for is in another block).',
+  },
   CNI_CHECK_FAILED: {
     category: 'conflict',
     retryable: false,
