@@ -222,7 +222,8 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         floatingIps: request.floatingIps,
         creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       });
-      await writeEndpoint(session.store, wep);
+      // Under cidrpool-cni the pod plugin writes the endpoint, with interface and MAC.
+      if (!ctx.conf.endpointOwnedByPodPlugin) await writeEndpoint(session.store, wep);
     } catch (err) {
       if (!request.ipAddrsNoIpam)
         await releaseIfPresent(session, ctx.handleId).catch(() => undefined);

@@ -1,13 +1,13 @@
 // `cidrpool-ipam`: the CNI IPAM plugin's entry point. It reads the CNI_* environment and the
 // network config, runs one command, and prints the result or a CNI error. Only what the
 // command needs is loaded (every handler is a dynamic import): a pod start waits on this.
-import { readFileSync, writeSync } from 'node:fs';
 import { parseNetConf } from './config.js';
 import type { CallContext } from './context.js';
 import { parseCniEnv, readCommand } from './env.js';
 import { formatCniError } from './error-output.js';
 import { handleIdOf, identifyWorkload } from './handle.js';
 import { resolveNodeName } from './nodename.js';
+import { packageVersion, readStdin, writeStdout } from './process-io.js';
 import {
   checkCommandAllowed,
   checkVersion,
@@ -19,33 +19,6 @@ import {
 export interface CallOutcome {
   readonly stdout: string;
   readonly exitCode: number;
-}
-
-function readStdin(): string {
-  try {
-    return readFileSync(0, 'utf8');
-  } catch (err) {
-    // EAGAIN: stdin is a non-blocking terminal; EOF-less input is not a network config anyway.
-    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return '';
-    throw err;
-  }
-}
-
-function packageVersion(): string {
-  let version = 'unknown';
-  // The package root is two folders up from the bundle (dist/cni/plugin.js), three from tsc's
-  // output (dist/src/cni/main.js).
-  for (const up of ['../../', '../../../']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8'));
-      if ((pkg as { name?: string }).name !== 'cidrpool') continue;
-      version = (pkg as { version?: string }).version ?? version;
-      break;
-    } catch {
-      // Not fatal: the version is only informative here.
-    }
-  }
-  return version;
 }
 
 /** What the Go skel prints to stderr when CNI_COMMAND is not set (calico-ipam: "Calico CNI IPAM"). */
@@ -99,25 +72,6 @@ export async function runCall(
   } catch (err) {
     return { stdout: formatCniError(err), exitCode: 1 };
   }
-}
-
-/**
- * Write `text` to stdout, then call `done`. Synchronous writes to fd 1 (a pipe or file from the
- * runtime): process.stdout would first build its stream (~1 ms of loading per call), and DEL,
- * CHECK, STATUS and GC print nothing. A non-blocking pipe that is full (EAGAIN) gets the rest
- * through process.stdout; a reader gone (EPIPE) leaves nothing more to tell.
- */
-function writeStdout(text: string, done: () => void): void {
-  let rest = Buffer.from(text);
-  try {
-    while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-      process.stdout.write(rest, done);
-      return;
-    }
-  }
-  done();
 }
 
 /** The process entry point (bin/cidrpool-ipam). */
