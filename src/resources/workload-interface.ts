@@ -1,14 +1,16 @@
 // The host-side interface name of a workload, as Calico's CNI plugin chooses it and writes it in
 // WorkloadEndpoint `spec.interfaceName` (shared by the CLI's `ipam assign --pod` endpoints and the
 // cidrpool-cni pod plugin, so both name a pod's veth alike).
-import { createHash } from 'node:crypto';
 
 /**
  * Calico's name for a Kubernetes pod: `cali` + the first 11 hex digits of sha1(`<namespace>.<pod>`)
  * (libcalico-go VethNameForWorkload with the default FELIX_INTERFACEPREFIX).
  */
-export const hostInterfaceName = (namespace: string, pod: string): string =>
-  `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`;
+export function hostInterfaceName(namespace: string, pod: string): string {
+  // Loaded on first use: the CNI plugins pay at start-up for every module they load.
+  const { createHash } = process.getBuiltinModule('node:crypto');
+  return `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`;
+}
 
 /**
  * The name for any workload: the pod's name above for orchestrator `k8s`; otherwise, as Calico's
