@@ -321,11 +321,17 @@ function podPluginSuite(
       assert.match(check.stdout, /Check complete; found 0 problems\./);
     });
 
-    it('passes IP= in CNI_ARGS to the IPAM plugin', async () => {
+    it('passes IP= in CNI_ARGS to the IPAM plugin; a second ADD changes nothing', async () => {
       const pod = world.scope.create();
       const add = await world.call('ADD', 'ctr-ip', pod, world.conf(), 'IP=10.91.0.77');
       assert.equal(add.code, 0, add.stdout);
       assert.equal(JSON.parse(add.stdout).ips[0].address, '10.91.0.77/32');
+      await ping(world.node, '10.91.0.77');
+      // ADD again without DEL: refused before IPAM, whose undo would free the running pod's address.
+      const again = await world.call('ADD', 'ctr-ip', pod, world.conf());
+      assert.equal(again.code, 1);
+      assert.match(JSON.parse(again.stdout).msg, /^container ctr-ip already has interface eth0/);
+      assert.equal(await inUseCount(world.ds), 1n);
       await ping(world.node, '10.91.0.77');
       const del = await world.call('DEL', 'ctr-ip', pod, world.conf(), 'IP=10.91.0.77');
       assert.equal(del.code, 0, del.stdout);

@@ -2,10 +2,12 @@
 // interface and MAC. A failure after IPAM ADD undoes everything (veth removed, IPAM DEL).
 import { openDatastore } from '../../datastore/open.js';
 import type { Datastore } from '../../datastore/api.js';
+import { CidrpoolError } from '../../errors/index.js';
 import type { CallContext } from '../context.js';
 import { toDatastoreConfig } from '../datastore-config.js';
-import { buildWorkloadEndpoint } from '../endpoint.js';
-import { writeEndpoint } from '../endpoint-store.js';
+import { applyAnnotations } from '../annotations.js';
+import { buildWorkloadEndpoint, endpointNameOf } from '../endpoint.js';
+import { findEndpoint, writeEndpoint } from '../endpoint-store.js';
 import { readPodInfo } from '../pod-info.js';
 import { podInterfaceSpec } from './interface-spec.js';
 import { execIpam, parseIpamResult } from './ipam-delegate.js';
@@ -15,7 +17,7 @@ import { removeHostEnd, wirePod } from './veth.js';
 
 /**
  * Run ADD with the network config text `stdin`; returns the result text. Throws
- * CNI_INVALID_CONFIG, CNI_IPAM_PLUGIN_NOT_FOUND, CNI_IPAM_PLUGIN_FAILED (the IPAM plugin's own
+ * CNI_ALREADY_ADDED (before IPAM runs), CNI_INVALID_CONFIG, CNI_BAD_ANNOTATION, CNI_IPAM_PLUGIN_NOT_FOUND, CNI_IPAM_PLUGIN_FAILED (the IPAM plugin's own
  * code), CNI_IPAM_RESULT_INVALID, CNI_KUBE_*, KERNEL_* and DS_* errors; after any failure that
  * follows IPAM ADD, the veth is gone and the addresses are released (IPAM DEL).
  */
@@ -23,15 +25,22 @@ export async function runPodAdd(ctx: CallContext, stdin: string): Promise<string
   const podConf = parsePodConf(ctx.conf);
   const type = ctx.conf.ipam.type;
   const podInfo = await readPodInfo(ctx);
-  // The store opens (for etcd: loads its client) while the IPAM plugin runs.
-  const storePromise = openDatastore(toDatastoreConfig(ctx.conf, ctx.processEnv));
-  storePromise.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-  let store: Datastore | undefined;
+  // Only floatingIPs matter here: the IPAM plugin reads the address annotations itself.
+  const { floatingIps } = applyAnnotations({
+    ipam: ctx.conf.ipam,
+    namespaceName: ctx.workload.namespace,
+    namespaceAnnotations: podInfo.namespaceAnnotations,
+    podName: ctx.workload.pod ?? '',
+    podAnnotations: podInfo.podAnnotations,
+    ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
+    floatingIpsEnabled: ctx.conf.floatingIps,
+  });
+  const store = await openDatastore(toDatastoreConfig(ctx.conf, ctx.processEnv));
   try {
+    await refuseSecondAdd(ctx, store);
     const ipamOut = await execIpam('ADD', type, ctx.processEnv, stdin);
     try {
       const ipam = parseIpamResult(type, ipamOut);
-      store = await storePromise;
       const spec = podInterfaceSpec(ctx, podConf, ipam.addresses);
       const wired = await wirePod(spec);
       try {
@@ -42,6 +51,7 @@ export async function runPodAdd(ctx: CallContext, stdin: string): Promise<string
           network: ctx.conf.name,
           addresses: spec.addresses,
           podLabels: podInfo.podLabels,
+          floatingIps,
           creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         });
         await writeEndpoint(store, {
@@ -66,7 +76,21 @@ export async function runPodAdd(ctx: CallContext, stdin: string): Promise<string
       throw err;
     }
   } finally {
-    const s = store ?? (await storePromise.catch(() => undefined));
-    await s?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
   }
+}
+
+/**
+ * Throws CNI_ALREADY_ADDED when this container already has its endpoint: a second ADD without
+ * DEL must not touch IPAM, as its undo (IPAM DEL) would release the running pod's addresses.
+ */
+async function refuseSecondAdd(ctx: CallContext, store: Datastore): Promise<void> {
+  const name = endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName);
+  const existing = await findEndpoint(store, name, ctx.workload.namespace);
+  if (existing?.spec.containerID !== ctx.workload.containerId) return;
+  throw new CidrpoolError(
+    'CNI_ALREADY_ADDED',
+    `container ${ctx.workload.containerId} already has interface ${ctx.env.ifName} (endpoint ${ctx.workload.namespace}/${name})`,
+    { details: { hint: 'DEL the container before adding it again' } },
+  );
 }

@@ -118,6 +118,14 @@ export const CNI_CODES = {
     summary:
       'cidrpool-cni: the IPAM plugin exited 0 but printed no usable result (not JSON, or no IP addresses).',
   },
+  CNI_ALREADY_ADDED: {
+    category: 'conflict',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'cidrpool-cni: ADD for a container and interface that already have a WorkloadEndpoint (ADD twice without DEL); nothing is changed.',
+  },
   CNI_NOT_READY: {
     category: 'unavailable',
     retryable: true,
