@@ -101,30 +101,34 @@ async function hostLinkLocal(hostIfName: string): Promise<string> {
   );
 }
 
-/** Name the interface holding `dst` when the kernel says the host route exists already. */
+/** Name the address and the interface holding it when the kernel says a host route exists. */
 async function routeConflict(
-  dst: string,
+  addresses: readonly string[],
   hostIfName: string,
   cause: unknown,
 ): Promise<CidrpoolError> {
-  const routes = await runIpJson<IpRoute[]>(HERE, [
-    isV6(dst) ? '-6' : '-4',
-    'route',
-    'show',
-    'exact',
-    dst,
-  ]).catch(() => [] as IpRoute[]);
-  const holder = routes[0]?.dev ?? 'unknown';
-  return new CidrpoolError(
-    'KERNEL_EXISTS',
-    `route ${dst} already exists for an interface other than '${hostIfName}': dev ${holder}`,
-    {
-      cause,
-      details: {
-        hint: `another workload (interface ${holder}) already has ${plain(dst)}: release the stale allocation (\`cidrpool ipam check\`) or delete that route`,
+  for (const dst of addresses) {
+    const routes = await runIpJson<IpRoute[]>(HERE, [
+      isV6(dst) ? '-6' : '-4',
+      'route',
+      'show',
+      'exact',
+      dst,
+    ]).catch(() => [] as IpRoute[]);
+    const holder = routes.find((r) => r.dev !== hostIfName)?.dev;
+    if (holder === undefined) continue;
+    return new CidrpoolError(
+      'KERNEL_EXISTS',
+      `route ${dst} already exists for an interface other than '${hostIfName}': dev ${holder}`,
+      {
+        cause,
+        details: {
+          hint: `another workload (interface ${holder}) already has ${plain(dst)}: release the stale allocation (\`cidrpool ipam check\`) or delete that route`,
+        },
       },
-    },
-  );
+    );
+  }
+  return cause as CidrpoolError;
 }
 
 /**
@@ -211,14 +215,14 @@ async function configurePair(
       : {}),
   });
 
-  await runIpBatch(HERE, [`link set ${host} up`]);
-  for (const address of spec.addresses) {
-    try {
-      await runIpBatch(HERE, [`route add ${address} dev ${host} scope link`]);
-    } catch (err) {
-      if (isCidrpoolError(err, 'KERNEL_EXISTS')) throw await routeConflict(address, host, err);
-      throw err;
-    }
+  try {
+    await runIpBatch(HERE, [
+      `link set ${host} up`,
+      ...spec.addresses.map((address) => `route add ${address} dev ${host} scope link`),
+    ]);
+  } catch (err) {
+    if (isCidrpoolError(err, 'KERNEL_EXISTS')) throw await routeConflict(spec.addresses, host, err);
+    throw err;
   }
 
   const routes4 = spec.routes.filter((r) => !isV6(r));
