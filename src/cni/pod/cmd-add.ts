@@ -5,7 +5,7 @@ import type { Datastore } from '../../datastore/api.js';
 import { CidrpoolError } from '../../errors/index.js';
 import type { CallContext } from '../context.js';
 import { toDatastoreConfig } from '../datastore-config.js';
-import { applyAnnotations } from '../annotations.js';
+import { applyCallAnnotations } from '../annotations.js';
 import { buildWorkloadEndpoint, endpointNameOf } from '../endpoint.js';
 import { findEndpoint, writeEndpoint } from '../endpoint-store.js';
 import { readPodInfo } from '../pod-info.js';
@@ -26,15 +26,7 @@ export async function runPodAdd(ctx: CallContext, stdin: string): Promise<string
   const type = ctx.conf.ipam.type;
   const podInfo = await readPodInfo(ctx);
   // Only floatingIPs matter here: the IPAM plugin reads the address annotations itself.
-  const { floatingIps } = applyAnnotations({
-    ipam: ctx.conf.ipam,
-    namespaceName: ctx.workload.namespace,
-    namespaceAnnotations: podInfo.namespaceAnnotations,
-    podName: ctx.workload.pod ?? '',
-    podAnnotations: podInfo.podAnnotations,
-    ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
-    floatingIpsEnabled: ctx.conf.floatingIps,
-  });
+  const { floatingIps } = applyCallAnnotations(ctx, podInfo);
   const store = await openDatastore(toDatastoreConfig(ctx.conf, ctx.processEnv));
   try {
     await refuseSecondAdd(ctx, store);

@@ -1,68 +1,34 @@
 // `cidrpool-cni`: the pod plugin's entry point (CNI type `cidrpool-cni`), wiring pods as Calico's
 // `calico` plugin does. Environment, config, version and error handling are the IPAM plugin's
 // (../env.ts, ../config.ts, ../versions.ts, ../error-output.ts); the commands live here.
-import { parseNetConf } from '../config.js';
-import type { CallContext } from '../context.js';
-import { parseCniEnv, readCommand } from '../env.js';
-import { formatCniError } from '../error-output.js';
-import { handleIdOf, identifyWorkload } from '../handle.js';
-import type { CallOutcome } from '../main.js';
-import { resolveNodeName } from '../nodename.js';
 import { packageVersion, readStdin, writeStdout } from '../process-io.js';
-import {
-  checkCommandAllowed,
-  checkVersion,
-  formatVersionInfo,
-  SUPPORTED_VERSIONS,
-} from '../versions.js';
+import { runPluginCall, type CallOutcome, type PluginHandlers } from '../skel.js';
+import { SUPPORTED_VERSIONS } from '../versions.js';
 import { execIpam } from './ipam-delegate.js';
+
+/** ADD, DEL and CHECK load their modules on demand; STATUS and GC are the IPAM plugin's. */
+const handlers: PluginHandlers = {
+  add: async (ctx, stdin) => (await import('./cmd-add.js')).runPodAdd(ctx, stdin),
+  del: async (ctx, stdin) => (await import('./cmd-del.js')).runPodDel(ctx, stdin),
+  check: async (ctx, stdin) => (await import('./cmd-check.js')).runPodCheck(ctx, stdin),
+  // Nothing of our own to report or collect: the IPAM plugin holds the state (CNI 1.1).
+  status: async (conf, processEnv, stdin) => {
+    await execIpam('STATUS', conf.ipam.type, processEnv, stdin);
+  },
+  gc: async (conf, processEnv, _node, stdin) => {
+    await execIpam('GC', conf.ipam.type, processEnv, stdin);
+  },
+};
 
 /**
  * Run one call with `processEnv` and the network config text `stdin`; never throws. Exit code 0
  * with the result (ADD) or nothing; 1 with a CNI error on stdout.
  */
-export async function runPodCall(
+export function runPodCall(
   processEnv: NodeJS.ProcessEnv,
   stdin: () => string,
 ): Promise<CallOutcome> {
-  try {
-    const command = readCommand(processEnv);
-    if (command === 'VERSION') return { stdout: formatVersionInfo(), exitCode: 0 };
-    const env = parseCniEnv(processEnv);
-    const text = stdin();
-    const conf = parseNetConf(text);
-    checkVersion(conf.cniVersion);
-    checkCommandAllowed(command, conf.cniVersion);
-    if (command === 'STATUS' || command === 'GC') {
-      // Nothing of our own to report or collect: the IPAM plugin holds the state (CNI 1.1).
-      await execIpam(command, conf.ipam.type, processEnv, text);
-      return { stdout: '', exitCode: 0 };
-    }
-    const node = resolveNodeName(conf);
-    const workload = identifyWorkload(env, processEnv);
-    const ctx: CallContext = {
-      env,
-      conf,
-      processEnv,
-      node,
-      workload,
-      handleId: handleIdOf(conf.name, env.containerId),
-    };
-    if (command === 'ADD') {
-      const { runPodAdd } = await import('./cmd-add.js');
-      return { stdout: await runPodAdd(ctx, text), exitCode: 0 };
-    }
-    if (command === 'DEL') {
-      const { runPodDel } = await import('./cmd-del.js');
-      await runPodDel(ctx, text);
-      return { stdout: '', exitCode: 0 };
-    }
-    const { runPodCheck } = await import('./cmd-check.js');
-    await runPodCheck(ctx, text);
-    return { stdout: '', exitCode: 0 };
-  } catch (err) {
-    return { stdout: formatCniError(err), exitCode: 1 };
-  }
+  return runPluginCall(processEnv, stdin, handlers);
 }
 
 /** The process entry point (bin/cidrpool-cni). */
