@@ -49,12 +49,7 @@ export function toHostNetwork(address: string): string {
   return `${ip}/${ip.includes(':') ? 128 : 32}`;
 }
 
-/** Calico's host-side interface name for a pod: `cali` + 11 hex digits of sha1(ns.pod). */
-export function hostInterfaceName(namespace: string, pod: string): string {
-  // Loaded here, not at start-up: the CNI plugin bundles this module and never calls this.
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  return `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`;
-}
+export { hostInterfaceName } from '../resources/workload-interface.js';
 
 /**
  * Calico's NAT entries for floating IPs: an external address containing `:` maps to the pod's

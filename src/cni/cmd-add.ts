@@ -2,7 +2,7 @@
 // result. Anything done before a failure is undone (STYLE.md: CNI ADD rolls back).
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { FamilyAssignment } from '../ipam/types.js';
-import { applyAnnotations, type AnnotationRequest } from './annotations.js';
+import { applyCallAnnotations, type AnnotationRequest } from './annotations.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import {
@@ -262,15 +262,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
     const layout = layoutOf(ctx.conf.raw);
     // Calico's plugin takes calico-ipam's result as it is: no pools needed, no extra read.
     const pools = layout.kind === 'calico' ? [] : await loadPools(opened.store);
-    const request = applyAnnotations({
-      ipam: ctx.conf.ipam,
-      namespaceName: ctx.workload.namespace,
-      namespaceAnnotations: podInfo.namespaceAnnotations,
-      podName: ctx.workload.pod ?? '',
-      podAnnotations: podInfo.podAnnotations,
-      ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
-      floatingIpsEnabled: ctx.conf.floatingIps,
-    });
+    const request = applyCallAnnotations(ctx, podInfo);
 
     let addresses: AssignedAddress[];
     if (request.ipAddrsNoIpam) {
@@ -296,13 +288,16 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         floatingIps: request.floatingIps,
         creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       });
-      // Only while the handle is unchanged since the assignment: a DEL that released it
-      // meanwhile makes this ADD fail instead of leaving an endpoint on free addresses.
-      await writeEndpoint(
-        session.store,
-        wep,
-        request.ipAddrsNoIpam ? {} : { heldBy: ctx.handleId },
-      );
+      // Under cidrpool-cni the pod plugin writes the endpoint, with interface and MAC. Only
+      // while the handle is unchanged since the assignment: a DEL that released it meanwhile
+      // makes this ADD fail instead of leaving an endpoint on free addresses.
+      if (!ctx.conf.endpointOwnedByPodPlugin) {
+        await writeEndpoint(
+          session.store,
+          wep,
+          request.ipAddrsNoIpam ? {} : { heldBy: ctx.handleId },
+        );
+      }
     } catch (err) {
       if (!request.ipAddrsNoIpam)
         await releaseIfPresent(session, ctx.handleId).catch(() => undefined);

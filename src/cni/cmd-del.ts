@@ -18,12 +18,15 @@ export async function runDel(ctx: CallContext): Promise<void> {
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
   const session = await openSession(dsConfig);
   try {
-    await deleteEndpoint(
-      session.store,
-      endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),
-      ctx.workload.namespace,
-      ctx.workload.containerId,
-    );
+    // Under cidrpool-cni the endpoint is the pod plugin's to delete (before it calls IPAM DEL).
+    if (!ctx.conf.endpointOwnedByPodPlugin) {
+      await deleteEndpoint(
+        session.store,
+        endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),
+        ctx.workload.namespace,
+        ctx.workload.containerId,
+      );
+    }
     await withNodeLock(ctx, dsConfig, async () => {
       await releaseIfPresent(session, ctx.handleId);
       const legacy = legacyHandleIdOf(ctx.workload);

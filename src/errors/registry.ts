@@ -4,6 +4,7 @@ import { CNI_CODES } from './codes/cni.js';
 import { DS_CODES } from './codes/datastore.js';
 import { GENERAL_CODES } from './codes/general.js';
 import { IPAM_CODES } from './codes/ipam.js';
+import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
@@ -18,6 +19,7 @@ export const ERROR_CODES = {
   ...DS_CODES,
   ...IPAM_CODES,
   ...CLIENT_CODES,
+  ...KERNEL_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
 } as const satisfies Record<string, ErrorSpec>;
