@@ -3,6 +3,7 @@ import { CLI_CODES } from './codes/cli.js';
 import { CNI_CODES } from './codes/cni.js';
 import { DS_CODES } from './codes/datastore.js';
 import { GENERAL_CODES } from './codes/general.js';
+import { HTTP_CODES } from './codes/http.js';
 import { IPAM_CODES } from './codes/ipam.js';
 import { NET_CODES } from './codes/net.js';
 import { RES_CODES } from './codes/resources.js';
@@ -20,6 +21,7 @@ export const ERROR_CODES = {
   ...CLIENT_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
+  ...HTTP_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
