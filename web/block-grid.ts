@@ -112,7 +112,7 @@ export function paintGrid(
   const solid = new Map<string, [number, number]>();
   const colours = (hex: string): [number, number] => {
     let c = solid.get(hex);
-    if (!c) solid.set(hex, (c = [rgba(hex), tint(hex, 0.3)]));
+    if (!c) solid.set(hex, (c = [rgba(hex), tint(hex, 0.45)]));
     return c;
   };
   // A claimed block with a bar also gets a frame in its full colour, so an empty claimed block

@@ -10,8 +10,12 @@ export interface Snapshot {
   readonly version: number;
   /** Milliseconds since the epoch when the rebuild started. */
   readonly builtAt: number;
-  /** How long the rebuild took, in milliseconds. */
+  /** Milliseconds spent composing this snapshot from the kept parts (the cost of a live update). */
   readonly buildMs: number;
+  /** When the `ipam check` behind problems, node addresses and search started (ms since epoch). */
+  readonly checkedAt: number;
+  /** How long that check took, in milliseconds (it is repeated at most every 4 such spans). */
+  readonly checkMs: number;
   readonly datastore: 'embedded' | 'etcdv3';
   readonly pools: readonly PoolView[];
   /** Blocks that overlap no pool (`ipam show --show-blocks` lists them after the pools). */

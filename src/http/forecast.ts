@@ -7,9 +7,8 @@
 // - timestamps: the `timestamp` attribute Calico's CNI plugin (and `ipam assign`) stores with
 //   every allocation. Counting the live allocations made in the last 24 h gives a rate right
 //   after start-up, but it is a gross rate of the survivors: releases are not seen.
-import type { Datastore } from '../datastore/api.js';
-import { forEachBlock } from '../ipam/block-scan.js';
 import type { PoolUtilization } from '../ipam/index.js';
+import type { Block } from '../ipam/model.js';
 import type { ForecastView } from './api-types.js';
 
 /** Samples older than this are dropped; the slope is fitted over them all. */
@@ -84,32 +83,29 @@ export function parseGoTime(text: string): number | undefined {
   return Number.isNaN(at) ? undefined : at;
 }
 
-/** Per pool: live allocations whose timestamp lies within the window before `now`. */
-async function countRecentAllocations(
-  store: Datastore,
-  utilization: readonly PoolUtilization[],
-  now: number,
-): Promise<Map<string, number>> {
-  const poolOfBlock = new Map<string, string>();
-  for (const g of utilization)
-    if (g.name !== undefined) for (const b of g.blocks) poolOfBlock.set(b.cidr, g.name);
+/**
+ * The allocation times (ms since the epoch) of a block's live allocations that carry a Calico
+ * `timestamp` attribute, for the forecast window counts (block-cache.ts keeps them per block).
+ */
+export function allocationTimes(block: Block): number[] {
+  const times: number[] = [];
+  for (const idx of block.allocations) {
+    if (idx === null) continue;
+    const attr = block.attributes[idx];
+    if (!attr || attr.releasedAt !== undefined) continue;
+    const stamp = attr.secondary?.timestamp;
+    const at = stamp !== undefined ? parseGoTime(stamp) : undefined;
+    if (at !== undefined) times.push(at);
+  }
+  return times;
+}
+
+/** How many of `times` fall in the forecast window before `now` (a minute of clock skew allowed). */
+export function countInWindow(times: readonly number[], now: number): number {
   const since = now - TIMESTAMP_WINDOW_HOURS * 3600_000;
-  const counts = new Map<string, number>();
-  await forEachBlock(store, (block) => {
-    const pool = poolOfBlock.get(block.cidr);
-    if (pool === undefined) return;
-    let n = 0;
-    for (const idx of block.allocations) {
-      if (idx === null) continue;
-      const attr = block.attributes[idx];
-      if (!attr || attr.releasedAt !== undefined) continue;
-      const stamp = attr.secondary?.timestamp;
-      const at = stamp !== undefined ? parseGoTime(stamp) : undefined;
-      if (at !== undefined && at >= since && at <= now + 60_000) n++;
-    }
-    if (n > 0) counts.set(pool, (counts.get(pool) ?? 0) + n);
-  });
-  return counts;
+  let n = 0;
+  for (const at of times) if (at >= since && at <= now + 60_000) n++;
+  return n;
 }
 
 const hours = (ms: number): string => {
@@ -118,13 +114,11 @@ const hours = (ms: number): string => {
 };
 
 /** One forecast per pool (utilization order), with its basis in words. */
-export async function buildForecast(
-  store: Datastore,
+export function buildForecast(
   utilization: readonly PoolUtilization[],
+  recent: ReadonlyMap<string, number>,
   history: UsageHistory,
-  now: number,
-): Promise<ForecastView[]> {
-  const recent = await countRecentAllocations(store, utilization, now);
+): ForecastView[] {
   const out: ForecastView[] = [];
   for (const g of utilization) {
     if (g.name === undefined) continue;

@@ -1,19 +1,25 @@
-// The dashboard's current model, kept live: one watch on every Calico key, and a rebuild shortly
-// after each burst of changes (at most one rebuild at a time; changes during a rebuild trigger
-// one more). Listeners hear the new version; the browsers then fetch the snapshot.
+// The dashboard's current model, kept live from one watch on every Calico key. A block change
+// updates the block part at once (block-cache.ts; a short debounce gathers the keys of one CNI
+// ADD); the check part (`ipam check`, snapshot.ts) is rerun in the background after changes, at
+// most once per four times its own duration, so a big store is never rescanned back to back.
+// Listeners hear each new version; the browsers then fetch the snapshot.
 import { gzipSync } from 'node:zlib';
-import type { Datastore, Watcher } from '../datastore/api.js';
+import type { Datastore, WatchEvent, Watcher } from '../datastore/api.js';
 import type { Ipam } from '../ipam/index.js';
+import { BlockCache } from './block-cache.js';
 import { UsageHistory } from './forecast.js';
-import { buildModel, type Model } from './snapshot.js';
+import { composeModel, readCheckPart, type CheckPart, type Model } from './snapshot.js';
 
 /** Every key the dashboard shows lives under this prefix (resources and IPAM). */
 export const WATCH_PREFIX = '/calico/';
 
+/** The check part is rerun no sooner than this many times its last duration after it ended. */
+const CHECK_SPACING = 4;
+
 export interface LiveModelOptions {
-  /** Wait this long after a change for more before rebuilding (a CNI ADD writes several keys). */
+  /** Wait this long after a change for more before publishing (a CNI ADD writes several keys). */
   readonly debounceMs?: number;
-  /** Rebuild at least this often, so the forecast gets samples while nothing changes. */
+  /** Reread everything at least this often, so the forecast gets samples while nothing changes. */
   readonly sampleEveryMs?: number;
   readonly now?: () => number;
   readonly log?: (message: string) => void;
@@ -29,6 +35,7 @@ export interface EncodedSnapshot {
 export class LiveModel {
   readonly #store: Datastore;
   readonly #ipam: Ipam;
+  readonly #blocks: BlockCache;
   readonly #history = new UsageHistory();
   readonly #listeners = new Set<(version: number) => void>();
   readonly #debounceMs: number;
@@ -36,13 +43,23 @@ export class LiveModel {
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   #model: Model | undefined;
+  #check: CheckPart | undefined;
   #encoded: EncodedSnapshot | undefined;
   #version = 0;
   #watcher: Watcher | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #sampler: NodeJS.Timeout | undefined;
-  #building: Promise<void> | undefined;
-  #dirty = false;
+  /** Debounce of the block part. */
+  #timer: NodeJS.Timeout | undefined;
+  /** Wait before the next check part. */
+  #checkTimer: NodeJS.Timeout | undefined;
+  #stepping: Promise<void> | undefined;
+  #checking: Promise<void> | undefined;
+  #lastCheckEnd = 0;
+  /** Events that arrived while the blocks were being reloaded, applied after. */
+  #queued: WatchEvent[] | undefined;
+  #reloadNeeded = false;
+  #blocksDirty = false;
+  #checkDirty = false;
   #closed = false;
 
   constructor(store: Datastore, ipam: Ipam, options: LiveModelOptions = {}) {
@@ -52,12 +69,17 @@ export class LiveModel {
     this.#sampleEveryMs = options.sampleEveryMs ?? 60_000;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
+    this.#blocks = new BlockCache(store, this.#now);
   }
 
-  /** Build the first model and start watching. Throws DS_* errors of the first read. */
+  /** Read everything once, publish the first version and start watching. Throws DS_* errors. */
   async start(): Promise<void> {
-    await this.#watchAndBuild();
-    this.#sampler = setInterval(() => this.#schedule(0), this.#sampleEveryMs);
+    await this.#watchAndLoad();
+    this.#sampler = setInterval(() => {
+      this.#reloadNeeded = true; // also frees addresses whose cooldown ended meanwhile
+      this.#checkDirty = true;
+      this.#schedule(0);
+    }, this.#sampleEveryMs);
     this.#sampler.unref();
   }
 
@@ -83,83 +105,151 @@ export class LiveModel {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves when no rebuild is running or due (for tests and benchmarks). */
+  /** Resolves when nothing is running or due, the check part included (tests, benchmarks). */
   async settled(): Promise<void> {
-    for (let i = 0; i < 1000 && (this.#building || this.#timer); i++) {
-      await (this.#building ?? new Promise((r) => setTimeout(r, this.#debounceMs)));
+    for (let i = 0; i < 10_000; i++) {
+      const busy = this.#stepping ?? this.#checking;
+      if (busy) await busy;
+      else if (this.#timer || this.#checkTimer) await new Promise((r) => setTimeout(r, 20));
+      else return;
     }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#checkTimer);
     clearInterval(this.#sampler);
-    this.#timer = undefined;
-    await this.#building;
+    this.#timer = this.#checkTimer = undefined;
+    await this.#stepping;
+    await this.#checking;
     await this.#watcher?.close();
     this.#listeners.clear();
   }
 
-  /** Read the store's revision, build, then watch from that revision (nothing is missed). */
-  async #watchAndBuild(): Promise<void> {
+  /** Read the store's revision, load both parts, then watch from that revision. */
+  async #watchAndLoad(): Promise<void> {
     const { revision } = await this.#store.list(WATCH_PREFIX, { limit: 1, keysOnly: true });
-    await this.#rebuild();
+    await this.#reloadBlocks();
+    this.#check = await readCheckPart(this.#store, this.#ipam, this.#now);
+    this.#lastCheckEnd = this.#now();
+    this.#publish();
     if (this.#closed) return;
     await this.#watcher?.close();
     this.#watcher = this.#store.watch(
       WATCH_PREFIX,
       revision,
-      () => this.#schedule(this.#debounceMs),
+      (event) => this.#onEvent(event),
       (error) => {
         // A broken watch (etcd restarted, history compacted): start over after a pause.
         this.#log(`dashboard: watch failed (${error.message}); restarting it`);
         if (this.#closed) return;
         setTimeout(() => {
           if (!this.#closed)
-            this.#watchAndBuild().catch((e: Error) => this.#log(`dashboard: ${e.message}`));
+            this.#watchAndLoad().catch((e: Error) => this.#log(`dashboard: ${e.message}`));
         }, 1000).unref();
       },
     );
   }
 
-  #schedule(delayMs: number): void {
-    if (this.#closed) return;
-    if (this.#building) {
-      this.#dirty = true;
-      return;
+  #onEvent(event: WatchEvent): void {
+    this.#checkDirty = true;
+    if (this.#queued) this.#queued.push(event);
+    else this.#absorb(event);
+    this.#schedule(this.#debounceMs);
+  }
+
+  #absorb(event: WatchEvent): void {
+    const effect = this.#blocks.apply(event);
+    if (effect === 'reload') this.#reloadNeeded = true;
+    if (effect !== 'none') this.#blocksDirty = true;
+  }
+
+  async #reloadBlocks(): Promise<void> {
+    this.#queued = [];
+    try {
+      await this.#blocks.reload();
+    } finally {
+      const queued = this.#queued;
+      this.#queued = undefined;
+      for (const event of queued) this.#absorb(event);
     }
-    if (this.#timer) return;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closed || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#rebuild();
+      if (this.#stepping) {
+        this.#schedule(this.#debounceMs);
+        return;
+      }
+      this.#stepping = this.#step().finally(() => (this.#stepping = undefined));
     }, delayMs);
   }
 
-  async #rebuild(): Promise<void> {
-    const run = (async () => {
+  /** Publish the block part if it changed, then start the check part if it is due. */
+  async #step(): Promise<void> {
+    try {
+      if (this.#reloadNeeded) {
+        this.#reloadNeeded = false;
+        this.#blocksDirty = true;
+        await this.#reloadBlocks();
+      }
+      if (this.#blocksDirty) {
+        this.#blocksDirty = false;
+        this.#publish();
+      }
+    } catch (err) {
+      // The previous model stays; the next change or sample tries again.
+      this.#reloadNeeded = true;
+      this.#log(`dashboard: reading the blocks failed: ${(err as Error).message}`);
+    }
+    this.#startCheck();
+  }
+
+  #startCheck(): void {
+    if (this.#closed || !this.#checkDirty || this.#checking || this.#checkTimer) return;
+    const wait = this.#lastCheckEnd + CHECK_SPACING * (this.#check?.buildMs ?? 0) - this.#now();
+    if (wait > 0) {
+      this.#checkTimer = setTimeout(() => {
+        this.#checkTimer = undefined;
+        this.#startCheck();
+      }, wait);
+      return;
+    }
+    this.#checkDirty = false;
+    let failed = false;
+    this.#checking = (async () => {
       try {
-        this.#model = await buildModel(
-          { store: this.#store, ipam: this.#ipam },
-          this.#history,
-          ++this.#version,
-          this.#now,
-        );
-        for (const listener of this.#listeners) listener(this.#model.snapshot.version);
+        this.#check = await readCheckPart(this.#store, this.#ipam, this.#now);
+        this.#publish();
       } catch (err) {
-        // The previous model stays; the next change or sample tries again.
-        this.#log(`dashboard: rebuild failed: ${(err as Error).message}`);
-        if (!this.#model) throw err;
+        this.#checkDirty = true;
+        failed = true;
+        this.#log(`dashboard: ipam check failed: ${(err as Error).message}`);
+      } finally {
+        // After a failure, wait at least a second before the next try.
+        this.#lastCheckEnd = this.#now() + (failed ? 1000 : 0);
+        this.#checking = undefined;
+        this.#startCheck();
       }
     })();
-    this.#building = run;
-    try {
-      await run;
-    } finally {
-      this.#building = undefined;
-      if (this.#dirty) {
-        this.#dirty = false;
-        this.#schedule(this.#debounceMs);
-      }
-    }
+  }
+
+  #publish(): void {
+    if (!this.#check) return;
+    const started = performance.now();
+    const model = composeModel(
+      this.#blocks.part(),
+      this.#check,
+      this.#history,
+      ++this.#version,
+      this.#now(),
+      this.#store.type,
+    );
+    const buildMs = Math.round((performance.now() - started) * 10) / 10;
+    this.#model = { ...model, snapshot: { ...model.snapshot, buildMs } };
+    for (const listener of this.#listeners) listener(this.#model.snapshot.version);
   }
 }

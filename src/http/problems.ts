@@ -66,9 +66,10 @@ export function listProblems(report: CheckReport): ProblemsView {
         fix: `cidrpool ipam check --show-all-ips`,
         fixNote: "lists the block's allocations; a broken block needs a manual repair of its key",
       });
-  // leakedIps formats one object per allocation: only listed when there are leaks.
+  // leakedIps formats one object per allocation: only read when there are leaks, and only as
+  // many as are listed.
   if (report.leakedCount > 0)
-    for (const a of report.leakedIps)
+    for (const a of report.leakedIps.slice(0, PROBLEM_LIST_LIMIT))
       add({
         kind: 'leaked-ip',
         subject: a.ip,
@@ -121,6 +122,7 @@ export function listProblems(report: CheckReport): ProblemsView {
       fix: 'cidrpool ipam check --show-problem-ips',
       fixNote: `not counted as a problem by ipam check; lists the addresses that name ${h}: release those whose workload is gone with cidrpool ipam release --ip=IP`,
     });
+  total += Math.max(0, report.leakedCount - PROBLEM_LIST_LIMIT);
   return {
     problemCount: report.problemCount,
     allocationCount: report.allocationCount,

@@ -1,21 +1,63 @@
-// One picture of the datastore for the dashboard, built from the engine's own reports: pool and
-// block numbers from getUtilization (what `ipam show --show-blocks` prints), per-node counts and
+// One picture of the datastore for the dashboard, composed from the engine's own reports: pool and
+// block numbers from groupUtilization (what `ipam show --show-blocks` prints), per-node counts and
 // problems from check (what `ipam check` prints), borrowed addresses from listBorrowed
 // (`ipam show --show-borrowed`). Nothing here counts addresses a second way.
+//
+// The picture has two parts of different cost. The block part (pools, block map, blocks per node)
+// is kept up to date block by block (block-cache.ts). The check part (problems, addresses and
+// borrowed addresses per node, tunnel addresses, search) needs a full `ipam check`, so it is
+// rebuilt in the background and the snapshot says when it was taken (`checkedAt`).
 import { listAll, type Datastore } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
-import type { BorrowedAllocation, CheckReport, Ipam, PoolUtilization } from '../ipam/index.js';
-import { poolsOf, type PoolInfo } from '../ipam/pools.js';
-import { blockCount, blockIndexOf, tryParseCidr } from '../net/index.js';
-import type { IPPool, Node } from '../resources/types.js';
-import type { BlockMapData, NodeView, OrphanBlock, PoolView, Snapshot } from './api-types.js';
+import type {
+  BlockUtilization,
+  BorrowedAllocation,
+  CheckReport,
+  Ipam,
+  PoolUtilization,
+} from '../ipam/index.js';
+import type { PoolInfo } from '../ipam/pools.js';
+import { blockCount, cidrContainsCidr, type Cidr } from '../net/index.js';
+import type { IPPoolSpec, Node } from '../resources/types.js';
+import type {
+  BlockMapData,
+  NodeView,
+  OrphanBlock,
+  PoolView,
+  ProblemsView,
+  Snapshot,
+} from './api-types.js';
 import { buildForecast, type UsageHistory } from './forecast.js';
 import { listProblems } from './problems.js';
 
 /** Above this many possible blocks a pool's map shows its claimed blocks only. */
 export const FULL_MAP_LIMIT = 1 << 20;
 
-/** What one rebuild reads, kept for the requests that need more than the snapshot (search). */
+/** What `ipam check` and `ipam show --show-borrowed` report, and when. */
+export interface CheckPart {
+  readonly report: CheckReport;
+  readonly borrowed: readonly BorrowedAllocation[];
+  /** Names of the Node resources. */
+  readonly registered: ReadonlySet<string>;
+  /** The report's problems with their fixes, listed once per check. */
+  readonly problems: ProblemsView;
+  readonly builtAt: number;
+  readonly buildMs: number;
+}
+
+/** The block part, as block-cache.ts keeps it. */
+export interface BlockPart {
+  readonly pools: readonly PoolInfo[];
+  /** spec of each pool by name (modes and flags). */
+  readonly specs: ReadonlyMap<string, IPPoolSpec>;
+  readonly utilization: readonly PoolUtilization[];
+  /** Per pool: live allocations with a `timestamp` in the forecast window. */
+  readonly recentAllocations: ReadonlyMap<string, number>;
+  /** The parsed CIDR of each block of `utilization` (parsed once, when the block was read). */
+  readonly cidrOf: ReadonlyMap<BlockUtilization, Cidr>;
+}
+
+/** The latest snapshot with what search and block details read beside it. */
 export interface Model {
   readonly snapshot: Snapshot;
   readonly report: CheckReport;
@@ -23,40 +65,36 @@ export interface Model {
   readonly pools: readonly PoolInfo[];
 }
 
-export interface SnapshotSource {
-  readonly store: Datastore;
-  readonly ipam: Ipam;
-}
-
-/**
- * Read the store through the engine and build the snapshot `version`. The usage history gets a
- * sample of every pool's in-use count. Throws DS_* errors of the reads.
- */
-export async function buildModel(
-  source: SnapshotSource,
-  history: UsageHistory,
-  version: number,
+/** Run `ipam check`, the borrowed listing and the Node listing. Throws DS_* errors. */
+export async function readCheckPart(
+  store: Datastore,
+  ipam: Ipam,
   now: () => number,
-): Promise<Model> {
-  const started = now();
-  const [poolItems, nodeItems] = await Promise.all([
-    listAll(source.store, resourcePrefix('IPPool')),
-    listAll(source.store, resourcePrefix('Node')),
-  ]);
-  const pools = poolsOf(poolItems);
-  const rawPools = new Map<string, IPPool>();
-  for (const kv of poolItems) {
+): Promise<CheckPart> {
+  const builtAt = now();
+  const report = await ipam.check();
+  const { borrowed } = await ipam.listBorrowed();
+  const registered = new Set<string>();
+  for (const kv of await listAll(store, resourcePrefix('Node'))) {
     try {
-      const p = JSON.parse(kv.value) as IPPool;
-      rawPools.set(p.metadata.name, p);
+      registered.add((JSON.parse(kv.value) as Node).metadata.name);
     } catch {
-      // poolsOf skipped it too.
+      // A Node that does not decode has no name to show.
     }
   }
-  const utilization = await source.ipam.getUtilization();
-  const report = await source.ipam.check();
-  const { borrowed } = await source.ipam.listBorrowed();
+  const problems = listProblems(report);
+  return { report, borrowed, registered, problems, builtAt, buildMs: now() - builtAt };
+}
 
+/** The snapshot `version` of the two parts. */
+export function composeModel(
+  blocks: BlockPart,
+  check: CheckPart,
+  history: UsageHistory,
+  version: number,
+  builtAt: number,
+  datastore: Datastore['type'],
+): Model {
   const nodeNames: string[] = [];
   const nodeIndex = new Map<string, number>();
   const indexOfNode = (name: string): number => {
@@ -68,20 +106,11 @@ export async function buildModel(
     }
     return i;
   };
-  const registered = new Set<string>();
-  for (const kv of nodeItems) {
-    try {
-      const name = (JSON.parse(kv.value) as Node).metadata.name;
-      registered.add(name);
-      indexOfNode(name);
-    } catch {
-      // A Node that does not decode has no name to show.
-    }
-  }
+  for (const name of [...check.registered].sort()) indexOfNode(name);
 
   const poolViews: PoolView[] = [];
   const orphanBlocks: OrphanBlock[] = [];
-  for (const group of utilization) {
+  for (const group of blocks.utilization) {
     if (group.name === undefined) {
       for (const b of group.blocks)
         orphanBlocks.push({
@@ -92,9 +121,9 @@ export async function buildModel(
         });
       continue;
     }
-    const info = pools.find((p) => p.name === group.name);
+    const info = blocks.pools.find((p) => p.name === group.name);
     if (!info) continue;
-    const spec = rawPools.get(info.name)?.spec;
+    const spec = blocks.specs.get(info.name);
     poolViews.push({
       name: info.name,
       cidr: group.cidr,
@@ -116,35 +145,30 @@ export async function buildModel(
       fill: ratio(group.inUse, group.capacity),
       blocksClaimed: group.blocks.length,
       blocksPossible: String(blockCount(info.cidr, info.blockSize)),
-      map: blockMap(info, group, indexOfNode),
+      map: blockMap(info, group, blocks.cidrOf, indexOfNode),
     });
   }
 
-  const nodes = nodeViews(utilization, report, borrowed, registered, indexOfNode, nodeNames);
-  const builtAt = started;
+  const nodes = nodeViews(blocks.utilization, check, indexOfNode, nodeNames);
   history.record(
     builtAt,
     poolViews.map((p) => ({ pool: p.name, inUse: Number(p.inUse) })),
   );
-  const forecast = await buildForecast(source.store, utilization, history, builtAt);
   const snapshot: Snapshot = {
     version,
     builtAt,
     buildMs: 0,
-    datastore: source.store.type,
+    checkedAt: check.builtAt,
+    checkMs: check.buildMs,
+    datastore,
     pools: poolViews,
     orphanBlocks,
     nodeNames,
     nodes,
-    problems: listProblems(report),
-    forecast,
+    problems: check.problems,
+    forecast: buildForecast(blocks.utilization, blocks.recentAllocations, history),
   };
-  return {
-    snapshot: { ...snapshot, buildMs: now() - started },
-    report,
-    utilization,
-    pools,
-  };
+  return { snapshot, report: check.report, utilization: blocks.utilization, pools: blocks.pools };
 }
 
 const ratio = (part: bigint, whole: bigint): number =>
@@ -154,33 +178,30 @@ const ratio = (part: bigint, whole: bigint): number =>
 function blockMap(
   pool: PoolInfo,
   group: PoolUtilization,
+  cidrOf: ReadonlyMap<BlockUtilization, Cidr>,
   indexOfNode: (name: string) => number,
 ): BlockMapData {
   const possible = blockCount(pool.cidr, pool.blockSize);
+  const cidrs = group.blocks.map((b) => cidrOf.get(b));
   const slots: number[] = [];
   let full = possible <= BigInt(FULL_MAP_LIMIT);
-  for (const b of group.blocks) {
-    const c = tryParseCidr(b.cidr);
+  const shift = BigInt((pool.cidr.family === 4 ? 32 : 128) - pool.blockSize);
+  for (const c of cidrs) {
     // A block of another size, or one only overlapping the pool, has no place on the grid.
-    if (!full || !c || c.prefix !== pool.blockSize || c.family !== pool.cidr.family) {
+    if (!full || !c || c.prefix !== pool.blockSize || !cidrContainsCidr(pool.cidr, c)) {
       full = false;
       break;
     }
-    try {
-      slots.push(Number(blockIndexOf(pool.cidr, c)));
-    } catch {
-      full = false;
-      break;
-    }
+    slots.push(Number((c.base - pool.cidr.base) >> shift));
   }
-  // getUtilization lists blocks in key order, which is not address order ("10.0.10" < "10.0.9").
+  // Blocks come in key order, which is not address order ("10.0.10.0" < "10.0.9.0").
   const order = group.blocks.map((_, i) => i);
   if (full) order.sort((a, b) => slots[a]! - slots[b]!);
   else
     order.sort((a, b) => {
-      const ca = tryParseCidr(group.blocks[a]!.cidr);
-      const cb = tryParseCidr(group.blocks[b]!.cidr);
-      return ca && cb ? (ca.base < cb.base ? -1 : ca.base > cb.base ? 1 : 0) : 0;
+      const x = cidrs[a]?.base ?? 0n;
+      const y = cidrs[b]?.base ?? 0n;
+      return x < y ? -1 : x > y ? 1 : 0;
     });
   const map = {
     mode: full ? ('full' as const) : ('claimed' as const),
@@ -208,9 +229,7 @@ function blockMap(
 /** Blocks, addresses, borrowed and tunnel addresses per node, by name. */
 function nodeViews(
   utilization: readonly PoolUtilization[],
-  report: CheckReport,
-  borrowed: readonly BorrowedAllocation[],
-  registered: ReadonlySet<string>,
+  check: CheckPart,
   indexOfNode: (name: string) => number,
   nodeNames: readonly string[],
 ): NodeView[] {
@@ -223,17 +242,17 @@ function nodeViews(
         blocks.set(host, (blocks.get(host) ?? 0) + 1);
       }
   const addresses = new Map<string, number>();
-  for (const n of report.nodeAllocations) {
+  for (const n of check.report.nodeAllocations) {
     indexOfNode(n.node);
     addresses.set(n.node, n.allocations);
   }
   const borrowedBy = new Map<string, number>();
-  for (const b of borrowed) {
+  for (const b of check.borrowed) {
     indexOfNode(b.borrowingNode);
     borrowedBy.set(b.borrowingNode, (borrowedBy.get(b.borrowingNode) ?? 0) + 1);
   }
   const tunnels = new Map<string, string[]>();
-  for (const t of report.nodeTunnelIps) {
+  for (const t of check.report.nodeTunnelIps) {
     const name = /^Node\((.*)\)$/.exec(t.owner)?.[1];
     if (name === undefined) continue;
     indexOfNode(name);
@@ -247,6 +266,6 @@ function nodeViews(
     addresses: addresses.get(name) ?? 0,
     borrowed: borrowedBy.get(name) ?? 0,
     tunnelAddresses: tunnels.get(name) ?? [],
-    registered: registered.has(name),
+    registered: check.registered.has(name),
   }));
 }

@@ -1,7 +1,7 @@
 // Nodes: blocks, addresses, borrowed and tunnel addresses per node, sortable by any column.
 import { useState } from 'preact/hooks';
 import type { NodeView, Snapshot } from '../../src/http/api-types.js';
-import { groupDigits } from '../format.js';
+import { clockTime, groupDigits } from '../format.js';
 import { routeHref } from '../route.js';
 
 type Column = 'name' | 'blocks' | 'addresses' | 'borrowed' | 'tunnel';
@@ -33,7 +33,8 @@ export function NodesView({ snapshot }: { snapshot: Snapshot }) {
       <p class="hint">
         Addresses: allocations whose <code>node</code> attribute names the node (as{' '}
         <code>ipam check</code> counts them); borrowed: those in another node's block (
-        <code>ipam show --show-borrowed</code>).
+        <code>ipam show --show-borrowed</code>). Addresses, borrowed and tunnel addresses are as of
+        the check at {clockTime(snapshot.checkedAt)}; blocks are live.
       </p>
       {rows.length === 0 ? (
         <p>No nodes yet.</p>

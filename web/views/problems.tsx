@@ -1,6 +1,6 @@
 // Problems: what `ipam check` finds, each with the command that fixes it.
 import type { Problem, ProblemKind, Snapshot } from '../../src/http/api-types.js';
-import { groupDigits } from '../format.js';
+import { clockTime, groupDigits } from '../format.js';
 import { CopyButton } from './copy.js';
 
 const TITLES: Record<ProblemKind, string> = {
@@ -29,6 +29,10 @@ export function ProblemsView({ snapshot }: { snapshot: Snapshot }) {
         ipam check: found {groupDigits(p.problemCount)} problem{p.problemCount === 1 ? '' : 's'} ·{' '}
         {groupDigits(p.allocationCount)} allocations, {groupDigits(p.inUseCount)} addresses in use
         by workloads and nodes, {groupDigits(p.handlesWithIps)} handles with addresses.
+      </p>
+      <p class="hint">
+        As of the check at {clockTime(snapshot.checkedAt)} (it took {Math.round(snapshot.checkMs)}{' '}
+        ms; it runs again after changes, at most once per four of its durations).
       </p>
       {[...groups].map(([kind, items]) => (
         <section key={kind} class="problem-group" aria-label={TITLES[kind]}>
