@@ -16,6 +16,7 @@ const SCENARIO_MODULES = [
   './whole-cluster.js',
   './embedded-vs-etcd.js',
   './podman-run.js',
+  './dashboard.js',
 ];
 
 interface ScenarioOutcome {

@@ -8,6 +8,7 @@ import { addDeleteCommand } from './commands/delete.js';
 import { addGetCommand } from './commands/get.js';
 import { addIpamCommand } from './commands/ipam.js';
 import { addLabelCommand } from './commands/label.js';
+import { addDashboardCommand } from './commands/dashboard.js';
 import { addNodeCommand } from './commands/node.js';
 import { addPatchCommand } from './commands/patch.js';
 import { addReplaceCommand } from './commands/replace.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   addIpamCommand(program);
   addDatastoreCommand(program);
   addNodeCommand(program);
+  addDashboardCommand(program);
   addVersionCommand(program);
   return program;
 }

@@ -3,6 +3,7 @@ import { CLI_CODES } from './codes/cli.js';
 import { CNI_CODES } from './codes/cni.js';
 import { DS_CODES } from './codes/datastore.js';
 import { GENERAL_CODES } from './codes/general.js';
+import { HTTP_CODES } from './codes/http.js';
 import { IPAM_CODES } from './codes/ipam.js';
 import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
@@ -22,6 +23,7 @@ export const ERROR_CODES = {
   ...KERNEL_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
+  ...HTTP_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -283,6 +283,7 @@ export async function checkIpam(ctx: IpamContext): Promise<CheckReport> {
     workloadIps,
     inUseCount,
     topNodes,
+    nodeAllocations: ranked,
     ...(ranked.length > 0
       ? {
           maxNodeAllocations: ranked[0]!.allocations,

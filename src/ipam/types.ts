@@ -282,6 +282,8 @@ export interface CheckReport {
   readonly inUseCount: number;
   /** Up to 20 nodes by allocations, descending. */
   readonly topNodes: readonly { readonly node: string; readonly allocations: number }[];
+  /** Every node by its `node` attribute's allocations, in topNodes' order (topNodes is its head). */
+  readonly nodeAllocations: readonly { readonly node: string; readonly allocations: number }[];
   /** Present when there is at least one allocation: the top count and the median (index n/2). */
   readonly maxNodeAllocations?: number;
   readonly medianNodeAllocations?: number;

@@ -13,21 +13,63 @@ import { blockCidr, freeCount, inUseCount, ordinalToIp, parseAffinity } from './
 import { collectCooledDown, forEachBlock } from './block-scan.js';
 import { readConfig } from './block-store.js';
 import { readReservations, type IpamContext } from './context.js';
-import { loadPools } from './pools.js';
+import type { Block } from './model.js';
+import { loadPools, type PoolInfo } from './pools.js';
+import type { Reservations } from './reservations.js';
 import type { BlockUtilization, BorrowedAllocation, PoolUtilization } from './types.js';
 
 const ORPHAN_CIDR: Cidr = { family: 4, base: 0n, prefix: 0 };
 
+/** A block's utilisation with its parsed CIDR: what grouping into pools needs. */
+export interface BlockSummary {
+  readonly cidr: Cidr;
+  readonly utilization: BlockUtilization;
+}
+
 /**
- * Utilisation of every pool (or the ones named by name or CIDR), with their blocks; when all
- * pools are wanted, a last group (name undefined, 0.0.0.0/0) holds blocks overlapping no pool.
- * A block belongs to the first group (pool name order) whose CIDR overlaps it.
+ * The utilisation of one block as `ipam show --show-blocks` counts it (cooled-down addresses
+ * freed first), or undefined for a block whose CIDR does not parse (getUtilization skips it).
  */
-export async function getUtilization(
-  ctx: IpamContext,
+export function summarizeBlock(
+  block: Block,
+  reservations: Reservations,
+  cooldownSeconds: number,
+  nowMs: number,
+): BlockSummary | undefined {
+  let c: Cidr;
+  try {
+    c = blockCidr(block);
+  } catch {
+    return undefined;
+  }
+  // Only the counts are kept, which only freeing cooled-down addresses changes.
+  const b = collectCooledDown(block, cooldownSeconds, nowMs);
+  const capacity = cidrSize(c);
+  return {
+    cidr: c,
+    utilization: {
+      cidr: b.cidr,
+      ...(b.affinity ? { affinity: b.affinity } : {}),
+      capacity,
+      inUse: BigInt(inUseCount(b)),
+      reserved: capacity - sizeMinus(c, reservations.cidrs),
+      available: BigInt(freeCount(b, reservations)),
+    },
+  };
+}
+
+/**
+ * Group block summaries (in block key order) into the utilisation of every pool, or of the ones
+ * named by name or CIDR; when all pools are wanted, a last group (name undefined, 0.0.0.0/0)
+ * holds blocks overlapping no pool. A block belongs to the first group (pool name order) whose
+ * CIDR overlaps it.
+ */
+export function groupUtilization(
+  pools: readonly PoolInfo[],
+  blocks: Iterable<BlockSummary>,
+  reservations: Reservations,
   wanted?: readonly string[],
-): Promise<PoolUtilization[]> {
-  const pools = await loadPools(ctx.store);
+): PoolUtilization[] {
   const selected =
     wanted && wanted.length > 0
       ? pools.filter((p) =>
@@ -45,31 +87,12 @@ export async function getUtilization(
   }));
   if (!wanted || wanted.length === 0)
     groups.push({ name: undefined, cidr: ORPHAN_CIDR, blocks: [], cidrs: [] });
-  const reservations = await readReservations(ctx);
-  const config = await readConfig(ctx.store);
-  const now = ctx.env.now();
-  await forEachBlock(ctx.store, (block) => {
-    let c: Cidr;
-    try {
-      c = blockCidr(block);
-    } catch {
-      return;
-    }
-    const g = groups.find((x) => cidrsOverlap(x.cidr, c));
-    if (!g) return;
-    // Only the counts are kept, which only freeing cooled-down addresses changes.
-    const b = collectCooledDown(block, config.ipCooldownSeconds, now);
-    const capacity = cidrSize(c);
-    g.blocks.push({
-      cidr: b.cidr,
-      ...(b.affinity ? { affinity: b.affinity } : {}),
-      capacity,
-      inUse: BigInt(inUseCount(b)),
-      reserved: capacity - sizeMinus(c, reservations.cidrs),
-      available: BigInt(freeCount(b, reservations)),
-    });
-    g.cidrs.push(c);
-  });
+  for (const block of blocks) {
+    const g = groups.find((x) => cidrsOverlap(x.cidr, block.cidr));
+    if (!g) continue;
+    g.blocks.push(block.utilization);
+    g.cidrs.push(block.cidr);
+  }
   return groups.map((g) => {
     // sizeMinus ignores CIDRs of another family, so the reservations need no filtering.
     const capacity = cidrSize(g.cidr);
@@ -85,6 +108,27 @@ export async function getUtilization(
       blocks: g.blocks,
     };
   });
+}
+
+/**
+ * Utilisation of every pool (or the ones named by name or CIDR), with their blocks; when all
+ * pools are wanted, a last group (name undefined, 0.0.0.0/0) holds blocks overlapping no pool.
+ * One scan of every block: summarizeBlock, then groupUtilization.
+ */
+export async function getUtilization(
+  ctx: IpamContext,
+  wanted?: readonly string[],
+): Promise<PoolUtilization[]> {
+  const pools = await loadPools(ctx.store);
+  const reservations = await readReservations(ctx);
+  const config = await readConfig(ctx.store);
+  const now = ctx.env.now();
+  const summaries: BlockSummary[] = [];
+  await forEachBlock(ctx.store, (block) => {
+    const summary = summarizeBlock(block, reservations, config.ipCooldownSeconds, now);
+    if (summary) summaries.push(summary);
+  });
+  return groupUtilization(pools, summaries, reservations, wanted);
 }
 
 /**

@@ -107,6 +107,7 @@ describe('ipam check output (calicoctl check.go)', () => {
     ],
     inUseCount: 2,
     topNodes: [{ node: 'n1', allocations: 2 }],
+    nodeAllocations: [{ node: 'n1', allocations: 2 }],
     maxNodeAllocations: 2,
     medianNodeAllocations: 2,
     leakedIps: [leaked],

@@ -1,0 +1,189 @@
+// Scenario 8: the dashboard at scale: a /10 pool (/26 blocks: 65,536 possible) with 64,000
+// claimed blocks on 1,000 nodes (about 540,000 addresses), on the embedded store.
+// - Server: what one live update costs (one block decoded, the pools regrouped, the snapshot
+//   composed) beside one raw listing of every block; the delay from a write to the browsers'
+//   notification; and the background `ipam check` that refreshes problems and node counts.
+// - Browser (Debian's chromium, headless): time from navigation to the block map painted, the
+//   paint itself, and the JavaScript heap then, beside the Pools view of the same snapshot.
+import { join } from 'node:path';
+import type { CDPSession, Page } from 'playwright-core';
+import { listAll } from '../src/datastore/api.js';
+import { blocksPrefix } from '../src/datastore/keys.js';
+import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
+import { createIpam } from '../src/ipam/index.js';
+import { parseListen } from '../src/http/access.js';
+import { LiveModel } from '../src/http/live-model.js';
+import { startDashboardServer } from '../src/http/server.js';
+import { blockAt, formatCidr, parseCidr } from '../src/net/index.js';
+import { launchChromium } from '../test/helpers/chromium.js';
+import { fillerBlock, writeBlocks, writePoolAndNode } from './prefill.js';
+import { percentile, timeMs } from './support.js';
+import type { BenchFigure, BenchScenario } from './types.js';
+
+const POOL = { name: 'big-pool', cidr: '10.64.0.0/10', blockSize: 26 };
+const NODES = 1000;
+
+async function heapMiB(cdp: CDPSession): Promise<number> {
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as {
+    metrics: { name: string; value: number }[];
+  };
+  return (metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN) / 2 ** 20;
+}
+
+/** Load `hash`, wait for `ready`, return [ms from navigation start, JS heap MiB]. */
+async function measureView(
+  page: Page,
+  cdp: CDPSession,
+  url: string,
+  hash: string,
+  ready: string,
+): Promise<[number, number]> {
+  await page.goto('about:blank');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const started = performance.now();
+  await page.goto(`${url}#${hash}`);
+  await page.locator(ready).waitFor({ timeout: 60_000 });
+  const ms = performance.now() - started;
+  await cdp.send('HeapProfiler.collectGarbage');
+  return [ms, await heapMiB(cdp)];
+}
+
+export const scenario: BenchScenario = {
+  title: '8. Dashboard: /10 pool with 64,000 claimed blocks (embedded)',
+  async run({ workDir, scale, log }) {
+    const claimed = Math.max(1000, Math.round(64_000 * scale));
+    const store = await openEmbeddedStore({ type: 'embedded', dataDir: join(workDir, 'data') });
+    const pool = parseCidr(POOL.cidr);
+    log(`writing ${claimed} blocks...`);
+    await writePoolAndNode(store, POOL, 'node-0');
+    const blocks = [];
+    // Every 64th block stays free, so the map has gaps; fills vary from 1 to 64 addresses.
+    for (let i = 0, slot = 0; i < claimed; slot++) {
+      if (slot % 64 === 63) continue;
+      const cidr = formatCidr(blockAt(pool, POOL.blockSize, BigInt(slot)));
+      blocks.push(fillerBlock(cidr, `node-${i % NODES}`, i, 64 - (1 + ((i * 7) % 16))));
+      i++;
+    }
+    await writeBlocks(store, 4, POOL.blockSize, blocks);
+
+    const rawListMs = await timeMs(() => listAll(store, blocksPrefix()));
+    const live = new LiveModel(store, createIpam(store), { log });
+    const firstMs = await timeMs(() => live.start());
+    const encoded = live.encoded();
+    log(
+      `first snapshot ${firstMs.toFixed(0)} ms; JSON ${(encoded.json.length / 2 ** 20).toFixed(1)} MiB, gzip ${(encoded.gzip.length / 2 ** 20).toFixed(1)} MiB`,
+    );
+
+    // Live updates: one address assigned, then the time until the listeners hear of it.
+    const ipam = createIpam(store);
+    const delays: number[] = [];
+    const builds: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const heard = new Promise<number>((resolve) => {
+        const off = live.subscribe(() => {
+          off();
+          resolve(performance.now());
+        });
+      });
+      const written = performance.now();
+      await ipam.autoAssign({
+        num4: 1,
+        num6: 0,
+        handleId: `bench-${i}`,
+        attrs: { node: 'node-0' },
+        hostname: 'node-0',
+        intendedUse: 'Workload',
+      });
+      delays.push((await heard) - written);
+      builds.push(live.model.snapshot.buildMs);
+    }
+    await live.settled();
+    const checkMs = live.model.snapshot.checkMs;
+
+    const server = await startDashboardServer({
+      listen: parseListen('127.0.0.1:0'),
+      store,
+      live,
+    });
+    const browser = await launchChromium();
+    let figures: BenchFigure[];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const [poolsMs, poolsHeap] = await measureView(
+        page,
+        cdp,
+        server.url,
+        'pools',
+        '[data-testid="pools-table"]',
+      );
+      const [mapMs, mapHeap] = await measureView(
+        page,
+        cdp,
+        server.url,
+        `map/${POOL.name}`,
+        'canvas[data-painted]',
+      );
+      const paintMs = Number(
+        await page.locator('canvas[data-painted]').getAttribute('data-paint-ms'),
+      );
+      log(
+        `block map: ${mapMs.toFixed(0)} ms to first render (paint ${paintMs} ms), heap ${mapHeap.toFixed(1)} MiB`,
+      );
+      figures = [
+        {
+          metric: `block map first render (${claimed.toLocaleString('en-US')} claimed of 65,536 blocks)`,
+          value: mapMs,
+          unit: 'ms',
+          anchor: { name: 'Pools view of the same snapshot', value: poolsMs, unit: 'ms' },
+          ratio: mapMs / poolsMs,
+          ratioMeaning: 'block map / pools view (lower is better)',
+          notes: `navigation to canvas painted, snapshot fetch and parse included; painting the canvas itself took ${paintMs} ms; snapshot ${(encoded.gzip.length / 2 ** 20).toFixed(1)} MiB gzip`,
+        },
+        {
+          metric: 'block map JS heap after first render',
+          value: mapHeap,
+          unit: 'MiB',
+          anchor: { name: 'Pools view', value: poolsHeap, unit: 'MiB' },
+          ratio: mapHeap / poolsHeap,
+          ratioMeaning: 'block map / pools view (lower is better)',
+          notes: 'Chromium JSHeapUsedSize after a forced GC',
+        },
+        {
+          metric: 'server cost per live update (median of 5)',
+          value: percentile(builds, 50),
+          unit: 'ms',
+          anchor: { name: 'raw listing of every block', value: rawListMs, unit: 'ms' },
+          ratio: percentile(builds, 50) / rawListMs,
+          ratioMeaning: 'update / raw list (lower is better)',
+          notes: `the changed block decoded, pools regrouped, snapshot composed; first load ${firstMs.toFixed(0)} ms`,
+        },
+        {
+          metric: 'background ipam check (problems, node counts, search)',
+          value: checkMs,
+          unit: 'ms',
+          anchor: { name: 'raw listing of every block', value: rawListMs, unit: 'ms' },
+          ratio: checkMs / rawListMs,
+          ratioMeaning: 'check / raw list (lower is better)',
+          notes: 'rerun after changes, at most once per 4 of its own durations',
+        },
+        {
+          metric: 'write to browsers notified (median of 5)',
+          value: percentile(delays, 50),
+          unit: 'ms',
+          anchor: { name: 'target', value: 2000, unit: 'ms' },
+          ratio: percentile(delays, 50) / 2000,
+          ratioMeaning: 'delay / 2 s target (below 1 meets it)',
+          notes: `watch + 100 ms debounce + update; max ${Math.max(...delays).toFixed(0)} ms`,
+        },
+      ];
+    } finally {
+      await browser.close();
+      await server.close();
+      await live.close();
+      await store.close();
+    }
+    return figures;
+  },
+};

@@ -1,0 +1,95 @@
+// Search: an address, a pod, a handle or a node leads to its owner, block and pool. Answered from
+// the check report of the last rebuild (its per-address details, built on the first search).
+import type { CheckAllocation, PoolUtilization } from '../ipam/index.js';
+import { cidrContainsIp, formatIp, tryParseCidr, tryParseIp } from '../net/index.js';
+import type { SearchHit, SearchResult } from './api-types.js';
+import type { Model } from './snapshot.js';
+
+/** At most this many hits are returned. */
+export const SEARCH_LIMIT = 200;
+
+const ownerOf = (a: CheckAllocation): string =>
+  a.owners.length > 0
+    ? a.owners.join(', ')
+    : a.pod !== undefined
+      ? `pod ${a.namespace ?? 'default'}/${a.pod} (no WorkloadEndpoint: leaked?)`
+      : a.type !== undefined
+        ? a.type
+        : 'nobody (leaked?)';
+
+function poolOfBlock(utilization: readonly PoolUtilization[], block: string): string | undefined {
+  for (const g of utilization) if (g.blocks.some((b) => b.cidr === block)) return g.name;
+  return undefined;
+}
+
+function hitOf(model: Model, a: CheckAllocation, match: SearchHit['match']): SearchHit {
+  const pool = poolOfBlock(model.utilization, a.blockCidr);
+  return {
+    match,
+    ip: a.ip,
+    owner: ownerOf(a),
+    ...(a.pod !== undefined ? { pod: `${a.namespace ?? 'default'}/${a.pod}` } : {}),
+    ...(a.handle !== undefined ? { handle: a.handle } : {}),
+    ...(a.node !== undefined ? { node: a.node } : {}),
+    block: a.blockCidr,
+    ...(pool !== undefined ? { pool } : {}),
+  };
+}
+
+/**
+ * The allocations matching `query`: an IP address exactly; otherwise a pod (`name` or
+ * `namespace/name`), handle or node containing the query (case-insensitive), exact matches first.
+ */
+export function search(model: Model, query: string): SearchResult {
+  const q = query.trim();
+  if (q === '') return { query: q, hits: [], omitted: 0 };
+  const ip = tryParseIp(q);
+  if (ip) {
+    const text = formatIp(ip);
+    const hits = (model.report.allocations[text] ?? []).map((a) => hitOf(model, a, 'ip'));
+    if (hits.length > 0) return { query: q, hits, omitted: 0 };
+    const pool = model.pools.find((p) => cidrContainsIp(p.cidr, ip));
+    const block = model.utilization
+      .flatMap((g) => g.blocks)
+      .find((b) => {
+        const c = tryParseCidr(b.cidr);
+        return c !== undefined && cidrContainsIp(c, ip);
+      });
+    const where = pool
+      ? `it lies in pool ${pool.name} (${pool.cidrText})${block ? `, block ${block.cidr}` : ', in no claimed block'}`
+      : 'it lies in no pool';
+    return { query: q, hits: [], omitted: 0, note: `${text} is not assigned; ${where}.` };
+  }
+  const needle = q.toLowerCase();
+  const exact: SearchHit[] = [];
+  const partial: SearchHit[] = [];
+  let total = 0;
+  for (const list of Object.values(model.report.allocations)) {
+    for (const a of list) {
+      const pod = a.pod !== undefined ? `${a.namespace ?? 'default'}/${a.pod}` : undefined;
+      const fields: [SearchHit['match'], string | undefined][] = [
+        ['pod', a.pod],
+        ['pod', pod],
+        ['handle', a.handle],
+        ['node', a.node],
+      ];
+      let found: { match: SearchHit['match']; exact: boolean } | undefined;
+      for (const [match, value] of fields) {
+        if (value === undefined) continue;
+        const v = value.toLowerCase();
+        if (v === needle) {
+          found = { match, exact: true };
+          break;
+        }
+        if (!found && v.includes(needle)) found = { match, exact: false };
+      }
+      if (!found) continue;
+      total++;
+      const into = found.exact ? exact : partial;
+      if (found.exact ? exact.length < SEARCH_LIMIT : exact.length + partial.length < SEARCH_LIMIT)
+        into.push(hitOf(model, a, found.match));
+    }
+  }
+  const hits = [...exact, ...partial].slice(0, SEARCH_LIMIT);
+  return { query: q, hits, omitted: total - hits.length };
+}

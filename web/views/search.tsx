@@ -1,0 +1,121 @@
+// Search: an address, pod, handle or node leads to its owner, block and pool.
+import { useEffect, useState } from 'preact/hooks';
+import type { SearchResult, Snapshot } from '../../src/http/api-types.js';
+import { apiGet } from '../api.js';
+import { routeHref, type Route } from '../route.js';
+import { Shortened } from './shortened.js';
+
+export function SearchView({
+  snapshot,
+  route,
+  token,
+}: {
+  snapshot: Snapshot;
+  route: Route;
+  token: string | undefined;
+}) {
+  const query = route.params.get('q') ?? '';
+  const [text, setText] = useState(query);
+  const [result, setResult] = useState<SearchResult>();
+  const [error, setError] = useState<string>();
+  useEffect(() => setText(query), [query]);
+  // Searched again with every new snapshot, so the answer stays live.
+  useEffect(() => {
+    if (!query) {
+      setResult(undefined);
+      return;
+    }
+    const abort = new AbortController();
+    apiGet<SearchResult>(`/api/search?q=${encodeURIComponent(query)}`, token, abort.signal)
+      .then((r) => {
+        setResult(r);
+        setError(undefined);
+      })
+      .catch((e: Error) => !abort.signal.aborted && setError(e.message));
+    return () => abort.abort();
+  }, [query, snapshot.version, token]);
+  return (
+    <section aria-labelledby="search-title">
+      <h1 id="search-title">Search</h1>
+      <form
+        class="search"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          location.hash = routeHref('search', undefined, { q: text.trim() });
+        }}
+      >
+        <label for="q">Address, pod, handle or node</label>
+        <div class="search-row">
+          <input
+            id="q"
+            type="search"
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+            placeholder="10.1.0.5, shop/frontend-1, node-1…"
+          />
+          <button type="submit">Search</button>
+        </div>
+      </form>
+      {error && (
+        <p class="banner bad" role="alert">
+          {error}
+        </p>
+      )}
+      {result && (
+        <div aria-live="polite">
+          {result.note && (
+            <p class="banner" data-testid="search-note">
+              {result.note}
+            </p>
+          )}
+          {result.hits.length === 0 && !result.note && <p>Nothing matches “{result.query}”.</p>}
+          {result.hits.length > 0 && (
+            <div class="table-wrap">
+              <table data-testid="search-table">
+                <caption>
+                  {result.hits.length} match{result.hits.length === 1 ? '' : 'es'} for “
+                  {result.query}”{result.omitted > 0 ? ` (${result.omitted} more not shown)` : ''}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Address</th>
+                    <th scope="col">Pod</th>
+                    <th scope="col">Owner</th>
+                    <th scope="col">Handle</th>
+                    <th scope="col">Node</th>
+                    <th scope="col">Block</th>
+                    <th scope="col">Pool</th>
+                    <th scope="col">Matched</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {result.hits.map((h) => (
+                    <tr key={`${h.ip}-${h.handle ?? ''}`}>
+                      <td class="mono">{h.ip}</td>
+                      <td>{h.pod ?? '—'}</td>
+                      <td class="small">{h.owner}</td>
+                      <td class="mono small">
+                        <Shortened text={h.handle} />
+                      </td>
+                      <td class="nowrap">{h.node ?? '—'}</td>
+                      <td class="mono">
+                        {h.pool ? (
+                          <a href={routeHref('map', h.pool, { block: h.block })}>{h.block}</a>
+                        ) : (
+                          h.block
+                        )}
+                      </td>
+                      <td>{h.pool ?? 'no pool'}</td>
+                      <td>{h.match}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
