@@ -5,6 +5,7 @@ import { DS_CODES } from './codes/datastore.js';
 import { GENERAL_CODES } from './codes/general.js';
 import { IPAM_CODES } from './codes/ipam.js';
 import { NET_CODES } from './codes/net.js';
+import { NODE_CODES } from './codes/node.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
 import type { ErrorSpec } from './types.js';
@@ -20,6 +21,7 @@ export const ERROR_CODES = {
   ...CLIENT_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
+  ...NODE_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

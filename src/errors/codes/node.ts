@@ -1,0 +1,48 @@
+import type { ErrorSpec } from '../types.js';
+
+/**
+ * Error codes raised by the node agent (`cidrpool node run`, src/node) and by the kernel adapters
+ * it drives (src/kernel). NODE_ codes are about the agent's input; KERNEL_ codes about the
+ * programs (`ip`, `bridge`) that read and change the kernel.
+ */
+export const NODE_CODES = {
+  NODE_INVALID_ADDRESS: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 7,
+    summary:
+      'A --ip/--ip6 value is not ADDR/PREFIX of the right family, `autodetect` or `none` (e.g. --ip 192.168.10.11 without its prefix length).',
+  },
+  NODE_INVALID_AUTODETECTION: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 7,
+    summary:
+      'The --ip-autodetection-method is not first-found, interface=REGEX, skip-interface=REGEX, can-reach=ADDR or cidr=CIDR[,CIDR...], or its argument does not parse.',
+  },
+  NODE_ADDRESS_NOT_FOUND: {
+    category: 'not-found',
+    retryable: true,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'Autodetection found no address for the node on its interfaces (no interface matched, or the matching ones carry no global address of that family).',
+  },
+  KERNEL_TOOL_MISSING: {
+    category: 'unavailable',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary: 'A program the agent needs (`ip`, `bridge` from iproute2) is not installed.',
+  },
+  KERNEL_COMMAND_FAILED: {
+    category: 'unavailable',
+    retryable: true,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'An `ip` or `bridge` command failed (details.command and details.stderr say which and why); the agent retries on its next pass.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
