@@ -31,7 +31,7 @@ export const NODE_CODES = {
       'Autodetection found no address for the node on its interfaces (no interface matched, or the matching ones carry no global address of that family).',
   },
   KERNEL_TOOL_MISSING: {
-    category: 'unavailable',
+    category: 'not-found',
     retryable: false,
     exitCode: 1,
     cniCode: 999,
