@@ -31,3 +31,4 @@ export {
 } from './diff.js';
 export { DEFAULT_MTU_IFACE_PATTERN, FALLBACK_HOST_MTU, hostMtu, type InterfaceMtu } from './mtu.js';
 export { vtepMac } from './vtep-mac.js';
+export { TUNNEL_KINDS, tunnelPools, type TunnelKind, type TunnelPools } from './tunnel-pools.js';

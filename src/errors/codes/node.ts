@@ -22,6 +22,14 @@ export const NODE_CODES = {
     summary:
       'The --ip-autodetection-method is not first-found, interface=REGEX, skip-interface=REGEX, can-reach=ADDR or cidr=CIDR[,CIDR...], or its argument does not parse.',
   },
+  NODE_INVALID_FLAG: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 7,
+    summary:
+      'A numeric flag of `cidrpool node run` (--vxlan-vni, --vxlan-port, --vxlan-mtu, --route-refresh-interval, ...) is not a whole number in its range.',
+  },
   NODE_ADDRESS_NOT_FOUND: {
     category: 'not-found',
     retryable: true,
