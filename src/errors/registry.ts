@@ -7,6 +7,7 @@ import { HTTP_CODES } from './codes/http.js';
 import { IPAM_CODES } from './codes/ipam.js';
 import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
+import { NODE_CODES } from './codes/node.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
 import type { ErrorSpec } from './types.js';
@@ -24,6 +25,7 @@ export const ERROR_CODES = {
   ...CLI_CODES,
   ...CNI_CODES,
   ...HTTP_CODES,
+  ...NODE_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,6 +15,7 @@ const PREFIXES = [
   'CNI_',
   'KERNEL_',
   'HTTP_',
+  'NODE_',
 ];
 
 describe('error registry', () => {

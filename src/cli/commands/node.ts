@@ -25,6 +25,20 @@ export function addNodeCommand(program: Command): void {
         '--ip-autodetection-method <METHOD>',
         'how to find the address: first-found (the default), interface=REGEX, can-reach=ADDR or cidr=CIDR[,CIDR...]',
       )
+      .option(
+        '--vxlan-vni <VNI>',
+        'VNI of vxlan.calico and vxlan-v6.calico (FelixConfiguration vxlanVNI)',
+        '4096',
+      )
+      .option('--vxlan-port <PORT>', 'UDP port of the VXLAN devices (vxlanPort)', '4789')
+      .option('--vxlan-mtu <MTU>', 'MTU of vxlan.calico; 0 = host MTU - 50 (vxlanMTU)', '0')
+      .option('--vxlan-mtu-v6 <MTU>', 'MTU of vxlan-v6.calico; 0 = host MTU - 70 (vxlanMTUV6)', '0')
+      .option('--ipip-mtu <MTU>', 'MTU of tunl0; 0 = host MTU - 20 (ipipMTU)', '0')
+      .option(
+        '--route-refresh-interval <SECONDS>',
+        'period of the full resync of routes, devices and FDB with the kernel (routeRefreshInterval)',
+        '90',
+      )
       .addOption(
         new Option('--log-level <LEVEL>', 'the agent log level on stderr')
           .choices(['debug', 'info', 'warning', 'error'])

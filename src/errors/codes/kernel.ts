@@ -11,7 +11,7 @@ export const KERNEL_CODES = {
     exitCode: 1,
     cniCode: 999,
     summary:
-      'A kernel tool (ip from iproute2, nsenter from util-linux, sysctl from procps) is not installed or not on PATH.',
+      'A kernel tool (ip or bridge from iproute2, nsenter from util-linux, sysctl from procps, nft, bird) is not installed or not on PATH.',
   },
   KERNEL_NETNS_NOT_FOUND: {
     category: 'not-found',

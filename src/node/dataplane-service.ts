@@ -1,0 +1,223 @@
+// The dataplane service: load the pools, nodes and blocks at one revision, program the kernel,
+// then follow the datastore's watch (both stores) and apply each burst of changes within
+// milliseconds; a full resync runs every --route-refresh-interval seconds and after any failure
+// or watch error. Stopping closes the watches and leaves the kernel as it is.
+import type { Datastore, Watcher } from '../datastore/api.js';
+import {
+  DATAPLANE_PREFIXES,
+  DEFAULT_DATAPLANE_SETTINGS,
+  DataplaneModel,
+  applyDatastoreKey,
+  type DataplaneSettings,
+} from '../dataplane/index.js';
+import { CidrpoolError } from '../errors/index.js';
+import { DataplaneReconciler } from './dataplane-reconciler.js';
+import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
+
+/** Felix's routeRefreshInterval. */
+const DEFAULT_RESYNC_SECONDS = 90;
+/** Changes arriving within this window are applied together. */
+const COALESCE_MS = 5;
+/** After a failed pass or a watch error, retry after this long (doubling up to the maximum). */
+const RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
+
+/** A whole-number flag in [min, max], or its default. Throws NODE_INVALID_FLAG. */
+function intFlag(
+  flags: AgentContext['options']['flags'],
+  name: string,
+  flag: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  const raw = flags[name];
+  if (raw === undefined || raw === false) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new CidrpoolError(
+      'NODE_INVALID_FLAG',
+      `${flag} ${JSON.stringify(raw)} is not a whole number from ${min} to ${max}`,
+      {
+        details: { flag, value: raw },
+      },
+    );
+  }
+  return value;
+}
+
+/** The dataplane settings from the flags of `cidrpool node run` (FelixConfiguration's names). */
+export function dataplaneSettingsFromFlags(
+  flags: AgentContext['options']['flags'],
+): DataplaneSettings {
+  const d = DEFAULT_DATAPLANE_SETTINGS;
+  return {
+    ...d,
+    vxlanVni: intFlag(flags, 'vxlanVni', '--vxlan-vni', 1, 16_777_215, d.vxlanVni),
+    vxlanPort: intFlag(flags, 'vxlanPort', '--vxlan-port', 1, 65_535, d.vxlanPort),
+    vxlanMtu: intFlag(flags, 'vxlanMtu', '--vxlan-mtu', 0, 65_535, d.vxlanMtu),
+    vxlanMtuV6: intFlag(flags, 'vxlanMtuV6', '--vxlan-mtu-v6', 0, 65_535, d.vxlanMtuV6),
+    ipipMtu: intFlag(flags, 'ipipMtu', '--ipip-mtu', 0, 65_535, d.ipipMtu),
+  };
+}
+
+/** The running dataplane: exposed for tests and the benchmark. */
+export class DataplaneRunner implements RunningService {
+  readonly model: DataplaneModel;
+  readonly reconciler: DataplaneReconciler;
+  private watchers: Watcher[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MS;
+  private stopped = false;
+  /** Bumped on every restart of the watches, so events of an old watch are ignored. */
+  private generation = 0;
+
+  constructor(
+    private readonly store: Datastore,
+    nodeName: string,
+    settings: DataplaneSettings,
+    private readonly resyncMs: number,
+    private readonly log: AgentLog,
+  ) {
+    this.model = new DataplaneModel(nodeName, settings);
+    this.reconciler = new DataplaneReconciler(this.model, log);
+  }
+
+  /** Load, program and start watching. Rejects when the first load or resync fails. */
+  async start(): Promise<void> {
+    await this.enqueue(() => this.reload(), false);
+    this.resyncTimer = setInterval(() => void this.enqueue(() => this.resync()), this.resyncMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.retryTimer);
+    await Promise.all(this.watchers.splice(0).map((w) => w.close()));
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Resolves once every change received so far has been applied. */
+  idle(): Promise<void> {
+    return this.enqueue(() => this.flush());
+  }
+
+  /** Snapshot at one revision, program everything, then watch from that revision. */
+  private async reload(): Promise<void> {
+    const generation = ++this.generation;
+    await Promise.all(this.watchers.splice(0).map((w) => w.close()));
+    const snapshot = await this.store.readMany(
+      DATAPLANE_PREFIXES.map((prefix) => ({ list: prefix })),
+    );
+    this.model.clear();
+    for (const response of snapshot.responses) {
+      for (const kv of 'items' in response ? response.items : []) this.applyKey(kv.key, kv.value);
+    }
+    await this.resync();
+    this.watchers = DATAPLANE_PREFIXES.map((prefix) =>
+      this.store.watch(
+        prefix,
+        snapshot.revision,
+        (event) => {
+          if (generation !== this.generation || this.stopped) return;
+          this.applyKey(event.key, event.type === 'put' ? event.value : undefined);
+          this.scheduleFlush();
+        },
+        (error) => {
+          if (generation !== this.generation || this.stopped) return;
+          this.log('warning', 'datastore watch failed; reloading', { error: error.message });
+          this.retryLater(() => this.reload());
+        },
+      ),
+    );
+  }
+
+  private async resync(): Promise<void> {
+    const started = Date.now();
+    const failures = await this.reconciler.fullResync();
+    this.log('debug', 'full resync done', { ms: Date.now() - started, failures: failures.length });
+    if (failures.length > 0) this.retryLater(() => this.resync());
+  }
+
+  private async flush(): Promise<void> {
+    const failures = await this.reconciler.flush();
+    if (failures.length > 0) this.retryLater(() => this.resync());
+  }
+
+  private applyKey(key: string, value: string | undefined): void {
+    const problem = applyDatastoreKey(this.model, key, value);
+    if (problem) this.log('warning', 'datastore value skipped', { key, problem });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.enqueue(() => this.flush());
+    }, COALESCE_MS);
+  }
+
+  private retryLater(task: () => Promise<void>): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.enqueue(task);
+    }, delay);
+  }
+
+  /**
+   * Run `task` after every earlier one. With `swallow` (the default) a failure is logged and a
+   * retry scheduled; otherwise the returned promise rejects.
+   */
+  private enqueue(task: () => Promise<void>, swallow = true): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.stopped) return;
+      await task();
+      this.retryMs = RETRY_MS;
+    });
+    this.queue = run.catch(() => undefined);
+    if (!swallow) return run;
+    return run.catch((err: unknown) => {
+      this.log('error', 'dataplane pass failed; retrying', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      this.retryLater(() => this.reload());
+    });
+  }
+}
+
+/** The dataplane service of `cidrpool node run`. */
+export const dataplaneService: AgentService = {
+  name: 'dataplane',
+  async start(context) {
+    const flags = context.options.flags;
+    const resyncSeconds = intFlag(
+      flags,
+      'routeRefreshInterval',
+      '--route-refresh-interval',
+      1,
+      86_400,
+      DEFAULT_RESYNC_SECONDS,
+    );
+    const runner = new DataplaneRunner(
+      context.store,
+      context.options.nodeName,
+      dataplaneSettingsFromFlags(flags),
+      resyncSeconds * 1000,
+      context.log,
+    );
+    await runner.start();
+    const { stats } = runner.reconciler;
+    context.log('info', 'dataplane programmed', {
+      routes: runner.model.desiredRoutes().size,
+      kernelOperations: stats.kernelOperations,
+    });
+    return runner;
+  },
+};
