@@ -4,7 +4,9 @@ import { CNI_CODES } from './codes/cni.js';
 import { DS_CODES } from './codes/datastore.js';
 import { GENERAL_CODES } from './codes/general.js';
 import { IPAM_CODES } from './codes/ipam.js';
+import { KERNEL_NFT_CODES } from './codes/kernel-nft.js';
 import { NET_CODES } from './codes/net.js';
+import { NODE_CHECKSYSTEM_CODES } from './codes/node-checksystem.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
 import type { ErrorSpec } from './types.js';
@@ -20,6 +22,8 @@ export const ERROR_CODES = {
   ...CLIENT_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
+  ...KERNEL_NFT_CODES,
+  ...NODE_CHECKSYSTEM_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
