@@ -44,6 +44,48 @@ function renderTunnelRules(tunnel: TunnelMasquerade): string[] {
   return rules;
 }
 
+/**
+ * Felix's VXLAN rules (`felix/rules/static.go`): accept VXLAN to a local address from known VTEP
+ * hosts, drop (and count) it from anyone else; skip conntrack for VXLAN both ways, since its two
+ * directions use different source ports and would stay unreplied entries.
+ */
+function renderVxlanFilter(table: NatTable, chain: ChainRenderer): string[] {
+  const filter = table.vxlanFilter;
+  if (!filter) return [];
+  const n = natNames(table.family);
+  const ip = n.nftFamily;
+  const vxlan = `udp dport ${filter.port}`;
+  return [
+    ...chain(
+      'filter-INPUT',
+      [
+        `${vxlan} ${ip} saddr @${n.vxlanHostsSet} fib daddr type local accept`,
+        `${vxlan} fib daddr type local counter drop`,
+      ],
+      'type filter hook input priority filter; policy accept;',
+    ),
+    ...chain(
+      'raw-PREROUTING',
+      [`${vxlan} notrack`],
+      'type filter hook prerouting priority raw; policy accept;',
+    ),
+    ...chain(
+      'raw-OUTPUT',
+      [`${vxlan} notrack`],
+      'type filter hook output priority raw; policy accept;',
+    ),
+  ];
+}
+
+type ChainRenderer = (name: string, rules: readonly string[], head?: string) => string[];
+
+const renderChain: ChainRenderer = (name, rules, head) => [
+  `\tchain ${name} {`,
+  ...(head ? [`\t\t${head}`] : []),
+  ...rules.map((rule) => `\t\t${rule}`),
+  '\t}',
+];
+
 function renderTable(table: NatTable): string[] {
   const n = natNames(table.family);
   const addrType = table.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
@@ -53,18 +95,16 @@ function renderTable(table: NatTable): string[] {
     table.masqPools.length > 0
       ? [`${ip} saddr @${n.masqSet} ${ip} daddr != @${n.networkSet} masquerade fully-random`]
       : [];
-  const chain = (name: string, rules: readonly string[], head?: string) => [
-    `\tchain ${name} {`,
-    ...(head ? [`\t\t${head}`] : []),
-    ...rules.map((rule) => `\t\t${rule}`),
-    '\t}',
-  ];
+  const chain = renderChain;
   return [
     `add table ${ip} ${n.table}`,
     `delete table ${ip} ${n.table}`,
     `table ${ip} ${n.table} {`,
     ...renderSet(n.masqSet, addrType, table.masqPools),
     ...renderSet(n.networkSet, addrType, table.networkPools),
+    ...(table.vxlanFilter
+      ? renderSet(n.vxlanHostsSet, addrType, table.vxlanFilter.allowedHosts)
+      : []),
     // srcnat + 10: after kube-proxy's masquerade at srcnat (§5.3).
     ...chain(
       n.postrouting,
@@ -76,6 +116,7 @@ function renderTable(table: NatTable): string[] {
       ...table.tunnels.flatMap(renderTunnelRules),
     ]),
     ...chain(n.natOutgoing, natOutgoing),
+    ...renderVxlanFilter(table, chain),
     '}',
   ];
 }
@@ -92,27 +133,28 @@ export type NftJsonObject = Readonly<Record<string, unknown>>;
 export interface ObservedNatTable {
   /** The digest the agent stored in its hook rule's comment (undefined: not the agent's form). */
   readonly digest: string | undefined;
-  /** The table's content without kernel handles, to notice changes made by someone else. */
+  /** The table's content without handles and counter values, to notice changes by others. */
   readonly fingerprint: string;
 }
 
-/** Read the agent's digest and a handle-free fingerprint from a listed table. */
+/**
+ * Read the agent's digest and a fingerprint of the listed table: its JSON without what the
+ * kernel changes by itself (handles, counter values).
+ */
 export function observeNatTable(objects: readonly NftJsonObject[]): ObservedNatTable {
   let digest: string | undefined;
-  const withoutHandles = objects.map((object) =>
-    Object.fromEntries(
-      Object.entries(object).map(([kind, body]) => {
-        const { handle: _handle, ...rest } = body as Record<string, unknown>;
-        if (kind === 'rule' && typeof rest.comment === 'string') {
-          const comment = rest.comment;
-          if (comment.startsWith(NAT_DIGEST_PREFIX))
-            digest = comment.slice(NAT_DIGEST_PREFIX.length);
-        }
-        return [kind, rest];
-      }),
-    ),
-  );
-  return { digest, fingerprint: JSON.stringify(withoutHandles) };
+  for (const object of objects) {
+    const comment = (object.rule as { comment?: unknown } | undefined)?.comment;
+    if (typeof comment === 'string' && comment.startsWith(NAT_DIGEST_PREFIX)) {
+      digest = comment.slice(NAT_DIGEST_PREFIX.length);
+    }
+  }
+  const fingerprint = JSON.stringify(objects, (key, value: unknown) => {
+    if (key === 'handle') return undefined;
+    if (key === 'counter' && typeof value === 'object' && value !== null) return {};
+    return value;
+  });
+  return { digest, fingerprint };
 }
 
 /**

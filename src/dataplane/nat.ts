@@ -2,10 +2,12 @@
 // and the node's tunnel addresses, the desired content of the agent's NAT tables, one per family.
 // Pure: no kernel, no datastore. nat-script.ts turns the result into one `nft -f` transaction.
 import {
+  bitsOf,
   cidrContainsCidr,
   compareCidrs,
   formatCidr,
   tryParseCidr,
+  tryParseIp,
   type Cidr,
   type IpFamily,
 } from '../net/index.js';
@@ -41,14 +43,29 @@ export interface NatTable {
   readonly networkPools: readonly string[];
   /** Tunnel devices that are enabled and have an address on this node, in rule order. */
   readonly tunnels: readonly TunnelMasquerade[];
+  /** Present while VXLAN is enabled for the family: Felix keeps these rules in the same table. */
+  readonly vxlanFilter?: VxlanFilter;
+}
+
+/**
+ * Felix's VXLAN filter (dataplane.md §4.3): VXLAN packets to this node are accepted only from
+ * the hosts of known VTEPs and dropped from anyone else, and VXLAN is not connection-tracked.
+ */
+export interface VxlanFilter {
+  /** FelixConfiguration `vxlanPort`. */
+  readonly port: number;
+  /** `cali40all-vxlan-net`: host address of every other node that has a VTEP of this family. */
+  readonly allowedHosts: readonly string[];
 }
 
 /** What the NAT tables are computed from. */
 export interface NatInputs {
   /** Every IPPool of the datastore, whatever its state. */
   readonly pools: readonly IPPool[];
-  /** This node's Node resource (tunnel addresses), or undefined before it is registered. */
-  readonly node?: Node;
+  /** This node's name: its Node gives the tunnel addresses; the others give the VTEP hosts. */
+  readonly nodeName: string;
+  /** Every Node of the datastore (this node's own may be missing before it registers). */
+  readonly nodes: readonly Node[];
   /** FelixConfiguration `vxlanPort`; default 4789. */
   readonly vxlanPort?: number;
 }
@@ -59,6 +76,7 @@ export const natNames = (family: IpFamily) => ({
   nftFamily: family === 4 ? 'ip' : 'ip6',
   masqSet: `cali${family}0masq-ipam-pools`,
   networkSet: `cali${family}0network-ip-pools`,
+  vxlanHostsSet: `cali${family}0all-vxlan-net`,
   postrouting: 'nat-POSTROUTING',
   caliPostrouting: 'nat-cali-POSTROUTING',
   natOutgoing: 'nat-cali-nat-outgoing',
@@ -84,6 +102,23 @@ function outermost(cidrs: readonly Cidr[]): string[] {
   return kept.map(formatCidr);
 }
 
+/**
+ * The host address of every other node with a VTEP of `family`: Felix's VXLAN resolver needs
+ * `spec.bgp` with the host address and a tunnel address of that family (dataplane.md §1.2).
+ */
+function remoteVtepHosts(family: IpFamily, nodes: readonly Node[], nodeName: string): string[] {
+  const hosts: Cidr[] = [];
+  for (const node of nodes) {
+    if (node.metadata.name === nodeName) continue;
+    const { bgp, ipv4VXLANTunnelAddr, ipv6VXLANTunnelAddr } = node.spec;
+    const hostCidr = family === 4 ? bgp?.ipv4Address : bgp?.ipv6Address;
+    const tunnel = family === 4 ? ipv4VXLANTunnelAddr : ipv6VXLANTunnelAddr;
+    const host = hostCidr && tunnel ? tryParseIp(hostCidr.split('/')[0]!) : undefined;
+    if (host?.family === family) hosts.push({ family, base: host.value, prefix: bitsOf(family) });
+  }
+  return outermost(hosts);
+}
+
 /** UDP source ports that avoid `port`: above it, or below it when it is the last port. */
 function portsAvoiding(port: number): { first: number; last: number } {
   return port < 65535
@@ -98,7 +133,7 @@ function portsAvoiding(port: number): { first: number; last: number } {
  */
 export function desiredNatTables(inputs: NatInputs): NatTable[] {
   const vxlanPort = inputs.vxlanPort ?? DEFAULT_VXLAN_PORT;
-  const spec = inputs.node?.spec;
+  const spec = inputs.nodes.find((node) => node.metadata.name === inputs.nodeName)?.spec;
   return ([4, 6] as const).map((family) => {
     const pools = inputs.pools
       .map((pool) => ({ pool, cidr: tryParseCidr(pool.spec.cidr) }))
@@ -113,12 +148,21 @@ export function desiredNatTables(inputs: NatInputs): NatTable[] {
       if (spec?.bgp?.ipv4IPIPTunnelAddr) tunnels.push({ device: IPIP_DEVICE });
     }
     const vxlanAddr = family === 4 ? spec?.ipv4VXLANTunnelAddr : spec?.ipv6VXLANTunnelAddr;
-    if (pools.some((p) => encapOn(p.pool.spec.vxlanMode)) && vxlanAddr) {
+    const vxlanEnabled = pools.some((p) => encapOn(p.pool.spec.vxlanMode));
+    if (vxlanEnabled && vxlanAddr) {
       tunnels.push({
         device: family === 4 ? VXLAN_DEVICE_V4 : VXLAN_DEVICE_V6,
         udpPorts: portsAvoiding(vxlanPort),
       });
     }
-    return { family, masqPools: outermost(masq), networkPools: outermost(network), tunnels };
+    const table: NatTable = {
+      family,
+      masqPools: outermost(masq),
+      networkPools: outermost(network),
+      tunnels,
+    };
+    if (!vxlanEnabled) return table;
+    const allowedHosts = remoteVtepHosts(family, inputs.nodes, inputs.nodeName);
+    return { ...table, vxlanFilter: { port: vxlanPort, allowedHosts } };
   });
 }

@@ -1,11 +1,12 @@
-// The agent's natOutgoing service (dataplane.md §5): watches the IP pools and this node's Node
-// resource (its tunnel addresses), computes the desired `table ip calico` and `table ip6 calico`,
-// and rewrites them in one nft transaction when, and only when, they differ from the kernel's.
+// The agent's natOutgoing service (dataplane.md §5, and the VXLAN filter of §4.3): watches the IP
+// pools and the Nodes (this node's tunnel addresses, the other nodes' VTEP hosts), computes the
+// desired `table ip calico` and `table ip6 calico`, and rewrites them in one nft transaction
+// when, and only when, they differ from the kernel's.
 // A periodic full resync re-reads the datastore and the kernel, so a missed watch event or a
 // table changed by hand is repaired. Stopping leaves the tables in place.
 import { decodeResource } from '../client/stored-form.js';
-import { readKv, type Datastore, type Watcher } from '../datastore/api.js';
-import { resourceKey, resourcePrefix } from '../datastore/keys.js';
+import { type Datastore, type Watcher } from '../datastore/api.js';
+import { resourcePrefix } from '../datastore/keys.js';
 import { desiredNatTables, natNames, type NatTable } from '../dataplane/nat.js';
 import {
   isNatTableCurrent,
@@ -26,10 +27,10 @@ export interface NatServiceOptions {
   readonly retryMs?: number;
 }
 
-/** The datastore state NAT depends on, kept current by the watches. */
+/** The datastore state the tables depend on, by key, kept current by the watches. */
 interface NatSources {
   readonly pools: Map<string, IPPool>;
-  node: Node | undefined;
+  readonly nodes: Map<string, Node>;
 }
 
 /** Keeps the kernel's NAT tables equal to the desired ones; one reconcile at a time. */
@@ -44,8 +45,12 @@ class NatReconciler {
   ) {}
 
   /** Make the kernel match `sources`; returns true when a script was applied. Throws KERNEL_NFT_*. */
-  async reconcile(sources: NatSources): Promise<boolean> {
-    const desired = desiredNatTables({ pools: [...sources.pools.values()], node: sources.node });
+  async reconcile(sources: NatSources, nodeName: string): Promise<boolean> {
+    const desired = desiredNatTables({
+      pools: [...sources.pools.values()],
+      nodes: [...sources.nodes.values()],
+      nodeName,
+    });
     const observed = await Promise.all(desired.map((table) => this.observe(table)));
     const stale = desired.filter(
       (table, i) => !isNatTableCurrent(observed[i], table, this.known.get(this.familyOf(table))),
@@ -84,21 +89,23 @@ class NatReconciler {
   }
 }
 
-/** Every pool and the node, read at one revision (the revision to watch from). */
-async function loadSources(
-  store: Datastore,
-  nodeKey: string,
-): Promise<{ sources: NatSources; revision: string }> {
-  // Pools are few (tens): one unpaged read at one revision is enough.
-  const batch = await store.readMany([{ list: resourcePrefix('IPPool') }, { get: nodeKey }]);
-  const [poolList, nodeGet] = batch.responses;
-  const pools = new Map<string, IPPool>();
-  for (const kv of poolList && 'items' in poolList ? poolList.items : []) {
-    pools.set(kv.key, decodeResource(kv) as IPPool);
-  }
-  const nodeKv = readKv(nodeGet);
-  const node = nodeKv && (decodeResource(nodeKv) as Node);
-  return { sources: { pools, node }, revision: batch.revision };
+/** Every pool and node, read at one revision (the revision to watch from). */
+async function loadSources(store: Datastore): Promise<{ sources: NatSources; revision: string }> {
+  // Pools are tens and nodes at most thousands: one unpaged read at one revision.
+  const batch = await store.readMany([
+    { list: resourcePrefix('IPPool') },
+    { list: resourcePrefix('Node') },
+  ]);
+  const [pools, nodes] = batch.responses.map((response) => {
+    const byKey = new Map<string, unknown>();
+    for (const kv of 'items' in response ? response.items : [])
+      byKey.set(kv.key, decodeResource(kv));
+    return byKey;
+  });
+  return {
+    sources: { pools: pools as Map<string, IPPool>, nodes: nodes as Map<string, Node> },
+    revision: batch.revision,
+  };
 }
 
 /** Start the NAT service of `context`'s node. */
@@ -107,12 +114,12 @@ export async function startNatService(
   options: NatServiceOptions = {},
 ): Promise<RunningService> {
   const { store, log } = context;
-  const nodeKey = resourceKey('Node', context.options.nodeName);
+  const nodeName = context.options.nodeName;
   const reconciler = new NatReconciler(options.nft ?? createNft(), log);
   const resyncMs = options.resyncMs ?? 30_000;
   const retryMs = options.retryMs ?? 2_000;
 
-  let sources: NatSources = { pools: new Map(), node: undefined };
+  let sources: NatSources = { pools: new Map(), nodes: new Map() };
   let watchers: Watcher[] = [];
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -122,41 +129,26 @@ export async function startNatService(
   /** (Re)list the datastore and (re)start both watches from that revision. */
   const resubscribe = async (): Promise<void> => {
     await Promise.all(watchers.splice(0).map((w) => w.close()));
-    const loaded = await loadSources(store, nodeKey);
+    const loaded = await loadSources(store);
     sources = loaded.sources;
     const onError = (error: Error) => {
       log('warning', 'nat watch failed; resyncing', { error: error.message });
       schedule('resync');
     };
+    const follow = (prefix: string, into: Map<string, unknown>) =>
+      store.watch(
+        prefix,
+        loaded.revision,
+        (event) => {
+          if (event.type === 'delete') into.delete(event.key);
+          else into.set(event.key, decodeResource({ ...event, value: event.value! }));
+          schedule('reconcile');
+        },
+        onError,
+      );
     watchers = [
-      store.watch(
-        resourcePrefix('IPPool'),
-        loaded.revision,
-        (event) => {
-          if (event.type === 'delete') sources.pools.delete(event.key);
-          else
-            sources.pools.set(
-              event.key,
-              decodeResource({ ...event, value: event.value! }) as IPPool,
-            );
-          schedule('reconcile');
-        },
-        onError,
-      ),
-      // A key watch is a prefix watch: `/nodes/n1` would also see `/nodes/n10`.
-      store.watch(
-        nodeKey,
-        loaded.revision,
-        (event) => {
-          if (event.key !== nodeKey) return;
-          sources.node =
-            event.type === 'delete'
-              ? undefined
-              : (decodeResource({ ...event, value: event.value! }) as Node);
-          schedule('reconcile');
-        },
-        onError,
-      ),
+      follow(resourcePrefix('IPPool'), sources.pools),
+      follow(resourcePrefix('Node'), sources.nodes),
     ];
   };
 
@@ -164,7 +156,7 @@ export async function startNatService(
   const pass = async (kind: 'reconcile' | 'resync'): Promise<void> => {
     try {
       if (kind === 'resync') await resubscribe();
-      await reconciler.reconcile(sources);
+      await reconciler.reconcile(sources, nodeName);
     } catch (err) {
       log('error', 'nat reconcile failed; retrying', {
         error: err instanceof Error ? err.message : String(err),

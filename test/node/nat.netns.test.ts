@@ -20,6 +20,7 @@ const NODE_IP = '192.168.10.11';
 const EXT_GW = '192.168.10.1';
 const OUTSIDE = '203.0.113.10';
 const EXCLUDED = '10.99.0.10'; // in a disabled pool: never a NAT destination (T12)
+const STRANGER = '192.168.10.99'; // on ext's link, but no node's address (T17)
 const POD_IP = '10.244.1.5';
 const TUNNEL_IP = '10.244.1.0';
 const EXT_TUNNEL_IP = '10.244.3.0';
@@ -66,6 +67,7 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
   await sh(ext, 'ip', 'addr', 'add', `${EXT_GW}/24`, 'dev', 'eth0');
   await sh(ext, 'ip', 'addr', 'add', `${OUTSIDE}/32`, 'dev', 'eth0');
   await sh(ext, 'ip', 'addr', 'add', `${EXCLUDED}/32`, 'dev', 'eth0');
+  await sh(ext, 'ip', 'addr', 'add', `${STRANGER}/24`, 'dev', 'eth0');
   await sh(ext, 'ip', 'link', 'set', 'eth0', 'up');
   // The pod, as the CNI plugin wires it (dataplane.md §8.1).
   await sh(
@@ -285,6 +287,16 @@ spec:
   bgp:
     ipv4Address: ${NODE_IP}/24
   ipv4VXLANTunnelAddr: ${TUNNEL_IP}
+---
+# ext plays a remote node for the tunnel: its VXLAN packets must pass the node's filter (T17).
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: ext
+spec:
+  bgp:
+    ipv4Address: ${EXT_GW}/24
+  ipv4VXLANTunnelAddr: ${EXT_TUNNEL_IP}
 `;
 
 const skip = netnsSkipReason();
@@ -340,6 +352,29 @@ for (const datastore of ['embedded', 'etcd'] as const) {
     it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
       const forced = await pingAndCount(t, t.node, EXT_TUNNEL_IP, NODE_IP);
       assert.deepEqual(forced, { reply: true, moved: ['tunnel-src'] });
+    });
+
+    it('T17: VXLAN to the node is dropped (and counted) from a host that is no node, accepted from a VTEP host', async () => {
+      const drops = async () => {
+        const listed = JSON.parse(
+          await sh(t.node, 'nft', '-j', 'list', 'chain', 'ip', 'calico', 'filter-INPUT'),
+        ) as {
+          nftables: { rule?: { expr: { counter?: { packets: number }; drop?: null }[] } }[];
+        };
+        const rule = listed.nftables.find((o) => o.rule?.expr.some((e) => 'drop' in e))?.rule;
+        return rule!.expr.find((e) => e.counter)!.counter!.packets;
+      };
+      const before = await drops();
+      // One UDP datagram to the VXLAN port, sent by ext from an address no Node has.
+      const send = `const s = require('node:dgram').createSocket('udp4');
+s.bind(0, '${STRANGER}', () => s.send('x', 4789, '${NODE_IP}', () => s.close()));`;
+      assert.equal((await execIn(t.ext, process.execPath, ['-e', send])).code, 0);
+      await waitFor('the drop counter to count the datagram', async () =>
+        (await drops()) === before + 1 ? true : undefined,
+      );
+      // ext's own VXLAN (the reply of a tunnel ping) is accepted and not counted.
+      assert.equal((await pingAndCount(t, t.node, EXT_TUNNEL_IP)).reply, true);
+      assert.equal(await drops(), before + 1);
     });
 
     it('T11: turning natOutgoing off on the live agent lets the pod address through within seconds, and back', async () => {
