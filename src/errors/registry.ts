@@ -8,6 +8,8 @@ import { IPAM_CODES } from './codes/ipam.js';
 import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
 import { NODE_CODES } from './codes/node.js';
+import { KERNEL_NFT_CODES } from './codes/kernel-nft.js';
+import { NODE_CHECKSYSTEM_CODES } from './codes/node-checksystem.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
 import type { ErrorSpec } from './types.js';
@@ -26,6 +28,8 @@ export const ERROR_CODES = {
   ...CNI_CODES,
   ...HTTP_CODES,
   ...NODE_CODES,
+  ...KERNEL_NFT_CODES,
+  ...NODE_CHECKSYSTEM_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,8 +1,9 @@
 // The services `cidrpool node run` starts, in this order (and stops in the reverse order).
 // Each lives in its own module of src/node; add a service here to make it part of the agent.
 // Node registration comes first (every later service reads the Node it writes), then the tunnel
-// addresses (the dataplane's VTEP needs the node's own), then the dataplane.
+// addresses (the dataplane's VTEP needs the node's own), then the dataplane and NAT.
 import { dataplaneService } from './dataplane-service.js';
+import { NAT_SERVICE } from './nat-service.js';
 import { nodeRegistrationService } from './registration.js';
 import { tunnelAddressService } from './tunnel-addresses.js';
 import type { AgentService } from './types.js';
@@ -11,4 +12,5 @@ export const AGENT_SERVICES: readonly AgentService[] = [
   nodeRegistrationService,
   tunnelAddressService,
   dataplaneService,
+  NAT_SERVICE,
 ];

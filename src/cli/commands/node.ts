@@ -3,7 +3,7 @@
 import { type Command, Option } from 'commander';
 import { addDatastoreOptions } from '../options.js';
 
-/** Register `node run`. */
+/** Register `node run` and `node checksystem`. */
 export function addNodeCommand(program: Command): void {
   const node = program.command('node').description('Run and inspect the cidrpool node agent.');
   addDatastoreOptions(
@@ -47,5 +47,15 @@ export function addNodeCommand(program: Command): void {
   ).action(async (flags: { name: string }) => {
     const { runNodeCommand } = await import('../../node/run.js');
     await runNodeCommand(flags);
+  });
+  addDatastoreOptions(
+    node
+      .command('checksystem')
+      .description(
+        'Check that this host can run the node agent: kernel features (veth, vxlan, ipip, nf_tables NAT, IPv6), programs (ip, nft, bridge, bird) and forwarding sysctls, and name every IP pool that needs something missing. Exits 1 when something needed is missing. Probes in a throwaway network namespace; changes nothing.',
+      ),
+  ).action(async (flags: { config?: string }) => {
+    const { runCheckSystemCommand } = await import('../../node/checksystem.js');
+    await runCheckSystemCommand(flags);
   });
 }

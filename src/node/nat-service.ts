@@ -1,0 +1,204 @@
+// The agent's natOutgoing service (dataplane.md §5, and the VXLAN filter of §4.3): watches the IP
+// pools and the Nodes (this node's tunnel addresses, the other nodes' VTEP hosts), computes the
+// desired `table ip calico` and `table ip6 calico`, and rewrites them in one nft transaction
+// when, and only when, they differ from the kernel's.
+// A periodic full resync re-reads the datastore and the kernel, so a missed watch event or a
+// table changed by hand is repaired. Stopping leaves the tables in place.
+import { decodeResource } from '../client/stored-form.js';
+import { type Datastore, type Watcher } from '../datastore/api.js';
+import { resourcePrefix } from '../datastore/keys.js';
+import { desiredNatTables, natNames, type NatTable } from '../dataplane/nat.js';
+import {
+  isNatTableCurrent,
+  observeNatTable,
+  renderNatScript,
+  type ObservedNatTable,
+} from '../dataplane/nat-script.js';
+import { createNft, type Nft } from '../kernel/nft.js';
+import type { IPPool, Node } from '../resources/types.js';
+import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
+
+export interface NatServiceOptions {
+  /** The nftables adapter; default: `nft` of this network namespace. */
+  readonly nft?: Nft;
+  /** Period of the full resync (datastore and kernel re-read); default 30 s. */
+  readonly resyncMs?: number;
+  /** Delay before retrying after a failed reconcile; default 2 s. */
+  readonly retryMs?: number;
+}
+
+/** The datastore state the tables depend on, by key, kept current by the watches. */
+interface NatSources {
+  readonly pools: Map<string, IPPool>;
+  readonly nodes: Map<string, Node>;
+}
+
+/** Keeps the kernel's NAT tables equal to the desired ones; one reconcile at a time. */
+class NatReconciler {
+  /** Fingerprints of the tables as the agent last applied or adopted them, by nft family. */
+  private readonly known = new Map<string, string>();
+  private lastScript: string | undefined;
+
+  constructor(
+    private readonly nft: Nft,
+    private readonly log: AgentLog,
+  ) {}
+
+  /** Make the kernel match `sources`; returns true when a script was applied. Throws KERNEL_NFT_*. */
+  async reconcile(sources: NatSources, nodeName: string): Promise<boolean> {
+    const desired = desiredNatTables({
+      pools: [...sources.pools.values()],
+      nodes: [...sources.nodes.values()],
+      nodeName,
+    });
+    const observed = await Promise.all(desired.map((table) => this.observe(table)));
+    const stale = desired.filter(
+      (table, i) => !isNatTableCurrent(observed[i], table, this.known.get(this.familyOf(table))),
+    );
+    if (stale.length === 0) {
+      desired.forEach((table, i) => {
+        const family = this.familyOf(table);
+        if (!this.known.has(family)) this.known.set(family, observed[i]!.fingerprint);
+      });
+      return false;
+    }
+    // Both tables are written in one transaction: the script is small and the pair stays coherent.
+    const script = renderNatScript(desired);
+    await this.nft.applyScript(script);
+    for (const table of desired) {
+      const after = await this.observe(table);
+      if (after) this.known.set(this.familyOf(table), after.fingerprint);
+    }
+    this.log(script === this.lastScript ? 'warning' : 'info', 'nat tables written', {
+      reason: script === this.lastScript ? 'kernel tables changed by someone else' : 'desired',
+      masqPools: desired.flatMap((t) => t.masqPools),
+      tunnels: desired.flatMap((t) => t.tunnels.map((tunnel) => tunnel.device)),
+    });
+    this.lastScript = script;
+    return true;
+  }
+
+  private familyOf(table: NatTable): string {
+    return natNames(table.family).nftFamily;
+  }
+
+  private async observe(table: NatTable): Promise<ObservedNatTable | undefined> {
+    const names = natNames(table.family);
+    const objects = await this.nft.listTable(names.nftFamily as 'ip' | 'ip6', names.table);
+    return objects && observeNatTable(objects);
+  }
+}
+
+/** Every pool and node, read at one revision (the revision to watch from). */
+async function loadSources(store: Datastore): Promise<{ sources: NatSources; revision: string }> {
+  // Pools are tens and nodes at most thousands: one unpaged read at one revision.
+  const batch = await store.readMany([
+    { list: resourcePrefix('IPPool') },
+    { list: resourcePrefix('Node') },
+  ]);
+  const [pools, nodes] = batch.responses.map((response) => {
+    const byKey = new Map<string, unknown>();
+    for (const kv of 'items' in response ? response.items : [])
+      byKey.set(kv.key, decodeResource(kv));
+    return byKey;
+  });
+  return {
+    sources: { pools: pools as Map<string, IPPool>, nodes: nodes as Map<string, Node> },
+    revision: batch.revision,
+  };
+}
+
+/** Start the NAT service of `context`'s node. */
+export async function startNatService(
+  context: AgentContext,
+  options: NatServiceOptions = {},
+): Promise<RunningService> {
+  const { store, log } = context;
+  const nodeName = context.options.nodeName;
+  const reconciler = new NatReconciler(options.nft ?? createNft(), log);
+  const resyncMs = options.resyncMs ?? 30_000;
+  const retryMs = options.retryMs ?? 2_000;
+
+  let sources: NatSources = { pools: new Map(), nodes: new Map() };
+  let watchers: Watcher[] = [];
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let pending: 'none' | 'reconcile' | 'resync' = 'none';
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  /** (Re)list the datastore and (re)start both watches from that revision. */
+  const resubscribe = async (): Promise<void> => {
+    await Promise.all(watchers.splice(0).map((w) => w.close()));
+    const loaded = await loadSources(store);
+    sources = loaded.sources;
+    const onError = (error: Error) => {
+      log('warning', 'nat watch failed; resyncing', { error: error.message });
+      schedule('resync');
+    };
+    const follow = (prefix: string, into: Map<string, unknown>) =>
+      store.watch(
+        prefix,
+        loaded.revision,
+        (event) => {
+          if (event.type === 'delete') into.delete(event.key);
+          else into.set(event.key, decodeResource({ ...event, value: event.value! }));
+          schedule('reconcile');
+        },
+        onError,
+      );
+    watchers = [
+      follow(resourcePrefix('IPPool'), sources.pools),
+      follow(resourcePrefix('Node'), sources.nodes),
+    ];
+  };
+
+  /** Run one pass: a resync re-reads the datastore first. Failures retry after retryMs. */
+  const pass = async (kind: 'reconcile' | 'resync'): Promise<void> => {
+    try {
+      if (kind === 'resync') await resubscribe();
+      await reconciler.reconcile(sources, nodeName);
+    } catch (err) {
+      log('error', 'nat reconcile failed; retrying', {
+        error: err instanceof Error ? err.message : String(err),
+        retryMs,
+      });
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => schedule('resync'), retryMs);
+    }
+  };
+
+  /** Coalesce requests: at most one pass runs, and one more (the strongest asked for) follows. */
+  function schedule(kind: 'reconcile' | 'resync'): void {
+    if (stopped) return;
+    if (pending !== 'resync') pending = kind;
+    if (running) return;
+    running = (async () => {
+      while (pending !== 'none' && !stopped) {
+        const next = pending;
+        pending = 'none';
+        await pass(next);
+      }
+      running = undefined;
+    })();
+  }
+
+  schedule('resync');
+  await running;
+  const resyncTimer = setInterval(() => schedule('resync'), resyncMs);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(resyncTimer);
+      clearTimeout(retryTimer);
+      await running;
+      await Promise.all(watchers.splice(0).map((w) => w.close()));
+    },
+  };
+}
+
+/** The NAT service as the agent lists it (src/node/services.ts). */
+export const NAT_SERVICE: AgentService = {
+  name: 'nat',
+  start: (context) => startNatService(context),
+};

@@ -1,0 +1,306 @@
+// The desired NAT tables and their nft script (dataplane.md §5), without a kernel.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { desiredNatTables, type NatTable } from '../../src/dataplane/nat.js';
+import {
+  isNatTableCurrent,
+  natTableDigest,
+  observeNatTable,
+  renderNatScript,
+} from '../../src/dataplane/nat-script.js';
+import type { IPPool, IPPoolSpec, Node, NodeSpec } from '../../src/resources/types.js';
+
+const pool = (name: string, spec: IPPoolSpec): IPPool => ({
+  apiVersion: 'projectcalico.org/v3',
+  kind: 'IPPool',
+  metadata: { name },
+  spec,
+});
+const node = (spec: NodeSpec, name = 'n1'): Node => ({
+  apiVersion: 'projectcalico.org/v3',
+  kind: 'Node',
+  metadata: { name },
+  spec,
+});
+const [v4, v6] = [0, 1];
+
+describe('desiredNatTables', () => {
+  it('puts natOutgoing pools in the masq set and every non-LoadBalancer pool, disabled ones too, in the network set (T10, T12)', () => {
+    const tables = desiredNatTables({
+      pools: [
+        pool('a', { cidr: '10.244.0.0/16', natOutgoing: true, vxlanMode: 'Always' }),
+        pool('off', { cidr: '10.99.0.0/16', disabled: true }),
+        pool('lb', { cidr: '10.96.0.0/24', allowedUses: ['LoadBalancer'], natOutgoing: true }),
+        pool('v6', { cidr: 'fd00:244::/64', natOutgoing: false }),
+      ],
+      nodeName: 'n1',
+      nodes: [],
+    });
+    assert.deepEqual(tables[v4], {
+      family: 4,
+      masqPools: ['10.96.0.0/24', '10.244.0.0/16'],
+      // issue #12767: the LoadBalancer-only pool is a NAT destination like any outside address.
+      networkPools: ['10.99.0.0/16', '10.244.0.0/16'],
+      tunnels: [], // VXLAN is on, but the node has no tunnel address yet
+      vxlanFilter: { port: 4789, allowedHosts: [] },
+    });
+    assert.deepEqual(tables[v6], {
+      family: 6,
+      masqPools: [],
+      networkPools: ['fd00:244::/64'],
+      tunnels: [],
+    });
+  });
+
+  it('keeps only the outermost of nested CIDRs (nft interval sets reject overlaps)', () => {
+    const [table] = desiredNatTables({
+      pools: [
+        pool('inner', { cidr: '10.0.1.0/24', natOutgoing: true }),
+        pool('outer', { cidr: '10.0.0.0/8', natOutgoing: true }),
+        pool('bad', { cidr: 'not-a-cidr', natOutgoing: true }),
+      ],
+      nodeName: 'n1',
+      nodes: [],
+    });
+    assert.deepEqual(table!.masqPools, ['10.0.0.0/8']);
+  });
+
+  it('masquerades host traffic into a tunnel once the device is enabled and the node has its address (§5.3, T13, T15)', () => {
+    const pools = [
+      pool('vx', { cidr: '10.244.0.0/16', vxlanMode: 'CrossSubnet' }),
+      pool('ipip', { cidr: '10.10.0.0/16', ipipMode: 'Always', disabled: true }),
+      pool('vx6', { cidr: 'fd00:244::/64', vxlanMode: 'Always' }),
+    ];
+    const tables = desiredNatTables({
+      pools,
+      nodeName: 'n1',
+      nodes: [
+        node({
+          ipv4VXLANTunnelAddr: '10.244.1.0',
+          ipv6VXLANTunnelAddr: 'fd00:244::1',
+          bgp: { ipv4IPIPTunnelAddr: '10.10.1.1' },
+        }),
+      ],
+      vxlanPort: 8472,
+    });
+    assert.deepEqual(tables[v4]!.tunnels, [
+      { device: 'tunl0' },
+      { device: 'vxlan.calico', udpPorts: { first: 8473, last: 65535 } },
+    ]);
+    assert.deepEqual(tables[v6]!.tunnels, [
+      { device: 'vxlan-v6.calico', udpPorts: { first: 8473, last: 65535 } },
+    ]);
+    const withoutAddress = desiredNatTables({ pools, nodeName: 'n1', nodes: [node({})] });
+    assert.deepEqual(
+      withoutAddress.map((t) => t.tunnels),
+      [[], []],
+    );
+  });
+});
+
+describe('desiredNatTables: VXLAN filter (§4.3, T17)', () => {
+  it('allows VXLAN from the host of every other node with a VTEP of the family, only while VXLAN is on', () => {
+    const nodes = [
+      node({ bgp: { ipv4Address: '192.168.10.11/24' }, ipv4VXLANTunnelAddr: '10.244.1.0' }, 'n1'),
+      node({ bgp: { ipv4Address: '192.168.20.13/24' }, ipv4VXLANTunnelAddr: '10.244.3.0' }, 'n3'),
+      node({ bgp: { ipv4Address: '192.168.10.12/24' }, ipv4VXLANTunnelAddr: '10.244.2.0' }, 'n2'),
+      node({ bgp: { ipv4Address: '192.168.10.14/24' } }, 'no-tunnel-yet'),
+      node({ ipv4VXLANTunnelAddr: '10.244.5.0' }, 'no-bgp'),
+      node(
+        {
+          bgp: { ipv4Address: '192.168.10.15/24', ipv6Address: 'fd00:10::15/64' },
+          ipv6VXLANTunnelAddr: 'fd00:244::15',
+        },
+        'v6-only',
+      ),
+    ];
+    const vxlan = pool('a', { cidr: '10.244.0.0/16', vxlanMode: 'CrossSubnet' });
+    const vxlan6 = pool('b', { cidr: 'fd00:244::/64', vxlanMode: 'Always' });
+    const tables = desiredNatTables({
+      pools: [vxlan, vxlan6],
+      nodeName: 'n1',
+      nodes,
+      vxlanPort: 4790,
+    });
+    assert.deepEqual(tables[v4]!.vxlanFilter, {
+      port: 4790,
+      allowedHosts: ['192.168.10.12/32', '192.168.20.13/32'],
+    });
+    assert.deepEqual(tables[v6]!.vxlanFilter, { port: 4790, allowedHosts: ['fd00:10::15/128'] });
+    const noVxlan = desiredNatTables({
+      pools: [pool('a', { cidr: '10.244.0.0/16' })],
+      nodeName: 'n1',
+      nodes,
+    });
+    assert.deepEqual(
+      noVxlan.map((t) => t.vxlanFilter),
+      [undefined, undefined],
+    );
+  });
+});
+
+describe('renderNatScript', () => {
+  it('replaces both tables in one transaction, sets multi-line, masquerade only pool -> outside, VXLAN only from VTEP hosts', () => {
+    const tables = desiredNatTables({
+      pools: [
+        pool('a', { cidr: '10.244.0.0/16', natOutgoing: true, vxlanMode: 'Always' }),
+        pool('off', { cidr: '10.99.0.0/16', disabled: true }),
+      ],
+      nodeName: 'n1',
+      nodes: [
+        node({ ipv4VXLANTunnelAddr: '10.244.1.0' }),
+        node({ bgp: { ipv4Address: '192.168.10.12/24' }, ipv4VXLANTunnelAddr: '10.244.2.0' }, 'n2'),
+      ],
+    });
+    const d4 = natTableDigest(tables[v4]!);
+    const d6 = natTableDigest(tables[v6]!);
+    assert.equal(
+      renderNatScript(tables),
+      `add table ip calico
+delete table ip calico
+table ip calico {
+	set cali40masq-ipam-pools {
+		type ipv4_addr
+		flags interval
+		elements = {
+			10.244.0.0/16,
+		}
+	}
+	set cali40network-ip-pools {
+		type ipv4_addr
+		flags interval
+		elements = {
+			10.99.0.0/16,
+			10.244.0.0/16,
+		}
+	}
+	set cali40all-vxlan-net {
+		type ipv4_addr
+		flags interval
+		elements = {
+			192.168.10.12/32,
+		}
+	}
+	chain nat-POSTROUTING {
+		type nat hook postrouting priority srcnat + 10; policy accept;
+		jump nat-cali-POSTROUTING comment "cidrpool:${d4}"
+	}
+	chain nat-cali-POSTROUTING {
+		jump nat-cali-nat-outgoing
+		oifname "vxlan.calico" fib saddr . oif type != local fib saddr type local meta l4proto udp masquerade to :4790-65535
+		oifname "vxlan.calico" fib saddr . oif type != local fib saddr type local masquerade
+	}
+	chain nat-cali-nat-outgoing {
+		ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools masquerade fully-random
+	}
+	chain filter-INPUT {
+		type filter hook input priority filter; policy accept;
+		udp dport 4789 ip saddr @cali40all-vxlan-net fib daddr type local accept
+		udp dport 4789 fib daddr type local counter drop
+	}
+	chain raw-PREROUTING {
+		type filter hook prerouting priority raw; policy accept;
+		udp dport 4789 notrack
+	}
+	chain raw-OUTPUT {
+		type filter hook output priority raw; policy accept;
+		udp dport 4789 notrack
+	}
+}
+add table ip6 calico
+delete table ip6 calico
+table ip6 calico {
+	set cali60masq-ipam-pools {
+		type ipv6_addr
+		flags interval
+	}
+	set cali60network-ip-pools {
+		type ipv6_addr
+		flags interval
+	}
+	chain nat-POSTROUTING {
+		type nat hook postrouting priority srcnat + 10; policy accept;
+		jump nat-cali-POSTROUTING comment "cidrpool:${d6}"
+	}
+	chain nat-cali-POSTROUTING {
+		jump nat-cali-nat-outgoing
+	}
+	chain nat-cali-nat-outgoing {
+	}
+}
+`,
+    );
+  });
+
+  it('writes an empty nat-outgoing chain when no pool has natOutgoing (T11)', () => {
+    const script = renderNatScript(
+      desiredNatTables({
+        pools: [pool('a', { cidr: '10.244.0.0/16' })],
+        nodeName: 'n1',
+        nodes: [],
+      }),
+    );
+    assert.doesNotMatch(script, /masquerade/);
+    assert.match(script, /chain nat-cali-nat-outgoing {\n\t}/);
+  });
+
+  it('digests differ exactly when the desired content differs', () => {
+    const at = (natOutgoing: boolean): NatTable =>
+      desiredNatTables({
+        pools: [pool('a', { cidr: '10.244.0.0/16', natOutgoing })],
+        nodeName: 'n1',
+        nodes: [],
+      })[v4]!;
+    assert.equal(natTableDigest(at(true)), natTableDigest(at(true)));
+    assert.notEqual(natTableDigest(at(true)), natTableDigest(at(false)));
+  });
+});
+
+describe('isNatTableCurrent', () => {
+  const table = desiredNatTables({
+    pools: [pool('a', { cidr: '10.0.0.0/16', natOutgoing: true })],
+    nodeName: 'n1',
+    nodes: [],
+  })[v4]!;
+  // The shape `nft -j list table` prints (nft 1.0.6), reduced to what matters here.
+  const listed = (digest: string, handle: number, extra: Record<string, unknown>[] = []) => [
+    { table: { family: 'ip', name: 'calico', handle } },
+    {
+      rule: {
+        family: 'ip',
+        table: 'calico',
+        chain: 'nat-POSTROUTING',
+        handle: handle + 1,
+        comment: `cidrpool:${digest}`,
+        expr: [{ jump: { target: 'nat-cali-POSTROUTING' } }],
+      },
+    },
+    ...extra,
+  ];
+
+  it('reads the digest and ignores kernel handles and counter values in the fingerprint', () => {
+    const drop = (packets: number) => ({
+      rule: {
+        chain: 'filter-INPUT',
+        expr: [{ counter: { packets, bytes: packets * 50 } }, { drop: null }],
+      },
+    });
+    const a = observeNatTable(listed('abc', 3, [drop(0)]));
+    const b = observeNatTable(listed('abc', 9, [drop(7)]));
+    assert.equal(a.digest, 'abc');
+    assert.equal(a.fingerprint, b.fingerprint);
+    assert.notEqual(a.fingerprint, observeNatTable(listed('abc', 3)).fingerprint);
+  });
+
+  it('adopts a table with the desired digest after a restart, rewrites a changed or foreign one', () => {
+    const good = observeNatTable(listed(natTableDigest(table), 3));
+    assert.equal(isNatTableCurrent(good, table, undefined), true);
+    assert.equal(isNatTableCurrent(good, table, good.fingerprint), true);
+    assert.equal(isNatTableCurrent(undefined, table, undefined), false);
+    assert.equal(isNatTableCurrent(observeNatTable(listed('other', 3)), table, undefined), false);
+    const tampered = observeNatTable(
+      listed(natTableDigest(table), 3, [{ rule: { chain: 'nat-cali-nat-outgoing', expr: [] } }]),
+    );
+    assert.equal(isNatTableCurrent(tampered, table, good.fingerprint), false);
+  });
+});

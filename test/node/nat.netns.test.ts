@@ -1,0 +1,426 @@
+// natOutgoing end to end (dataplane.md §8, T10-T13): the real agent (`cidrpool node run`) in a
+// node namespace programs nftables; a pod (veth wired as Calico's CNI plugin wires it) pings an
+// "outside" namespace whose nft counters, keyed on the source address, show whether the packet
+// was masqueraded. Run on the embedded store (data dir shared by the CLI and the agent) and on a
+// real etcd running inside the node namespace (a root-namespace etcd is unreachable from there).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startEtcdInNetns, type NetnsEtcd } from '../helpers/netns-etcd.js';
+import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
+
+const PREFIX = 'cp11n';
+const CLI = fileURLToPath(new URL('../../../bin/cidrpool', import.meta.url));
+const NODE_IP = '192.168.10.11';
+const EXT_GW = '192.168.10.1';
+const OUTSIDE = '203.0.113.10';
+const EXCLUDED = '10.99.0.10'; // in a disabled pool: never a NAT destination (T12)
+const STRANGER = '192.168.10.99'; // on ext's link, but no node's address (T17)
+const POD_IP = '10.244.1.5';
+const TUNNEL_IP = '10.244.1.0';
+const EXT_TUNNEL_IP = '10.244.3.0';
+const VXLAN_MAC_NODE = '66:00:00:00:00:01';
+const VXLAN_MAC_EXT = '66:00:00:00:00:03';
+
+/** Poll `check` until it returns a value (not undefined) or `timeoutMs` passes. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(50); // between polls, bounded by the deadline
+  }
+}
+
+async function sh(netns: string, program: string, ...args: string[]): Promise<string> {
+  const result = await execIn(netns, program, args);
+  assert.equal(result.code, 0, `${program} ${args.join(' ')} in ${netns}: ${result.stderr}`);
+  return result.stdout;
+}
+
+interface Topology {
+  node: string;
+  pod: string;
+  ext: string;
+}
+
+/**
+ * node (eth0 192.168.10.11/24, forwarding) -- ext (192.168.10.1/24, plus 203.0.113.10 and
+ * 10.99.0.10 on its interface; no route to the pods). The pod hangs off the node on a veth with
+ * its /32 and 169.254.1.1 as gateway (proxy ARP on the node side), as Calico wires pods. A vxlan
+ * device `vxlan.calico` on the node, and its peer on ext, carry the tunnel traffic of T13.
+ */
+async function buildTopology(scope: NetnsScope): Promise<Topology> {
+  const [node, pod, ext] = [scope.create(), scope.create(), scope.create()];
+  await sh(node, 'ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ext);
+  await sh(node, 'ip', 'addr', 'add', `${NODE_IP}/24`, 'dev', 'eth0');
+  await sh(node, 'ip', 'link', 'set', 'eth0', 'up');
+  await sh(node, 'ip', 'route', 'add', 'default', 'via', EXT_GW);
+  await sh(node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+  await sh(ext, 'ip', 'addr', 'add', `${EXT_GW}/24`, 'dev', 'eth0');
+  await sh(ext, 'ip', 'addr', 'add', `${OUTSIDE}/32`, 'dev', 'eth0');
+  await sh(ext, 'ip', 'addr', 'add', `${EXCLUDED}/32`, 'dev', 'eth0');
+  await sh(ext, 'ip', 'addr', 'add', `${STRANGER}/24`, 'dev', 'eth0');
+  await sh(ext, 'ip', 'link', 'set', 'eth0', 'up');
+  // The pod, as the CNI plugin wires it (dataplane.md §8.1).
+  await sh(
+    node,
+    'ip',
+    'link',
+    'add',
+    `${PREFIX}cali0`,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'netns',
+    pod,
+  );
+  await sh(node, 'sysctl', '-qw', `net.ipv4.conf.${PREFIX}cali0.proxy_arp=1`);
+  await sh(node, 'ip', 'link', 'set', `${PREFIX}cali0`, 'up');
+  await sh(node, 'ip', 'route', 'add', `${POD_IP}/32`, 'dev', `${PREFIX}cali0`, 'scope', 'link');
+  await sh(pod, 'ip', 'addr', 'add', `${POD_IP}/32`, 'dev', 'eth0');
+  await sh(pod, 'ip', 'link', 'set', 'eth0', 'up');
+  await sh(pod, 'ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link');
+  await sh(pod, 'ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0');
+  // A VXLAN tunnel node <-> ext, built by hand as the route service would (vni 4096, port 4789).
+  for (const [ns, local, remote, addr, mac, peerMac, peerAddr] of [
+    [node, NODE_IP, EXT_GW, TUNNEL_IP, VXLAN_MAC_NODE, VXLAN_MAC_EXT, EXT_TUNNEL_IP],
+    [ext, EXT_GW, NODE_IP, EXT_TUNNEL_IP, VXLAN_MAC_EXT, VXLAN_MAC_NODE, TUNNEL_IP],
+  ] as const) {
+    await sh(
+      ns,
+      'ip',
+      'link',
+      'add',
+      'vxlan.calico',
+      'address',
+      mac,
+      'type',
+      'vxlan',
+      'id',
+      '4096',
+      'local',
+      local,
+      'dev',
+      'eth0',
+      'dstport',
+      '4789',
+      'nolearning',
+    );
+    await sh(ns, 'ip', 'addr', 'add', `${addr}/32`, 'dev', 'vxlan.calico');
+    await sh(ns, 'ip', 'link', 'set', 'vxlan.calico', 'up');
+    await sh(
+      ns,
+      'bridge',
+      'fdb',
+      'add',
+      peerMac,
+      'dev',
+      'vxlan.calico',
+      'dst',
+      remote,
+      'self',
+      'permanent',
+    );
+    await sh(
+      ns,
+      'ip',
+      'neigh',
+      'add',
+      peerAddr,
+      'lladdr',
+      peerMac,
+      'dev',
+      'vxlan.calico',
+      'nud',
+      'permanent',
+    );
+    await sh(
+      ns,
+      'ip',
+      'route',
+      'add',
+      `${peerAddr}/32`,
+      'via',
+      peerAddr,
+      'dev',
+      'vxlan.calico',
+      'onlink',
+    );
+  }
+  // Counters keyed on the source of echo requests reaching ext (§8.1 `ext`).
+  await execIn(ext, 'nft', ['-f', '-'], {
+    stdin: `table ip ${PREFIX}-ext {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		icmp type echo-request ip saddr ${POD_IP} counter comment "pod-src"
+		icmp type echo-request ip saddr ${NODE_IP} counter comment "node-src"
+		icmp type echo-request ip saddr ${TUNNEL_IP} counter comment "tunnel-src"
+	}
+}
+`,
+  }).then((r) => assert.equal(r.code, 0, r.stderr));
+  // A table that is not the agent's: it must survive every start, change and restart.
+  await execIn(node, 'nft', ['-f', '-'], {
+    stdin: `table inet ${PREFIX}-keep {
+	chain output {
+		type filter hook output priority 0; policy accept;
+		counter
+	}
+}
+`,
+  }).then((r) => assert.equal(r.code, 0, r.stderr));
+  return { node, pod, ext };
+}
+
+/** Packets counted by ext's rule with this comment. */
+async function counter(ext: string, comment: string): Promise<number> {
+  const listed = JSON.parse(await sh(ext, 'nft', '-j', 'list', 'table', 'ip', `${PREFIX}-ext`)) as {
+    nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[];
+  };
+  const rule = listed.nftables.find((o) => o.rule?.comment === comment)?.rule;
+  const found = rule?.expr.find((e) => e.counter)?.counter;
+  assert.ok(found, `no counter "${comment}" in ext`);
+  return found.packets;
+}
+
+/** Ping `target` once from `netns` (with `-I source` when given); which counters moved on ext. */
+async function pingAndCount(t: Topology, netns: string, target: string, source?: string) {
+  const names = ['pod-src', 'node-src', 'tunnel-src'] as const;
+  const before = await Promise.all(names.map((n) => counter(t.ext, n)));
+  const args = ['-c', '1', '-W', '1', ...(source ? ['-I', source] : []), target];
+  const reply = (await execIn(netns, 'ping', args)).code === 0;
+  const afterCounts = await Promise.all(names.map((n) => counter(t.ext, n)));
+  const moved = names.filter((_, i) => afterCounts[i]! > before[i]!);
+  return { reply, moved };
+}
+
+/** The agent's IPv4 table as `nft -j` prints it (undefined when absent). */
+async function agentTable(node: string, family = 'ip'): Promise<string | undefined> {
+  const result = await execIn(node, 'nft', ['-j', 'list', 'table', family, 'calico']);
+  return result.code === 0 ? result.stdout : undefined;
+}
+
+async function keepTableExists(node: string): Promise<boolean> {
+  return (await execIn(node, 'nft', ['list', 'table', 'inet', `${PREFIX}-keep`])).code === 0;
+}
+
+interface Agent {
+  readonly process: ChildProcess;
+  log(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Start `cidrpool node run` in the node namespace; resolves once it reports running. */
+async function startAgent(netns: string, env: NodeJS.ProcessEnv): Promise<Agent> {
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, process.execPath, CLI, 'node', 'run', '--name', 'n1'],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const agent: Agent = {
+    process: child,
+    log: () => log,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  try {
+    await waitFor(
+      'the agent to run',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}:\n${log}`);
+        return log.includes('node agent running') ? true : undefined;
+      },
+      20_000,
+    );
+  } catch (err) {
+    await agent.stop();
+    throw err;
+  }
+  return agent;
+}
+
+const poolYaml = (natOutgoing: boolean) => `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool-a
+spec:
+  cidr: 10.244.0.0/16
+  vxlanMode: Always
+  natOutgoing: ${natOutgoing}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: excluded
+spec:
+  cidr: 10.99.0.0/16
+  disabled: true
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: n1
+spec:
+  bgp:
+    ipv4Address: ${NODE_IP}/24
+  ipv4VXLANTunnelAddr: ${TUNNEL_IP}
+---
+# ext plays a remote node for the tunnel: its VXLAN packets must pass the node's filter (T17).
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: ext
+spec:
+  bgp:
+    ipv4Address: ${EXT_GW}/24
+  ipv4VXLANTunnelAddr: ${EXT_TUNNEL_IP}
+`;
+
+const skip = netnsSkipReason();
+
+for (const datastore of ['embedded', 'etcd'] as const) {
+  describe(`natOutgoing through nftables (${datastore} store)`, { skip }, () => {
+    const scope = new NetnsScope(PREFIX);
+    const dir = mkdtempSync(join(tmpdir(), `${PREFIX}-`));
+    let t: Topology;
+    let etcd: NetnsEtcd | undefined;
+    let agent: Agent | undefined;
+    let env: NodeJS.ProcessEnv;
+
+    const cli = async (args: string[], stdin?: string) => {
+      const result = await execIn(t.node, process.execPath, [CLI, ...args], { env, stdin });
+      assert.equal(result.code, 0, `cidrpool ${args.join(' ')}: ${result.stderr}`);
+      return result.stdout;
+    };
+
+    before(async () => {
+      t = await buildTopology(scope);
+      env = { PATH: process.env.PATH, HOME: dir, CIDRPOOL_DATA_DIR: join(dir, 'data') };
+      if (datastore === 'etcd') {
+        etcd = await startEtcdInNetns(t.node);
+        env = {
+          PATH: process.env.PATH,
+          HOME: dir,
+          DATASTORE_TYPE: 'etcdv3',
+          ETCD_ENDPOINTS: etcd.endpoint,
+        };
+      }
+      await cli(['apply', '-f', '-'], poolYaml(true));
+    });
+
+    after(async () => {
+      await agent?.stop();
+      await etcd?.stop();
+      scope.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('T10: with natOutgoing the outside sees the node address; a disabled pool is never a NAT destination (T12)', async () => {
+      agent = await startAgent(t.node, env);
+      assert.ok(await keepTableExists(t.node), 'the unrelated table survived the start');
+      const toOutside = await pingAndCount(t, t.pod, OUTSIDE);
+      assert.deepEqual(toOutside, { reply: true, moved: ['node-src'] });
+      // T12: 10.99.0.0/16 is a (disabled) pool: the packet keeps the pod source, and the reply
+      // is lost because ext has no route back to the pods, as expected.
+      const toExcluded = await pingAndCount(t, t.pod, EXCLUDED);
+      assert.deepEqual(toExcluded, { reply: false, moved: ['pod-src'] });
+    });
+
+    it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
+      const forced = await pingAndCount(t, t.node, EXT_TUNNEL_IP, NODE_IP);
+      assert.deepEqual(forced, { reply: true, moved: ['tunnel-src'] });
+    });
+
+    it('T17: VXLAN to the node is dropped (and counted) from a host that is no node, accepted from a VTEP host', async () => {
+      const drops = async () => {
+        const listed = JSON.parse(
+          await sh(t.node, 'nft', '-j', 'list', 'chain', 'ip', 'calico', 'filter-INPUT'),
+        ) as {
+          nftables: { rule?: { expr: { counter?: { packets: number }; drop?: null }[] } }[];
+        };
+        const rule = listed.nftables.find((o) => o.rule?.expr.some((e) => 'drop' in e))?.rule;
+        return rule!.expr.find((e) => e.counter)!.counter!.packets;
+      };
+      const before = await drops();
+      // One UDP datagram to the VXLAN port, sent by ext from an address no Node has.
+      const send = `const s = require('node:dgram').createSocket('udp4');
+s.bind(0, '${STRANGER}', () => s.send('x', 4789, '${NODE_IP}', () => s.close()));`;
+      assert.equal((await execIn(t.ext, process.execPath, ['-e', send])).code, 0);
+      await waitFor('the drop counter to count the datagram', async () =>
+        (await drops()) === before + 1 ? true : undefined,
+      );
+      // ext's own VXLAN (the reply of a tunnel ping) is accepted and not counted.
+      assert.equal((await pingAndCount(t, t.node, EXT_TUNNEL_IP)).reply, true);
+      assert.equal(await drops(), before + 1);
+    });
+
+    it('T11: turning natOutgoing off on the live agent lets the pod address through within seconds, and back', async () => {
+      await cli(['apply', '-f', '-'], poolYaml(false));
+      await waitFor('the masquerade rule to go', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? undefined
+          : true,
+      );
+      assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: false, moved: ['pod-src'] });
+      assert.ok(await keepTableExists(t.node), 'the unrelated table survived the change');
+
+      await cli(['apply', '-f', '-'], poolYaml(true));
+      await waitFor('the masquerade rule to return', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? true
+          : undefined,
+      );
+      assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
+    });
+
+    it('a restart leaves both tables exactly as they were (nft -j, handles included) and others untouched', async () => {
+      const [v4, v6] = [await agentTable(t.node, 'ip'), await agentTable(t.node, 'ip6')];
+      assert.ok(v4 && v6);
+      assert.equal(await agent!.stop(), 0, `agent exit:\n${agent!.log()}`);
+      agent = undefined;
+      assert.equal(await agentTable(t.node, 'ip'), v4, 'SIGTERM leaves the table in place');
+      agent = await startAgent(t.node, env);
+      assert.equal(await agentTable(t.node, 'ip'), v4);
+      assert.equal(await agentTable(t.node, 'ip6'), v6);
+      assert.ok(await keepTableExists(t.node), 'the unrelated table survived the restart');
+      assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
+    });
+
+    it('a table changed by hand is put back at the next resync', async () => {
+      const good = await agentTable(t.node);
+      await sh(t.node, 'nft', 'flush', 'chain', 'ip', 'calico', 'nat-cali-nat-outgoing');
+      // The periodic resync runs every 30 s; a pool change triggers the same check at once.
+      await cli(['label', 'ippools', 'excluded', 'touched=yes']);
+      await waitFor('the masquerade rule to be restored', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? true
+          : undefined,
+      );
+      assert.notEqual(await agentTable(t.node), good, 'rewritten: new handles');
+      assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
+    });
+  });
+}
