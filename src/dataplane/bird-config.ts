@@ -120,7 +120,8 @@ export function planBird(inputs: BirdInputs): BirdPlan {
   // Blocks of a deleted pool are not advertised: pool deletion withdraws them at once (Calico's
   // BIRD keeps advertising them until the affinity goes, calicoctl#828).
   const blocks = inputs.affinities
-    .filter((a) => a.state === 'confirmed' || a.state === 'pendingDeletion')
+    // An affinity without a state predates states and counts as confirmed (libcalico does too).
+    .filter((a) => a.state === 'confirmed' || a.state === 'pendingDeletion' || a.state === '')
     .map((a) => ipv4Cidr(a.cidr))
     .filter((c): c is Cidr => c !== undefined && c.prefix < 32)
     .filter((c) => v4Pools.some((p) => cidrContainsCidr(p.cidr, c)))
