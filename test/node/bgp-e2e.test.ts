@@ -388,4 +388,17 @@ describe('BGP mode end to end (bird2, three nodes, a router)', { skip }, () => {
     );
     assert.match(agentLogs.n3!, /bird reconfigured/);
   });
+
+  it('deleting a pool withdraws its blocks and borrowed addresses from every peer', async () => {
+    await cli(['delete', 'ippool', 'routed']);
+    await eventually('the router to forget the routed pool', async () =>
+      (await routerRoutes()).includes('10.244.') ? undefined : true,
+    );
+    // n3 keeps its own pod routes (learned from its kernel); what it learned over BGP goes.
+    await eventually('n3 to forget what it learned of the routed pool', async () =>
+      (await birdc('n3', ['show', 'route', 'where', 'source', '=', 'RTS_BGP'])).includes('10.244.')
+        ? undefined
+        : true,
+    );
+  });
 });
