@@ -114,6 +114,8 @@ export const showProtocols = (
 
 /** A BIRD started by us: `bird -f -c config -s socket`, restarted with backoff when it dies. */
 export interface BirdSupervisor {
+  /** The running BIRD's process id; undefined while it is being restarted. */
+  pid(): number | undefined;
   /** Stop BIRD (SIGTERM, then SIGKILL after 5 s) and stop restarting it. */
   stop(): Promise<void>;
 }
@@ -180,6 +182,7 @@ export function superviseBird(options: SuperviseOptions): BirdSupervisor {
   start();
 
   return {
+    pid: () => child?.pid,
     async stop() {
       stopping = true;
       abort.abort();
