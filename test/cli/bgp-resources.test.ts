@@ -74,6 +74,7 @@ async function exerciseKinds(sb: Sandbox): Promise<void> {
   for (const alias of ['bgpp', 'BPS']) {
     assertGolden('get-bgppeers.txt', await sb.ok(['get', alias, '-o', 'wide']));
   }
+  assert.equal(await sb.ok(['get', 'ippools', '-o', 'go-template={{config "asnumber"}}']), '63400');
   // A node without its own AS shows the global one in parentheses.
   assert.match(
     await sb.ok(['get', 'nodes', '-o', 'wide']),

@@ -137,7 +137,8 @@ async function runGet(
         errors.push(errorMessage(err));
       }
     }
-    const cells = queries.some((q) => q.kind === 'Node') ? await cellContext(backend) : undefined;
+    const needsAs = format.type === 'go-template' || queries.some((q) => q.kind === 'Node');
+    const cells = needsAs ? await cellContext(backend) : undefined;
     return { objects, errors, cells };
   });
   const withNamespace = Boolean(flags.namespace || flags.allNamespaces);

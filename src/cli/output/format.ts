@@ -118,7 +118,10 @@ export function renderObjects(
     return renderJson(objects.length === 1 ? objects[0] : objects);
   }
   // The template runs once on the whole result slice (a list query is one List object).
-  if (format.type === 'go-template') return renderGoTemplate(format.template, objects);
+  if (format.type === 'go-template') {
+    const asNumber = (options.cells ?? DEFAULT_CELL_CONTEXT).globalAsNumber;
+    return renderGoTemplate(format.template, objects, asNumber);
+  }
   const context = options.cells ?? DEFAULT_CELL_CONTEXT;
   let out = '';
   for (const object of objects) {
