@@ -6,13 +6,15 @@
 import { CidrpoolError } from '../errors/index.js';
 import {
   cidrContainsCidr,
+  cidrContainsIp,
   formatCidr,
   parseCidrMasked,
   tryParseCidr,
   tryParseIp,
   type Cidr,
+  type IpAddress,
 } from '../net/index.js';
-import type { BGPConfiguration, BGPPeer, IPPool, Node, PeerAddress } from '../resources/index.js';
+import type { BGPConfiguration, BGPPeer, IPPool, Node } from '../resources/index.js';
 import { isEncapEnabled, peerIpText, tryParsePeerIp } from '../resources/index.js';
 import { tryParseSelector } from '../selector/index.js';
 
@@ -70,15 +72,13 @@ const ipv4Cidr = (text: string | undefined): Cidr | undefined => {
   return cidr?.family === 4 ? cidr : undefined;
 };
 
-/** A node's `spec.bgp.ipv4Address` as a CIDR with host bits (e.g. 192.168.10.11/24). */
-function nodeIpv4(node: Node): { ip: string; subnet: Cidr } | undefined {
-  const text = node.spec?.bgp?.ipv4Address;
-  if (!text) return undefined;
-  const [ipText, prefix] = text.split('/');
-  const ip = tryParseIp(ipText ?? '');
-  if (ip?.family !== 4) return undefined;
+/** A node's `spec.bgp.ipv4Address` (e.g. 192.168.10.11/24): the address and its subnet. */
+function nodeIpv4(node: Node): { ip: string; address: IpAddress; subnet: Cidr } | undefined {
+  const [ipText, prefix = '32'] = (node.spec?.bgp?.ipv4Address ?? '').split('/');
+  const address = tryParseIp(ipText ?? '');
+  if (address?.family !== 4) return undefined;
   try {
-    return { ip: ipText!, subnet: parseCidrMasked(`${ipText}/${prefix ?? '32'}`) };
+    return { ip: ipText!, address, subnet: parseCidrMasked(`${ipText}/${prefix}`) };
   } catch {
     return undefined;
   }
@@ -92,6 +92,97 @@ const matches = (selector: string | undefined, node: Node): boolean => {
 /** A BGPPeer applies to `node` through `node`, `nodeSelector`, or neither (every node). */
 const selectsNode = (peer: BGPPeer, node: Node): boolean =>
   peer.spec.node ? peer.spec.node === node.metadata.name : matches(peer.spec.nodeSelector, node);
+
+type V4Pool = { readonly pool: IPPool; readonly cidr: Cidr };
+
+/**
+ * This node's blocks to advertise: affinity confirmed or pendingDeletion (an affinity without a
+ * state predates states and counts as confirmed, as in libcalico), not a /32, inside a pool.
+ * Blocks of a deleted pool are left out, so pool deletion withdraws them at once (Calico's BIRD
+ * keeps them until the affinity goes, calicoctl#828).
+ */
+function localBlocks(inputs: BirdInputs, pools: readonly V4Pool[]): string[] {
+  const blocks = inputs.affinities
+    .filter((a) => a.state === 'confirmed' || a.state === 'pendingDeletion' || a.state === '')
+    .map((a) => ipv4Cidr(a.cidr))
+    .filter((c): c is Cidr => c !== undefined && c.prefix < 32)
+    .filter((c) => pools.some((p) => cidrContainsCidr(p.cidr, c)))
+    .map(formatCidr);
+  return [...new Set(blocks)].sort();
+}
+
+/**
+ * The sessions of `self`: BGPPeers first (one naming a node's address wins over the mesh
+ * session to it), then the mesh. One session per address; never one to itself.
+ */
+function planPeers(
+  inputs: BirdInputs,
+  self: Node,
+  own: NonNullable<ReturnType<typeof nodeIpv4>>,
+): BirdPeer[] {
+  const spec = inputs.config?.spec ?? {};
+  const globalAs = spec.asNumber ?? DEFAULT_AS_NUMBER;
+  const asOf = (node: Node): number => node.spec?.bgp?.asNumber ?? globalAs;
+  const peers = new Map<string, BirdPeer>();
+  const addPeer = (peer: BirdPeer | undefined): void => {
+    if (peer && peer.address !== own.ip && !peers.has(peer.address)) {
+      peers.set(peer.address, peer);
+    }
+  };
+  const nodePeer = (type: PeerType, node: Node, local: number, keepNextHop = false) => {
+    const address = nodeIpv4(node);
+    if (!address || node.metadata.name === self.metadata.name) return undefined;
+    return {
+      type,
+      address: address.ip,
+      port: spec.listenPort,
+      asNumber: asOf(node),
+      localAsNumber: local,
+      // Calico: a node waits for the peer whose address is greater as a string (processMeshPeers).
+      passive: address.ip > own.ip,
+      keepNextHop,
+      directlyConnected: cidrContainsIp(own.subnet, address.address),
+    };
+  };
+  const byName = [...inputs.peers].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const peer of byName) {
+    const type: PeerType = peer.spec.node || peer.spec.nodeSelector ? 'Node' : 'Global';
+    const local = peer.spec.localASNumber ?? asOf(self);
+    const keepNextHop =
+      peer.spec.nextHopMode === 'Keep' ||
+      (peer.spec.nextHopMode === undefined && peer.spec.keepOriginalNextHop === true);
+    if (selectsNode(peer, self)) {
+      const address = peer.spec.peerIP ? tryParsePeerIp(peer.spec.peerIP) : undefined;
+      if (address?.ip.family === 4 && peer.spec.asNumber) {
+        addPeer({
+          type,
+          address: peerIpText(address),
+          port: address.port,
+          asNumber: peer.spec.asNumber,
+          localAsNumber: local,
+          passive: false,
+          keepNextHop,
+          directlyConnected: cidrContainsIp(own.subnet, address.ip),
+        });
+      }
+      for (const node of peer.spec.peerSelector ? inputs.nodes : []) {
+        if (matches(peer.spec.peerSelector, node))
+          addPeer(nodePeer(type, node, local, keepNextHop));
+      }
+    }
+    // The other side of a peerSelector peering (Calico's reversePeering: Auto).
+    const reverse = peer.spec.peerSelector && peer.spec.reversePeering !== 'Manual';
+    if (reverse && matches(peer.spec.peerSelector, self)) {
+      for (const node of inputs.nodes) {
+        if (selectsNode(peer, node)) addPeer(nodePeer(type, node, local, keepNextHop));
+      }
+    }
+  }
+  if (spec.nodeToNodeMeshEnabled !== false) {
+    for (const node of inputs.nodes) addPeer(nodePeer('Mesh', node, asOf(self)));
+  }
+  return [...peers.values()].sort((a, b) => protocolName(a).localeCompare(protocolName(b)));
+}
 
 /**
  * The decisions for `inputs.nodeName`: router id, AS, blocks, pool filters and peers.
@@ -108,112 +199,26 @@ export function planBird(inputs: BirdInputs): BirdPlan {
     );
   }
   const spec = inputs.config?.spec ?? {};
-  const globalAs = spec.asNumber ?? DEFAULT_AS_NUMBER;
-  const asOf = (node: Node): number => node.spec?.bgp?.asNumber ?? globalAs;
-  const localAs = asOf(self);
-  const v4Pools = inputs.pools
+  const pools = inputs.pools
     .map((pool) => ({ pool, cidr: ipv4Cidr(pool.spec.cidr) }))
-    .filter((p): p is { pool: IPPool; cidr: Cidr } => p.cidr !== undefined);
+    .filter((p): p is V4Pool => p.cidr !== undefined);
   const poolCidrs = (keep: (pool: IPPool) => boolean): string[] =>
-    v4Pools.filter((p) => keep(p.pool)).map((p) => formatCidr(p.cidr));
-
-  // Blocks of a deleted pool are not advertised: pool deletion withdraws them at once (Calico's
-  // BIRD keeps advertising them until the affinity goes, calicoctl#828).
-  const blocks = inputs.affinities
-    // An affinity without a state predates states and counts as confirmed (libcalico does too).
-    .filter((a) => a.state === 'confirmed' || a.state === 'pendingDeletion' || a.state === '')
-    .map((a) => ipv4Cidr(a.cidr))
-    .filter((c): c is Cidr => c !== undefined && c.prefix < 32)
-    .filter((c) => v4Pools.some((p) => cidrContainsCidr(p.cidr, c)))
-    .map(formatCidr);
-
-  const peers = new Map<string, BirdPeer>();
-  const addPeer = (peer: BirdPeer): void => {
-    if (peer.address === own.ip || peers.has(peer.address)) return;
-    peers.set(peer.address, peer);
-  };
-  const listenPort = spec.listenPort;
-  const nodePeer = (type: PeerType, node: Node, local = localAs): BirdPeer | undefined => {
-    const address = nodeIpv4(node);
-    if (!address || node.metadata.name === self.metadata.name) return undefined;
-    return {
-      type,
-      address: address.ip,
-      port: listenPort,
-      asNumber: asOf(node),
-      localAsNumber: local,
-      // Calico: a node waits for the peer whose address is greater as a string (processMeshPeers).
-      passive: address.ip > own.ip,
-      keepNextHop: false,
-      directlyConnected: own.subnet.prefix < 32 && cidrContainsCidr(own.subnet, address.subnet),
-    };
-  };
-  const sortedPeers = [...inputs.peers].sort((a, b) =>
-    a.metadata.name.localeCompare(b.metadata.name),
-  );
-  // Explicit peers first: a BGPPeer naming a node's address wins over the mesh session to it.
-  for (const peer of sortedPeers) {
-    const type: PeerType = peer.spec.node || peer.spec.nodeSelector ? 'Node' : 'Global';
-    const local = peer.spec.localASNumber ?? localAs;
-    const keepNextHop =
-      peer.spec.nextHopMode === 'Keep' ||
-      (peer.spec.nextHopMode === undefined && peer.spec.keepOriginalNextHop === true);
-    if (selectsNode(peer, self)) {
-      const address: PeerAddress | undefined = peer.spec.peerIP
-        ? tryParsePeerIp(peer.spec.peerIP)
-        : undefined;
-      if (address?.ip.family === 4 && peer.spec.asNumber) {
-        const ip = peerIpText(address);
-        const peerCidr = parseCidrMasked(`${ip}/32`);
-        addPeer({
-          type,
-          address: ip,
-          port: address.port,
-          asNumber: peer.spec.asNumber,
-          localAsNumber: local,
-          passive: false,
-          keepNextHop,
-          directlyConnected: own.subnet.prefix < 32 && cidrContainsCidr(own.subnet, peerCidr),
-        });
-      }
-      if (peer.spec.peerSelector) {
-        for (const node of inputs.nodes) {
-          if (!matches(peer.spec.peerSelector, node)) continue;
-          const p = nodePeer(type, node, local);
-          if (p) addPeer({ ...p, keepNextHop });
-        }
-      }
-    }
-    // The reverse side of a peerSelector peering (Calico's reversePeering: Auto).
-    if (peer.spec.peerSelector && peer.spec.reversePeering !== 'Manual') {
-      if (!matches(peer.spec.peerSelector, self)) continue;
-      for (const node of inputs.nodes) {
-        if (!selectsNode(peer, node)) continue;
-        const p = nodePeer(type, node, local);
-        if (p) addPeer({ ...p, keepNextHop });
-      }
-    }
-  }
-  if (spec.nodeToNodeMeshEnabled !== false) {
-    for (const node of inputs.nodes) {
-      const p = nodePeer('Mesh', node);
-      if (p) addPeer(p);
-    }
-  }
+    pools
+      .filter((p) => keep(p.pool))
+      .map((p) => formatCidr(p.cidr))
+      .sort();
+  const encap = (pool: IPPool): boolean =>
+    isEncapEnabled(pool.spec.vxlanMode) || isEncapEnabled(pool.spec.ipipMode);
   return {
     routerId: own.ip,
-    asNumber: localAs,
-    listenPort,
+    asNumber: self.spec?.bgp?.asNumber ?? spec.asNumber ?? DEFAULT_AS_NUMBER,
+    listenPort: spec.listenPort,
     logLevel: (spec.logSeverityScreen ?? 'Info').toLowerCase(),
-    blocks: [...new Set(blocks)].sort(),
-    noEncapPools: poolCidrs(
-      (p) => !isEncapEnabled(p.spec.vxlanMode) && !isEncapEnabled(p.spec.ipipMode),
-    ).sort(),
-    encapPools: poolCidrs(
-      (p) => isEncapEnabled(p.spec.vxlanMode) || isEncapEnabled(p.spec.ipipMode),
-    ).sort(),
-    exportDisabledPools: poolCidrs((p) => p.spec.disableBGPExport === true).sort(),
-    peers: [...peers.values()].sort((a, b) => protocolName(a).localeCompare(protocolName(b))),
+    blocks: localBlocks(inputs, pools),
+    noEncapPools: poolCidrs((p) => !encap(p)),
+    encapPools: poolCidrs(encap),
+    exportDisabledPools: poolCidrs((p) => p.spec.disableBGPExport === true),
+    peers: planPeers(inputs, self, own),
   };
 }
 

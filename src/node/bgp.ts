@@ -10,6 +10,7 @@ import { birdWatchPrefixes, readBirdInputs } from '../dataplane/bird-inputs.js';
 import type { Watcher } from '../datastore/api.js';
 import { CidrpoolError } from '../errors/index.js';
 import {
+  birdc,
   checkBirdConfig,
   reconfigureBird,
   superviseBird,
@@ -67,23 +68,44 @@ function birdTarget(
   return { socket: join(dir, BIRD_SOCKET_NAME), configFile: join(dir, 'bird.conf'), own: true };
 }
 
+/**
+ * A BIRD still answering on our socket was left by an agent that did not stop cleanly (SIGKILL):
+ * shut it down, so ours can take the socket and the BGP port. Its kernel routes stay (persist).
+ */
+async function stopLeftoverBird(socket: string, log: AgentContext['log']): Promise<void> {
+  try {
+    await birdc(socket, ['show', 'status']);
+  } catch {
+    return; // nothing answers: the usual case
+  }
+  log('warning', 'bgp: a BIRD from an earlier run still answers; shutting it down', { socket });
+  await birdc(socket, ['down']).catch(() => undefined);
+}
+
 async function startBgp(context: AgentContext): Promise<RunningService> {
   const { store, log, options } = context;
   if (networkingBackend(options.flags) !== 'bird') return { stop: async () => undefined };
   const target = birdTarget(options.nodeName, options.flags);
-  if (target.own) await mkdir(join(target.configFile, '..'), { recursive: true });
+  if (target.own) {
+    await mkdir(join(target.configFile, '..'), { recursive: true });
+    await stopLeftoverBird(target.socket, log);
+  }
   let supervisor: BirdSupervisor | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let again = false;
   let lastProblem = '';
 
+  /** The text BIRD runs with, once it has taken it (started with it, or reconfigured). */
+  let applied: string | undefined;
+
   /** One pass: read, generate, check, write, reload. Problems are logged; the next pass retries. */
   const reconcile = async (): Promise<void> => {
     try {
       const text = generateBirdConfig(await readBirdInputs(store, options.nodeName));
+      if (text === applied) return;
       await checkBirdConfig(text, target.configFile);
-      const changed = await writeConfigAtomically(target.configFile, text);
+      await writeConfigAtomically(target.configFile, text);
       if (target.own && !supervisor) {
         supervisor = superviseBird({
           configFile: target.configFile,
@@ -91,10 +113,11 @@ async function startBgp(context: AgentContext): Promise<RunningService> {
           onLog: (level, message) => log(level, message),
         });
         log('info', 'bird started', { config: target.configFile, socket: target.socket });
-      } else if (changed) {
+      } else {
         await reconfigureBird(target.socket);
         log('info', 'bird reconfigured', { config: target.configFile });
       }
+      applied = text;
       lastProblem = '';
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
