@@ -1,7 +1,8 @@
 // BGP mode end to end with Debian's bird2: three nodes in two subnets (n1, n2 on 192.168.10.0/24,
 // n3 on 192.168.20.0/24) behind a router namespace that runs its own BIRD as a data-centre router
 // (AS 65000), peered through BGPPeer resources. Each node runs `cidrpool node run
-// --networking-backend bird`, which runs and reconfigures its own BIRD. Pods are wired as Calico's
+// --networking-backend bird`: n1 and n2 run and reconfigure their own BIRD, n3 drives a BIRD the
+// test starts (--bird-socket/--bird-config). Pods are wired as Calico's
 // CNI plugin wires them (veth cali*, /32, gateway 169.254.1.1, proxy_arp, host route), with
 // addresses from `cidrpool ipam assign`. Runs on the embedded store (one data folder) and on an
 // etcd that listens on the router's underlay address (the only place every namespace reaches);
@@ -170,6 +171,7 @@ for (const store of ['embedded', 'etcd'] as const) {
     const agents: ChildProcess[] = [];
     const agentLogs: Record<string, string> = {};
     let router: ChildProcess | undefined;
+    let userBird: ChildProcess | undefined;
     const pods: Record<string, { ns: string; ip: string; node: string }> = {};
 
     const sh = async (ns: string | undefined, program: string, args: string[]) => {
@@ -272,25 +274,29 @@ for (const store of ['embedded', 'etcd'] as const) {
       await addPod('b2', 'n2', ['--ip', `${a}.${b}.${c}.${d + 40}`]);
       await addPod('q1', 'n1', ['--pool', 'private']);
       for (const node of NODES) {
-        const child = spawn(
-          'ip',
-          [
-            'netns',
-            'exec',
-            netns[node.name]!,
-            process.execPath,
-            CLI,
-            'node',
-            'run',
-            '--name',
-            node.name,
-            '--networking-backend',
-            'bird',
-            '--bird-run-dir',
-            join(dir, node.name),
-          ],
-          { stdio: ['ignore', 'ignore', 'pipe'], env },
-        );
+        // n3 drives a BIRD the test runs (--bird-socket/--bird-config); n1 and n2 run their own.
+        const socket = join(dir, node.name, 'bird.ctl');
+        const configFile = join(dir, node.name, 'bird.conf');
+        let birdFlags = ['--bird-run-dir', join(dir, node.name)];
+        if (node.name === 'n3') {
+          writeFileSync(configFile, `router id ${node.ip};\nprotocol device {}\n`);
+          userBird = spawn(
+            'ip',
+            ['netns', 'exec', netns.n3!, 'bird', '-f', '-c', configFile, '-s', socket],
+            { stdio: 'ignore', env: { ...process.env, PATH } },
+          );
+          await eventually('the user-run BIRD to answer', async () =>
+            (await execIn(netns.n3, 'birdc', ['-s', socket, 'show', 'status'])).code === 0
+              ? true
+              : undefined,
+          );
+          birdFlags = ['--bird-socket', socket, '--bird-config', configFile];
+        }
+        // prettier-ignore
+        const child = spawn('ip', [
+          'netns', 'exec', netns[node.name]!, process.execPath, CLI, 'node', 'run',
+          '--name', node.name, '--networking-backend', 'bird', ...birdFlags,
+        ], { stdio: ['ignore', 'ignore', 'pipe'], env });
         agentLogs[node.name] = '';
         child.stderr!.setEncoding('utf8').on('data', (d: string) => (agentLogs[node.name] += d));
         agents.push(child);
