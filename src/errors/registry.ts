@@ -1,3 +1,4 @@
+import { BGP_CODES } from './codes/bgp.js';
 import { CLIENT_CODES } from './codes/client.js';
 import { CLI_CODES } from './codes/cli.js';
 import { CNI_CODES } from './codes/cni.js';
@@ -30,6 +31,7 @@ export const ERROR_CODES = {
   ...NODE_CODES,
   ...KERNEL_NFT_CODES,
   ...NODE_CHECKSYSTEM_CODES,
+  ...BGP_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

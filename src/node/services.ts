@@ -1,7 +1,8 @@
 // The services `cidrpool node run` starts, in this order (and stops in the reverse order).
 // Each lives in its own module of src/node; add a service here to make it part of the agent.
 // Node registration comes first (every later service reads the Node it writes), then the tunnel
-// addresses (the dataplane's VTEP needs the node's own), then the dataplane and NAT.
+// addresses (the dataplane's VTEP needs the node's own), then the dataplane, NAT and BGP.
+import { BGP_SERVICE } from './bgp.js';
 import { dataplaneService } from './dataplane-service.js';
 import { NAT_SERVICE } from './nat-service.js';
 import { nodeRegistrationService } from './registration.js';
@@ -13,4 +14,5 @@ export const AGENT_SERVICES: readonly AgentService[] = [
   tunnelAddressService,
   dataplaneService,
   NAT_SERVICE,
+  BGP_SERVICE,
 ];

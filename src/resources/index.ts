@@ -20,6 +20,7 @@ export {
   unknownTypeMessage,
 } from './validate.js';
 export { isEncapEnabled, tryParsePoolCidr } from './validation/ip-pool.js';
+export { tryParsePeerIp, peerIpText, type PeerAddress } from './validation/bgp.js';
 export { convertV1IpPool, validateV1IpPool, v1PoolName, type V1IpPool } from './v1-ip-pool.js';
 export { readManifests, type ManifestResource } from './manifest/read-manifests.js';
 export { splitDocuments, type DocumentChunk } from './manifest/split-documents.js';

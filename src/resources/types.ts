@@ -123,7 +123,82 @@ export interface WorkloadEndpoint {
   spec: WorkloadEndpointSpec;
 }
 
-export type Resource = IPPool | IPReservation | IPAMConfiguration | Node | WorkloadEndpoint;
+/** A CIDR entry of BGPConfiguration's service IP lists. */
+export interface ServiceIPBlock {
+  cidr?: string;
+}
+
+/** A Kubernetes secret reference for a BGP password (stored, not used by cidrpool). */
+export interface BGPPassword {
+  secretKeyRef?: { name?: string; key: string; optional?: boolean };
+}
+
+export interface BGPConfigurationSpec {
+  logSeverityScreen?: string;
+  nodeToNodeMeshEnabled?: boolean;
+  asNumber?: number;
+  extensions?: Record<string, string>;
+  serviceLoadBalancerIPs?: ServiceIPBlock[];
+  serviceExternalIPs?: ServiceIPBlock[];
+  serviceClusterIPs?: ServiceIPBlock[];
+  serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
+  communities?: { name?: string; value?: string }[];
+  prefixAdvertisements?: { cidr?: string; communities?: string[] }[];
+  listenPort?: number;
+  nodeMeshPassword?: BGPPassword;
+  nodeMeshMaxRestartTime?: string;
+  bindMode?: 'None' | 'NodeIP';
+  ignoredInterfaces?: string[];
+  localWorkloadPeeringIPV4?: string;
+  localWorkloadPeeringIPV6?: string;
+  programClusterRoutes?: string;
+  ipv4NormalRoutePriority?: number;
+  ipv6NormalRoutePriority?: number;
+}
+
+export interface BGPConfiguration {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'BGPConfiguration';
+  metadata: ObjectMeta;
+  spec: BGPConfigurationSpec;
+}
+
+export interface BGPPeerSpec {
+  node?: string;
+  nodeSelector?: string;
+  /** `IP`, `IPv4:port` or `[IPv6]:port`. */
+  peerIP?: string;
+  asNumber?: number;
+  localASNumber?: number;
+  extensions?: Record<string, string>;
+  peerSelector?: string;
+  keepOriginalNextHop?: boolean;
+  nextHopMode?: 'Auto' | 'Self' | 'Keep';
+  password?: BGPPassword;
+  sourceAddress?: 'UseNodeIP' | 'None';
+  failureDetectionMode?: 'None' | 'BFDIfDirectlyConnected';
+  restartMode?: 'GracefulRestart' | 'LongLivedGracefulRestart';
+  maxRestartTime?: string;
+  birdGatewayMode?: 'Recursive' | 'DirectIfDirectlyConnected';
+  keepaliveTime?: string;
+  numAllowedLocalASNumbers?: number;
+  ttlSecurity?: number;
+  filters?: string[];
+  externalNetwork?: string;
+  reachableBy?: string;
+  localWorkloadSelector?: string;
+  reversePeering?: 'Auto' | 'Manual';
+}
+
+export interface BGPPeer {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'BGPPeer';
+  metadata: ObjectMeta;
+  spec: BGPPeerSpec;
+}
+
+export type Resource =
+  IPPool | IPReservation | IPAMConfiguration | Node | WorkloadEndpoint | BGPConfiguration | BGPPeer;
 export type ResourceKind = Resource['kind'];
 
 /** Kind -> facts used by keys, the CLI alias table and list output. */
@@ -172,5 +247,19 @@ export const KINDS: Readonly<Record<ResourceKind, KindInfo>> = {
     listKind: 'WorkloadEndpointList',
     namespaced: true,
     aliases: ['workloadendpoint', 'workloadendpoints', 'wep', 'weps'],
+  },
+  BGPConfiguration: {
+    kind: 'BGPConfiguration',
+    plural: 'bgpconfigurations',
+    listKind: 'BGPConfigurationList',
+    namespaced: false,
+    aliases: ['bgpconfiguration', 'bgpconfigurations', 'bgpconfig', 'bgpconfigs'],
+  },
+  BGPPeer: {
+    kind: 'BGPPeer',
+    plural: 'bgppeers',
+    listKind: 'BGPPeerList',
+    namespaced: false,
+    aliases: ['bgppeer', 'bgppeers', 'bgpp', 'bgpps', 'bp', 'bps'],
   },
 };

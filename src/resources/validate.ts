@@ -11,6 +11,7 @@ import {
   validateNodeSpec,
   validateWorkloadEndpointSpec,
 } from './validation/other-kinds.js';
+import { validateBgpConfigurationSpec, validateBgpPeerSpec } from './validation/bgp.js';
 
 /** True when `kind` names one of the v3 kinds cidrpool stores. */
 export const isResourceKind = (kind: unknown): kind is ResourceKind =>
@@ -67,6 +68,12 @@ export function validateResource(resource: Resource): FieldIssue[] {
       break;
     case 'WorkloadEndpoint':
       issues.push(...validateWorkloadEndpointSpec(resource));
+      break;
+    case 'BGPConfiguration':
+      issues.push(...validateBgpConfigurationSpec(resource));
+      break;
+    case 'BGPPeer':
+      issues.push(...validateBgpPeerSpec(resource));
       break;
   }
   return issues;

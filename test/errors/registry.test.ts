@@ -16,6 +16,7 @@ const PREFIXES = [
   'KERNEL_',
   'HTTP_',
   'NODE_',
+  'BGP_',
 ];
 
 describe('error registry', () => {

@@ -16,6 +16,7 @@ import {
   kindHelp,
   type ResourceCommandOptions,
 } from '../options.js';
+import type { CellContext } from '../output/columns.js';
 import { parseOutputFormat, renderObjects, toList, type Printable } from '../output/format.js';
 
 interface GetOptions extends ResourceCommandOptions {
@@ -55,6 +56,20 @@ async function fetchQuery(backend: Backend, query: Query, doExport: boolean): Pr
   }
   const resource = await backend.client.get(query.kind, query.name, query.namespace);
   return doExport ? exported(resource) : resource;
+}
+
+/**
+ * The global AS of the Node table (calicoctl: BGPConfiguration `default` spec.asNumber, 64512 when
+ * the resource or the field is absent, `unknown` when it cannot be read).
+ */
+async function cellContext(backend: Backend): Promise<CellContext> {
+  try {
+    const config = await backend.client.find('BGPConfiguration', 'default');
+    const asNumber = config?.kind === 'BGPConfiguration' ? config.spec.asNumber : undefined;
+    return { globalAsNumber: String(asNumber ?? 64512) };
+  } catch {
+    return { globalAsNumber: 'unknown' };
+  }
 }
 
 /** The queries of `get KIND [NAME...]`. */
@@ -107,7 +122,7 @@ async function runGet(
     queries = queriesFromArgs(kindArg, names, flags);
   }
   const doExport = Boolean(options.export);
-  const { objects, errors } = await withBackend(options, async (backend) => {
+  const { objects, errors, cells } = await withBackend(options, async (backend) => {
     const objects: Printable[] = [];
     const errors: string[] = [];
     for (const query of queries) {
@@ -122,10 +137,12 @@ async function runGet(
         errors.push(errorMessage(err));
       }
     }
-    return { objects, errors };
+    const needsAs = format.type === 'go-template' || queries.some((q) => q.kind === 'Node');
+    const cells = needsAs ? await cellContext(backend) : undefined;
+    return { objects, errors, cells };
   });
   const withNamespace = Boolean(flags.namespace || flags.allNamespaces);
-  writeOut(renderObjects(objects, format, { withNamespace }));
+  writeOut(renderObjects(objects, format, { withNamespace, cells }));
   if (errors.length > 0) {
     printErrLines(errors);
     throw silentFailure();

@@ -2,7 +2,15 @@
 // the value of each heading. Custom columns may name any heading of the kind's map.
 import type { Resource, ResourceKind } from '../../resources/types.js';
 
-type Cell = (r: Resource) => string;
+/** Facts a cell may need beyond its resource (read once per `get`). */
+export interface CellContext {
+  /** calicoctl's global AS: BGPConfiguration `default` spec.asNumber, else 64512. */
+  readonly globalAsNumber: string;
+}
+
+export const DEFAULT_CELL_CONTEXT: CellContext = { globalAsNumber: '64512' };
+
+type Cell = (r: Resource, context: CellContext) => string;
 
 /** The ps and wide heading sets of a kind, and the value of every heading. */
 export interface KindColumns {
@@ -23,10 +31,6 @@ function truncated(text: string): string {
 
 const name: Cell = (r) => r.metadata.name;
 const namespace: Cell = (r) => str(r.metadata.namespace);
-
-// calicoctl prints the global AS (BGPConfiguration default, else 64512) in parentheses for a node
-// with BGP but no AS of its own; cidrpool has no BGPConfiguration, so it is always 64512.
-const DEFAULT_AS = '(64512)';
 
 /** Column headings and cell values of every kind. */
 export const COLUMNS: Readonly<Record<ResourceKind, KindColumns>> = {
@@ -65,10 +69,11 @@ export const COLUMNS: Readonly<Record<ResourceKind, KindColumns>> = {
     wide: ['NAME', 'ASN', 'IPV4', 'IPV6'],
     cells: {
       NAME: name,
-      ASN: (r) => {
+      // A node with BGP but no AS of its own shows the global AS in parentheses.
+      ASN: (r, context) => {
         const bgp = spec(r).bgp as { asNumber?: number } | undefined;
         if (!bgp) return '';
-        return bgp.asNumber !== undefined ? String(bgp.asNumber) : DEFAULT_AS;
+        return bgp.asNumber !== undefined ? String(bgp.asNumber) : `(${context.globalAsNumber})`;
       },
       IPV4: (r) => str((spec(r).bgp as { ipv4Address?: string } | undefined)?.ipv4Address),
       IPV6: (r) => str((spec(r).bgp as { ipv6Address?: string } | undefined)?.ipv6Address),
@@ -91,6 +96,28 @@ export const COLUMNS: Readonly<Record<ResourceKind, KindColumns>> = {
         const nats = spec(r).ipNATs as { internalIP: string; externalIP: string }[] | undefined;
         return (nats ?? []).map((n) => `{${n.internalIP} ${n.externalIP}}`).join(',');
       },
+    },
+  },
+  BGPConfiguration: {
+    ps: ['NAME', 'LOGSEVERITY', 'MESHENABLED', 'ASNUMBER'],
+    wide: ['NAME', 'LOGSEVERITY', 'MESHENABLED', 'ASNUMBER'],
+    cells: {
+      NAME: name,
+      LOGSEVERITY: (r) => str(spec(r).logSeverityScreen),
+      // calicoctl prints `-` for an unset pointer field, the value otherwise.
+      MESHENABLED: (r) => str(spec(r).nodeToNodeMeshEnabled ?? '-'),
+      ASNUMBER: (r) => str(spec(r).asNumber || '-'),
+    },
+  },
+  BGPPeer: {
+    ps: ['NAME', 'PEERIP', 'NODE', 'ASN'],
+    wide: ['NAME', 'PEERIP', 'NODE', 'ASN'],
+    cells: {
+      NAME: name,
+      PEERIP: (r) => str(spec(r).peerIP),
+      // The node, else the node selector, else `(global)`: the peering applies to every node.
+      NODE: (r) => str(spec(r).node) || str(spec(r).nodeSelector) || '(global)',
+      ASN: (r) => str(spec(r).asNumber ?? 0),
     },
   },
   IPAMConfiguration: {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CidrpoolError, fileErrorMessage } from '../../errors/index.js';
 import { KINDS, type Resource, type ResourceKind } from '../../resources/types.js';
-import { COLUMNS, hasNamespaceColumn } from './columns.js';
+import { COLUMNS, DEFAULT_CELL_CONTEXT, hasNamespaceColumn, type CellContext } from './columns.js';
 import { parseGoTemplate, renderGoTemplate } from './go-template.js';
 import { renderJson } from './json.js';
 import { renderTabTable } from './tabwriter.js';
@@ -107,7 +107,7 @@ function headingsFor(kind: ResourceKind, format: OutputFormat, withNamespace: bo
 export function renderObjects(
   objects: readonly Printable[],
   format: OutputFormat,
-  options: { readonly withNamespace?: boolean } = {},
+  options: { readonly withNamespace?: boolean; readonly cells?: CellContext } = {},
 ): string {
   if (format.type === 'yaml') {
     if (objects.length === 0) return '';
@@ -118,7 +118,11 @@ export function renderObjects(
     return renderJson(objects.length === 1 ? objects[0] : objects);
   }
   // The template runs once on the whole result slice (a list query is one List object).
-  if (format.type === 'go-template') return renderGoTemplate(format.template, objects);
+  if (format.type === 'go-template') {
+    const asNumber = (options.cells ?? DEFAULT_CELL_CONTEXT).globalAsNumber;
+    return renderGoTemplate(format.template, objects, asNumber);
+  }
+  const context = options.cells ?? DEFAULT_CELL_CONTEXT;
   let out = '';
   for (const object of objects) {
     const kind = kindOf(object);
@@ -127,7 +131,9 @@ export function renderObjects(
     const items = 'items' in object ? object.items : [object];
     const cells = COLUMNS[kind].cells;
     const rows = items.map((item) =>
-      headings.map((h) => (h === 'NAMESPACE' ? (item.metadata.namespace ?? '') : cells[h]!(item))),
+      headings.map((h) =>
+        h === 'NAMESPACE' ? (item.metadata.namespace ?? '') : cells[h]!(item, context),
+      ),
     );
     out += renderTabTable(headings, rows);
   }

@@ -277,17 +277,19 @@ function printf(format: string, args: Value[]): string {
 interface Scope {
   readonly dot: Value;
   readonly vars: Map<string, Value>;
+  /** The global AS number calicoctl's `config "asnumber"` returns. */
+  readonly asNumber: string;
 }
 
-const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
+const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
   join: ([v, sep]) => join(v, String(sep ?? '')),
   joinAndTruncate: ([v, sep, max]) => {
     const s = join(v, String(sep ?? ''));
     const n = Number(max);
     return n > 0 && s.length > n ? `${s.slice(0, n - 3)}...` : s;
   },
-  // cidrpool has no BGPConfiguration: the global AS number is Calico's default.
-  config: ([name]) => (String(name).toLowerCase() === 'asnumber' ? '64512' : ''),
+  // The global AS number (BGPConfiguration `default`, else 64512); calicoctl knows no other key.
+  config: ([name], scope) => (String(name).toLowerCase() === 'asnumber' ? scope.asNumber : ''),
   len: ([v]) =>
     typeof v === 'string'
       ? v.length
@@ -341,7 +343,7 @@ function evalPipe(pipe: Pipe, scope: Scope): Value {
     if (fn) {
       const args = rest.map((t) => operand(t, scope));
       if (i > 0) args.push(previous);
-      previous = fn(args);
+      previous = fn(args, scope);
     } else {
       if (cmd.length > 1 || i > 0) fail(`can't give argument to non-function ${head}`);
       previous = operand(head!, scope);
@@ -370,7 +372,7 @@ function execute(nodes: readonly Node[], scope: Scope, out: string[]): void {
           vars.set(a, keys[i]);
           vars.set(b, element);
         } else if (a) vars.set(a, element);
-        execute(node.body, { dot: element, vars }, out);
+        execute(node.body, { ...scope, dot: element, vars }, out);
       });
     } else {
       const value = evalPipe(node.pipe, scope);
@@ -378,7 +380,7 @@ function execute(nodes: readonly Node[], scope: Scope, out: string[]): void {
       else {
         const vars = new Map(scope.vars);
         if (node.pipe.decl[0]) vars.set(node.pipe.decl[0], value);
-        execute(node.body, { dot: node.type === 'with' ? value : scope.dot, vars }, out);
+        execute(node.body, { ...scope, dot: node.type === 'with' ? value : scope.dot, vars }, out);
       }
     }
   }
@@ -389,10 +391,17 @@ export function parseGoTemplate(source: string): void {
   parse(source);
 }
 
-/** Run `source` once on `data` (the result slice); no newline is added. */
-export function renderGoTemplate(source: string, data: readonly unknown[]): string {
+/**
+ * Run `source` once on `data` (the result slice); no newline is added. `asNumber` is what
+ * `config "asnumber"` returns (default Calico's 64512).
+ */
+export function renderGoTemplate(
+  source: string,
+  data: readonly unknown[],
+  asNumber = '64512',
+): string {
   const out: string[] = [];
   const root = JSON.parse(JSON.stringify(data)) as unknown[];
-  execute(parse(source), { dot: root, vars: new Map([['$', root]]) }, out);
+  execute(parse(source), { dot: root, vars: new Map([['$', root]]), asNumber }, out);
   return out.join('');
 }

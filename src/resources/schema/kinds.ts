@@ -45,6 +45,13 @@ const CONDITION: Shape = obj({
   message: str,
 });
 
+/** numorstring.ASNumber: a 32-bit unsigned AS number. */
+const asNumber: Shape = { type: 'integer', min: 0, max: 4294967295 };
+/** A metav1.Duration is a Go duration string (`90s`, `2m0s`). */
+const duration: Shape = str;
+const cidrBlocks: Shape = { type: 'array', items: obj({ cidr: str }) };
+const password: Shape = obj({ secretKeyRef: obj({ name: str, key: str, optional: bool }) });
+
 const SPECS: Record<ResourceKind, Shape> = {
   IPPool: top(
     obj({
@@ -114,6 +121,57 @@ const SPECS: Record<ResourceKind, Shape> = {
         items: obj({ name: str, protocol: any, port: int, hostPort: int, hostIP: str }),
       },
       allowSpoofedSourcePrefixes: strings,
+    }),
+  ),
+  BGPConfiguration: top(
+    obj({
+      logSeverityScreen: str,
+      nodeToNodeMeshEnabled: bool,
+      asNumber,
+      extensions: { type: 'map', values: str },
+      serviceLoadBalancerIPs: cidrBlocks,
+      serviceExternalIPs: cidrBlocks,
+      serviceClusterIPs: cidrBlocks,
+      serviceLoadBalancerAggregation: { type: 'string', enum: ['Enabled', 'Disabled'] },
+      communities: { type: 'array', items: obj({ name: str, value: str }) },
+      prefixAdvertisements: { type: 'array', items: obj({ cidr: str, communities: strings }) },
+      listenPort: { type: 'integer', min: 1, max: 65535 },
+      nodeMeshPassword: password,
+      nodeMeshMaxRestartTime: duration,
+      bindMode: { type: 'string', enum: ['None', 'NodeIP'] },
+      ignoredInterfaces: strings,
+      localWorkloadPeeringIPV4: str,
+      localWorkloadPeeringIPV6: str,
+      programClusterRoutes: str,
+      ipv4NormalRoutePriority: { type: 'integer', min: 1, max: 2147483646 },
+      ipv6NormalRoutePriority: { type: 'integer', min: 1, max: 2147483646 },
+    }),
+  ),
+  BGPPeer: top(
+    obj({
+      node: str,
+      nodeSelector: str,
+      peerIP: str,
+      asNumber,
+      localASNumber: asNumber,
+      extensions: { type: 'map', values: str },
+      peerSelector: str,
+      keepOriginalNextHop: bool,
+      nextHopMode: { type: 'string', enum: ['Auto', 'Self', 'Keep'] },
+      password,
+      sourceAddress: { type: 'string', enum: ['UseNodeIP', 'None'] },
+      failureDetectionMode: { type: 'string', enum: ['None', 'BFDIfDirectlyConnected'] },
+      restartMode: { type: 'string', enum: ['GracefulRestart', 'LongLivedGracefulRestart'] },
+      maxRestartTime: duration,
+      birdGatewayMode: { type: 'string', enum: ['Recursive', 'DirectIfDirectlyConnected'] },
+      keepaliveTime: duration,
+      numAllowedLocalASNumbers: { type: 'integer', min: 0, max: 2147483647 },
+      ttlSecurity: { type: 'integer', min: 0, max: 255 },
+      filters: strings,
+      externalNetwork: str,
+      reachableBy: str,
+      localWorkloadSelector: str,
+      reversePeering: { type: 'string', enum: ['Auto', 'Manual'] },
     }),
   ),
 };
