@@ -190,7 +190,7 @@ describe('AutoAssign passes over skipped addresses', () => {
               num4: num,
               num6: 0,
               hostname: 'n1',
-              handleId: `h-${poolCidr}`,
+              handleId: `h-${poolCidr.replace(/[./]/g, '-')}`,
               intendedUse: 'Workload',
               ipv4Pools: [poolCidr],
               skipIPv4: skip,
