@@ -3,7 +3,7 @@ import type { ErrorSpec } from '../types.js';
 /** Error codes of `cidrpool node checksystem`. */
 export const NODE_CHECKSYSTEM_CODES = {
   NODE_CHECKSYSTEM_FAILED: {
-    category: 'unavailable',
+    category: 'internal',
     retryable: false,
     exitCode: 1,
     cniCode: 999,
