@@ -21,7 +21,8 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v bird >/dev/null 2>&1 || need+=(bird2)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
-[ -x /bin/busybox ] || need+=(busybox-static)
+# The image is a busybox root filesystem: the binary must be static (Debian's busybox is not).
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

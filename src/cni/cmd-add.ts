@@ -30,6 +30,7 @@ import {
   shapeResult,
   skippedAddresses,
   type Layout,
+  type ShapedResult,
 } from './layout.js';
 import { formatResult, type AssignedAddress } from './result.js';
 import { epochNanos, openSession, releaseIfPresent, type Session } from './session.js';
@@ -77,6 +78,32 @@ async function checkAskedAddresses(
     const affine = await listHostAffinities(session.store, ctx.node, ip.family, 'host');
     const nodeBlocks = affine.map((a) => parseCidr(a.cidr));
     checkGatewayBlock(layout, ip, poolOf(pools, ip), nodeBlocks, ctx.node);
+  }
+}
+
+/**
+ * The gateways the plugin puts on the host side must be nobody's address: pods of this layout
+ * never get them, but a pod of another kind of network on the same pool may hold one.
+ * Throws CNI_GATEWAY_IN_USE.
+ */
+async function checkGatewaysFree(session: Session, layout: Layout, shaped: ShapedResult) {
+  for (const { gateway } of shaped.ips) {
+    if (!gateway) continue;
+    const holder = await session.ipam.getAssignmentAttributes(gateway);
+    if (!holder) continue;
+    const owner = holder.attrs.pod
+      ? `pod ${holder.attrs.namespace ?? ''}/${holder.attrs.pod}`
+      : `handle ${holder.handleId ?? '(none)'}`;
+    throw new CidrpoolError(
+      'CNI_GATEWAY_IN_USE',
+      `${gateway}, the gateway ${layout.plugin} puts on the host side, is assigned to ${owner}`,
+      {
+        details: {
+          ip: gateway,
+          hint: `give each kind of network its own IPPool (ipv4_pools / ipv6_pools), or release ${gateway} (\`cidrpool ipam release --ip ${gateway}\`)`,
+        },
+      },
+    );
   }
 }
 
@@ -277,7 +304,16 @@ export async function runAdd(ctx: CallContext): Promise<string> {
       );
     }
 
+    const placed = addresses.map((a) => {
+      const ip = ipOf(a.address);
+      return { address: a.address, ip, pool: poolOf(pools, ip) };
+    });
+    const routePools = (family: 4 | 6) =>
+      poolsNamed(pools, family, family === 4 ? request.ipam.ipv4Pools : request.ipam.ipv6Pools);
+    const shaped = shapeResult(layout, placed, routePools, request.ipam.resultRoutes !== 'none');
+
     try {
+      await checkGatewaysFree(opened, layout, shaped);
       const wep = buildWorkloadEndpoint({
         node: ctx.node,
         workload: ctx.workload,
@@ -303,13 +339,6 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         await releaseIfPresent(session, ctx.handleId).catch(() => undefined);
       throw err;
     }
-    const placed = addresses.map((a) => {
-      const ip = ipOf(a.address);
-      return { address: a.address, ip, pool: poolOf(pools, ip) };
-    });
-    const routePools = (family: 4 | 6) =>
-      poolsNamed(pools, family, family === 4 ? request.ipam.ipv4Pools : request.ipam.ipv6Pools);
-    const shaped = shapeResult(layout, placed, routePools, request.ipam.resultRoutes !== 'none');
     return formatResult(ctx.conf.cniVersion, shaped);
   } finally {
     // If the Kubernetes read failed first, the store may still be opening: close it too.

@@ -17,7 +17,7 @@ import { buildResult } from '../../src/cni/result.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
 import { poolsOf, type PoolInfo } from '../../src/ipam/pools.js';
 import { formatCidr, networkOf, parseCidr, parseIp } from '../../src/net/index.js';
-import { createTestIpam, seedStore, withStore } from './support.js';
+import { createTestIpam, ipsOfHandle, runPlugin, seedStore, withStore } from './support.js';
 
 const pool = (name: string, cidr: string, blockSize: number): PoolInfo =>
   poolsOf([
@@ -214,6 +214,49 @@ describe('AutoAssign passes over skipped addresses', () => {
           [20n, 13n],
         );
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the host side never shares an address with a pod', () => {
+  it('refuses a ptp ADD whose gateway a pod of another network holds, keeping nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp10-gw-'));
+    const ds = { type: 'embedded' as const, dataDir: dir };
+    try {
+      await withStore(ds, (store) =>
+        seedStore(store, {
+          pools: [{ name: 'shared', cidr: '10.92.0.0/24', blockSize: 26 }],
+          nodes: [{ name: 'n1' }],
+        }),
+      );
+      const config = (type: string) => ({
+        cniVersion: '1.0.0',
+        name: `net-${type}`,
+        type,
+        ipam: { type: 'cidrpool-ipam', nodename: 'n1', datastore_type: 'embedded', data_dir: dir },
+      });
+      // Calico's plugin (a /32 pod behind 169.254.1.1) may hold the pool's second address...
+      const calico = await runPlugin({
+        command: 'ADD',
+        containerId: 'calico-pod',
+        args: 'IP=10.92.0.1',
+        config: config('calico'),
+      });
+      assert.equal(calico.code, 0, calico.stdout);
+      // ...which ptp would put on its host ends as the gateway.
+      const ptp = await runPlugin({
+        command: 'ADD',
+        containerId: 'ptp-pod',
+        config: config('ptp'),
+      });
+      assert.equal(ptp.json?.code, 999, ptp.stdout);
+      assert.match(
+        String(ptp.json?.msg),
+        /^10\.92\.0\.1, the gateway ptp puts on the host side, is assigned to handle net-calico\.calico-pod$/,
+      );
+      assert.deepEqual(await ipsOfHandle(ds, 'net-ptp.ptp-pod'), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -200,6 +200,26 @@ describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
     return name;
   }
 
+  /** `--ip ip` fails with `message` on stderr; the container podman created is removed. */
+  async function expectRefusedIp(net: Net, ip: string, message: RegExp): Promise<void> {
+    const name = `${net.name}-refused`;
+    const run = await podman.run([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      net.name,
+      '--ip',
+      ip,
+      IMAGE,
+      'true',
+    ]);
+    assert.notEqual(run.code, 0, run.stdout);
+    assert.match(run.stderr, message);
+    await podman.ok(['rm', '-f', '-t', '0', name]);
+  }
+
   const chain = [
     { type: 'portmap', capabilities: { portMappings: true } },
     { type: 'tuning' },
@@ -216,22 +236,11 @@ describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
     await checkContainers(net, names, addresses, 2);
     const withIp = await startWithIp(net, names);
     // The pool's network address is never a pod's: refused before anything is assigned.
-    const refused = await podman.run([
-      'run',
-      '-d',
-      '--name',
-      `${net.name}-net`,
-      '--network',
-      net.name,
-      '--ip',
+    await expectRefusedIp(
+      net,
       '10.66.0.0',
-      IMAGE,
-      'sleep',
-      '600',
-    ]);
-    assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /10\.66\.0\.0 is the network address of 10\.66\.0\.0\/24/);
-    await podman.ok(['rm', '-f', '-t', '0', `${net.name}-net`]);
+      /10\.66\.0\.0 is the network address of 10\.66\.0\.0\/24/,
+    );
     await removeAndCheck(net, [...names, withIp]);
   });
 
@@ -255,22 +264,7 @@ describe('podman runs containers on cidrpool-ipam networks', { skip }, () => {
     // An address of another block would need a second gateway on the bridge: refused, clearly.
     const otherBlock = block.base === pool.base ? pool.base + cidrSize(block) : pool.base;
     const elsewhere = formatIp({ family: 4, value: otherBlock + 5n });
-    const refused = await podman.run([
-      'run',
-      '-d',
-      '--name',
-      `${net.name}-elsewhere`,
-      '--network',
-      net.name,
-      '--ip',
-      elsewhere,
-      IMAGE,
-      'sleep',
-      '600',
-    ]);
-    assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /has isGateway and serves block/);
-    await podman.ok(['rm', '-f', '-t', '0', `${net.name}-elsewhere`]);
+    await expectRefusedIp(net, elsewhere, /has isGateway and serves block/);
     const web = `${net.name}-web`;
     await podman.ok([
       'run',

@@ -94,6 +94,14 @@ export const CNI_CODES = {
     summary:
       'bridge with isGateway: the bridge holds one IPv4 gateway, so a node serves pods from one block, and that block is full (or the address asked for is in another block).',
   },
+  CNI_GATEWAY_IN_USE: {
+    category: 'conflict',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'The gateway the delegating plugin (bridge with isGateway, ptp) puts on the host side is assigned to a pod of another network on the same pool.',
+  },
   CNI_CHECK_FAILED: {
     category: 'conflict',
     retryable: false,
