@@ -16,9 +16,9 @@ import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import { startNetnsRelay, type NetnsRelay } from '../helpers/netns-relay.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
-import { CLI, REPO_ROOT, cleanEnv, inUseCount, seedStore, withStore } from './support.js';
+import { runPodPlugin } from '../helpers/pod-plugin.js';
+import { CLI, cleanEnv, inUseCount, seedStore, withStore } from './support.js';
 
-const POD_PLUGIN = `${REPO_ROOT}bin/cidrpool-cni`;
 const skip = netnsSkipReason();
 const MTU = 1450;
 
@@ -121,18 +121,7 @@ class World {
 
   /** Run the pod plugin inside the node namespace. */
   call(command: string, containerId: string, pod: string, config: unknown, args?: string) {
-    return execIn(this.node, POD_PLUGIN, [], {
-      env: cleanEnv({
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: containerId,
-        CNI_NETNS: NetnsScope.pathOf(pod),
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: `${REPO_ROOT}bin:/usr/lib/cni`,
-        CNI_ARGS: args,
-      }),
-      stdin: JSON.stringify(config),
-      timeoutMs: 60_000,
-    });
+    return runPodPlugin({ command, node: this.node, pod, containerId, config, args });
   }
 
   cli(args: string[]) {

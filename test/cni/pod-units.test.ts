@@ -13,9 +13,9 @@ import { parsePodConf } from '../../src/cni/pod/pod-config.js';
 import { buildPodResult } from '../../src/cni/pod/pod-result.js';
 import type { WiredInterface } from '../../src/cni/pod/veth.js';
 import { hostInterfaceNameOf } from '../../src/resources/workload-interface.js';
+import { POD_PLUGIN } from '../helpers/pod-plugin.js';
 import { REPO_ROOT, runPlugin, seedStore, withStore } from './support.js';
 
-const POD_PLUGIN = `${REPO_ROOT}bin/cidrpool-cni`;
 const conf = (extra: Record<string, unknown>) =>
   parseNetConf(JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'cidrpool-cni', ...extra }));
 const NO_MTU_FILE = '/nonexistent/mtu';
