@@ -3,7 +3,7 @@
 // bin/cidrpool-cni) the errors it returns before any interface is touched: a missing IPAM plugin,
 // an IPAM plugin's own error passed on with its code, bad keys, CHECK without prevResult.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -46,6 +46,17 @@ describe('cidrpool-cni config keys', () => {
       parsePodConf(conf({ include_default_routes: true, ipam }), NO_MTU_FILE).routes,
       ['0.0.0.0/0', '::/0', '10.0.0.0/8'],
     );
+  });
+
+  it("takes the MTU from Calico's MTU file when the config has none", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp11p-mtu-'));
+    try {
+      writeFileSync(join(dir, 'mtu'), '1440\n');
+      assert.equal(parsePodConf(conf({}), join(dir, 'mtu')).mtu, 1440);
+      assert.equal(parsePodConf(conf({ mtu: 1400 }), join(dir, 'mtu')).mtu, 1400);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names every bad key with its value', () => {
