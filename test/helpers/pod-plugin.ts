@@ -22,9 +22,14 @@ export interface PodPluginCall {
   /** CNI_ARGS, e.g. `K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p` or `IP=10.0.0.7`. */
   readonly args?: string;
   readonly ifName?: string;
+  /** Another plugin to run the same way (e.g. /usr/lib/cni/ptp, for comparison). */
+  readonly program?: string;
 }
 
-/** Run the pod plugin once; never throws for a failed call (see code and stdout). */
+/**
+ * Run the pod plugin once, in a clean environment (no NODE_EXTRA_CA_CERTS); never throws for a
+ * failed call (see code and stdout).
+ */
 export function runPodPlugin(call: PodPluginCall): Promise<ExecResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -36,7 +41,7 @@ export function runPodPlugin(call: PodPluginCall): Promise<ExecResult> {
     CNI_PATH: `${ROOT}bin:/usr/lib/cni`,
   };
   if (call.args !== undefined) env.CNI_ARGS = call.args;
-  return execIn(call.node, POD_PLUGIN, [], {
+  return execIn(call.node, call.program ?? POD_PLUGIN, [], {
     env,
     stdin: JSON.stringify(call.config),
     timeoutMs: 60_000,
