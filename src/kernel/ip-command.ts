@@ -50,6 +50,7 @@ function inNamespace(where: Where, argv: readonly string[]): string[] {
 function classify(stderr: string, where: Where): ErrorCode {
   if (where.netns && /^nsenter: (cannot open|reassociate to namespace)/m.test(stderr))
     return 'KERNEL_NETNS_NOT_FOUND';
+  if (/Invalid "netns" value/.test(stderr)) return 'KERNEL_NETNS_NOT_FOUND';
   if (/Cannot find device|does not exist|No such device/.test(stderr))
     return 'KERNEL_LINK_NOT_FOUND';
   if (/File exists/.test(stderr)) return 'KERNEL_EXISTS';
@@ -80,7 +81,7 @@ export async function runCommand(
   const text = (result.stderr || result.stdout).trim() || `exit ${String(result.code)}`;
   const code = classify(result.stderr, where);
   const message =
-    code === 'KERNEL_NETNS_NOT_FOUND'
+    code === 'KERNEL_NETNS_NOT_FOUND' && where.netns && text.startsWith('nsenter:')
       ? `network namespace ${where.netns} cannot be entered: ${text}`
       : `${shown} failed: ${text}`;
   throw new CidrpoolError(code, message, {

@@ -16,9 +16,9 @@ import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import { startNetnsRelay, type NetnsRelay } from '../helpers/netns-relay.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
-import { CLI, REPO_ROOT, cleanEnv, inUseCount, seedStore, withStore } from './support.js';
+import { runPodPlugin } from '../helpers/pod-plugin.js';
+import { CLI, cleanEnv, inUseCount, seedStore, withStore } from './support.js';
 
-const POD_PLUGIN = `${REPO_ROOT}bin/cidrpool-cni`;
 const skip = netnsSkipReason();
 const MTU = 1450;
 
@@ -121,18 +121,7 @@ class World {
 
   /** Run the pod plugin inside the node namespace. */
   call(command: string, containerId: string, pod: string, config: unknown, args?: string) {
-    return execIn(this.node, POD_PLUGIN, [], {
-      env: cleanEnv({
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: containerId,
-        CNI_NETNS: NetnsScope.pathOf(pod),
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: `${REPO_ROOT}bin:/usr/lib/cni`,
-        CNI_ARGS: args,
-      }),
-      stdin: JSON.stringify(config),
-      timeoutMs: 60_000,
-    });
+    return runPodPlugin({ command, node: this.node, pod, containerId, config, args });
   }
 
   cli(args: string[]) {
@@ -338,6 +327,31 @@ function podPluginSuite(
       assert.equal(await inUseCount(world.ds), 0n);
     });
 
+    it("an IPv6-only pod: /128, default via the node end's link-local address, no IPv4 at all", async () => {
+      const pod = world.scope.create();
+      const conf = world.conf({ type: 'cidrpool-ipam', assign_ipv4: 'false', assign_ipv6: 'true' });
+      const add = await world.call('ADD', 'ctr-v6', pod, conf);
+      assert.equal(add.code, 0, add.stdout + add.stderr);
+      const result = JSON.parse(add.stdout);
+      assert.equal(result.ips.length, 1);
+      const address = result.ips[0].address as string;
+      assert.match(address, /^fd00:91::[0-9a-f]+\/128$/);
+      assert.deepEqual(result.routes, [{ dst: '::/0', gw: 'fe80::ecee:eeff:feee:eeee' }]);
+      assert.deepEqual(await ipJson<IpRoute[]>(pod, ['-4', 'route', 'show']), []);
+      const [def] = await ipJson<IpRoute[]>(pod, ['-6', 'route', 'show', 'default']);
+      assert.equal(def?.gateway, 'fe80::ecee:eeff:feee:eeee');
+      const host = result.interfaces[0].name as string;
+      const [route] = await ipJson<IpRoute[]>(world.node, ['-6', 'route', 'show', address]);
+      assert.equal(route?.dev, host);
+      await ping(world.node, address.split('/')[0]!);
+      const check = await world.call('CHECK', 'ctr-v6', pod, { ...conf, prevResult: result });
+      assert.equal(check.code, 0, check.stdout);
+      const del = await world.call('DEL', 'ctr-v6', pod, conf);
+      assert.equal(del.code, 0, del.stdout);
+      assert.deepEqual(await world.caliLinks(), []);
+      assert.equal(await inUseCount(world.ds), 0n);
+    });
+
     it('rolls back a failed ADD: no veth, no allocation, no endpoint', async () => {
       // (1) The pod already has an eth0: the veth cannot be made after IPAM ADD succeeded.
       const pod = world.scope.create();
@@ -378,6 +392,13 @@ function podPluginSuite(
         /^route 10\.91\.0\.88\/32 already exists for an interface other than 'calictr-fail2': dev eth0$/,
       );
       await execIn(undefined, 'ip', ['-n', world.node, 'route', 'del', '10.91.0.88/32']);
+      // (3) CNI_NETNS names no namespace.
+      const add3 = await world.call('ADD', 'ctr-fail3', 'cp11p-never-made', world.conf());
+      assert.equal(add3.code, 1);
+      assert.match(
+        JSON.parse(add3.stdout).msg,
+        /^CNI_NETNS \/var\/run\/netns\/cp11p-never-made is not a network namespace: /,
+      );
       assert.deepEqual(await world.caliLinks(), []);
       assert.deepEqual(
         (await ipJson<IpLink[]>(pod2, ['link', 'show'])).map((l) => l.ifname),

@@ -3,7 +3,7 @@
 // bin/cidrpool-cni) the errors it returns before any interface is touched: a missing IPAM plugin,
 // an IPAM plugin's own error passed on with its code, bad keys, CHECK without prevResult.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,9 +13,10 @@ import { parsePodConf } from '../../src/cni/pod/pod-config.js';
 import { buildPodResult } from '../../src/cni/pod/pod-result.js';
 import type { WiredInterface } from '../../src/cni/pod/veth.js';
 import { hostInterfaceNameOf } from '../../src/resources/workload-interface.js';
-import { REPO_ROOT, runPlugin, seedStore, withStore } from './support.js';
+import { execIn } from '../helpers/netns.js';
+import { POD_PLUGIN } from '../helpers/pod-plugin.js';
+import { REPO_ROOT, cleanEnv, runPlugin, seedStore, withStore } from './support.js';
 
-const POD_PLUGIN = `${REPO_ROOT}bin/cidrpool-cni`;
 const conf = (extra: Record<string, unknown>) =>
   parseNetConf(JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'cidrpool-cni', ...extra }));
 const NO_MTU_FILE = '/nonexistent/mtu';
@@ -46,6 +47,17 @@ describe('cidrpool-cni config keys', () => {
       parsePodConf(conf({ include_default_routes: true, ipam }), NO_MTU_FILE).routes,
       ['0.0.0.0/0', '::/0', '10.0.0.0/8'],
     );
+  });
+
+  it("takes the MTU from Calico's MTU file when the config has none", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp11p-mtu-'));
+    try {
+      writeFileSync(join(dir, 'mtu'), '1440\n');
+      assert.equal(parsePodConf(conf({}), join(dir, 'mtu')).mtu, 1440);
+      assert.equal(parsePodConf(conf({ mtu: 1400 }), join(dir, 'mtu')).mtu, 1400);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names every bad key with its value', () => {
@@ -239,5 +251,54 @@ describe('cidrpool-cni errors before any interface is touched (spawned)', () => 
       msg: 'Required prevResult missing',
       details: 'CHECK needs the ADD result as prevResult in the network config',
     });
+  });
+});
+
+describe('cidrpool-cni start-up', () => {
+  it('runs the bundle dist/cni/pod-plugin.js from the code cache the build made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp11p-hook-'));
+    try {
+      // Records every vm.Script: the file, the cache it was given, and whether V8 took it.
+      const hook = join(dir, 'hook.mjs');
+      writeFileSync(
+        hook,
+        `import vm from 'node:vm';
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(code, options) {
+    super(code, options);
+    process.stderr.write('script ' + options.filename + ' cache ' + (options.cachedData?.length ?? 0) + ' rejected ' + this.cachedDataRejected + '\\n');
+  }
+};
+`,
+      );
+      for (const command of ['VERSION', 'CHECK']) {
+        const run = await execIn(undefined, process.execPath, ['--import', hook, POD_PLUGIN], {
+          env: cleanEnv({
+            CNI_COMMAND: command,
+            CNI_CONTAINERID: 'c',
+            CNI_NETNS: '/var/run/netns/cp11p-never-made',
+            CNI_IFNAME: 'eth0',
+            CNI_PATH: '/usr/lib/cni',
+          }),
+          stdin: JSON.stringify({
+            cniVersion: '1.0.0',
+            name: 'n',
+            type: 'cidrpool-cni',
+            ipam: { type: 'x' },
+          }),
+        });
+        assert.match(
+          run.stderr,
+          new RegExp(
+            `^script ${REPO_ROOT}dist/cni/pod-plugin\\.js cache [1-9]\\d* rejected false$`,
+            'm',
+          ),
+          `${command}: ${run.stderr}`,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

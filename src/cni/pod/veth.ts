@@ -162,6 +162,18 @@ export async function wirePod(spec: PodInterfaceSpec): Promise<WiredInterface> {
         },
       );
     }
+    if (isCidrpoolError(err, 'KERNEL_NETNS_NOT_FOUND')) {
+      throw new CidrpoolError(
+        'KERNEL_NETNS_NOT_FOUND',
+        `CNI_NETNS ${spec.netns} is not a network namespace: ${err.message}`,
+        {
+          cause: err,
+          details: {
+            hint: "the runtime must pass the path of the pod's network namespace, e.g. /var/run/netns/<name>",
+          },
+        },
+      );
+    }
     throw err;
   }
   try {
