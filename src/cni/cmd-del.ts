@@ -5,8 +5,7 @@ import { toDatastoreConfig } from './datastore-config.js';
 import { endpointNameOf } from './endpoint.js';
 import { deleteEndpoint } from './endpoint-store.js';
 import { legacyHandleIdOf } from './handle.js';
-import { withNodeLock } from './lock.js';
-import { openSession, releaseIfPresent } from './session.js';
+import { openCallSession, releaseIfPresent, withCallLock } from './session.js';
 
 /**
  * Run DEL: ReleaseByHandle(`<network>.<containerID>`), then the pre-v3 handle
@@ -15,9 +14,9 @@ import { openSession, releaseIfPresent } from './session.js';
  */
 export async function runDel(ctx: CallContext): Promise<void> {
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
-  const session = await openSession(dsConfig);
+  const session = await openCallSession(ctx, dsConfig);
   try {
-    await withNodeLock(ctx, dsConfig, async () => {
+    await withCallLock(session, ctx, dsConfig, async () => {
       await releaseIfPresent(session, ctx.handleId);
       const legacy = legacyHandleIdOf(ctx.workload);
       if (legacy !== ctx.handleId) await releaseIfPresent(session, legacy);

@@ -1,3 +1,4 @@
+import { AGENT_CODES } from './codes/agent.js';
 import { CLIENT_CODES } from './codes/client.js';
 import { CLI_CODES } from './codes/cli.js';
 import { CNI_CODES } from './codes/cni.js';
@@ -20,6 +21,7 @@ export const ERROR_CODES = {
   ...CLIENT_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
+  ...AGENT_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,7 +12,6 @@ import { createKeyedQueue, withHostLockFile } from './host-lock.js';
 import { getAssignmentAttributes, ipsByHandle, releaseByHandle, releaseIps } from './release.js';
 import type {
   AutoAssignResult,
-  FamilyAssignment,
   HostReservedAttrSpec,
   Ipam,
   IpamEnvironment,
@@ -24,6 +23,7 @@ export * from './types.js';
 export { resolveAnnotations } from './annotations.js';
 export type { ResolvedAnnotations, AnnotationInput } from './annotations.js';
 export { DEFAULT_MAX_BLOCKS_PER_HOST } from './auto-assign.js';
+export { shortfallMessage } from './shortfall.js';
 
 /** Real clock and randomness; the default when the caller injects nothing. */
 export const systemEnvironment: IpamEnvironment = {
@@ -41,21 +41,6 @@ const toReserved = (spec?: HostReservedAttrSpec): HostReservedAttr | undefined =
         note: spec.note ?? WINDOWS_RESERVED_NOTE,
       }
     : undefined;
-
-/**
- * Calico's PartialFulfillmentError text: "Assigned X out of N requested IPvV addresses; <msgs>",
- * then "; HostReservedAttr: <handle>" when the request reserved ordinals (Windows).
- * Returns undefined when the assignment is complete.
- */
-export function shortfallMessage(assignment: FamilyAssignment): string | undefined {
-  if (assignment.ips.length >= assignment.numRequested) return undefined;
-  const base = `Assigned ${assignment.ips.length} out of ${assignment.numRequested} requested IPv${assignment.family} addresses`;
-  const reserved =
-    assignment.hostReservedHandle !== undefined
-      ? [`HostReservedAttr: ${assignment.hostReservedHandle}`]
-      : [];
-  return [base, ...assignment.messages, ...reserved].join('; ');
-}
 
 /**
  * Create the IPAM engine over a datastore. `env` overrides the clock, randomness and logger;
