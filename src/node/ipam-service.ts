@@ -31,6 +31,7 @@ import { createKeyedQueue } from '../ipam/host-lock.js';
 import { createIpam } from '../ipam/index.js';
 import type { AutoAssignResult, Ipam, ReleaseOptions, ReleaseResult } from '../ipam/types.js';
 import { agentEnvironment } from './agent.js';
+import { createAllocationBatcher } from './allocation-batcher.js';
 import { CachedStore } from './cached-store.js';
 import { agentMetrics, type AgentMetrics } from './metrics.js';
 import type { AgentContext, AgentService, RunningService } from './types.js';
@@ -72,6 +73,7 @@ class IpamServer {
     private readonly datastore: string,
     private readonly cache: CachedStore,
     private readonly ipam: Ipam,
+    private readonly batcher: ReturnType<typeof createAllocationBatcher>,
     private readonly metrics: AgentMetrics,
   ) {}
 
@@ -211,7 +213,7 @@ class IpamServer {
       const result = await this.count(
         'allocations',
         'autoAssign',
-        () => this.ipam.autoAssign(r),
+        () => this.batcher.autoAssign(r),
         (res) =>
           [res.ipv4, res.ipv6].some((a) => a.ips.length < a.numRequested) ? 'shortfall' : 'ok',
       );
@@ -339,6 +341,9 @@ export const ipamSocketService: AgentService = {
       datastoreIdentity(options.datastore),
       cache,
       ipam,
+      createAllocationBatcher(cache, ipam, options.nodeName, Date.now, {
+        onBatch: (size) => metrics.batchSize.observe(size),
+      }),
       metrics,
     );
     const connections = new Set<Socket>();

@@ -78,6 +78,12 @@ function createAgentMetrics() {
       labelNames: ['kind', 'result'] as const,
       registers: [registry],
     }),
+    batchSize: new Histogram({
+      name: 'cidrpool_ipam_batch_size',
+      help: 'Allocations answered by one datastore write: the size of a batch, or 1 through the engine.',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     cacheHits: new Counter({
       name: 'cidrpool_ipam_cache_reads_total',
       help: 'Reads of the IPAM engine answered from the watch-fed cache (hit) or the datastore (miss).',

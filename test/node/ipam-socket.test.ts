@@ -26,12 +26,7 @@ import {
   inUseCount,
   type PluginRun,
 } from '../cni/support.js';
-import {
-  datastoreEnv,
-  getMetricsPath,
-  startAgent,
-  type RunningAgent,
-} from './ipam-agent-support.js';
+import { datastoreEnv, getMetricsPath, startAgent } from './ipam-agent-support.js';
 
 const NODE = 'node-a';
 const POOLS = [
