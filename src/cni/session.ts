@@ -43,16 +43,29 @@ function fallbackShortfall(a: FamilyAssignment): string {
 }
 
 /**
+ * The datastore of one call. etcd goes through its JSON gateway over node:http(s): the gRPC
+ * client (`etcd3`) costs ~165 ms to load, more than the whole call otherwise
+ * (docs/design/datastore.md, "etcd through the JSON gateway").
+ */
+async function openCallStore(config: DatastoreConfig): Promise<Datastore> {
+  if (config.type === 'etcdv3') {
+    const { openEtcdGatewayStore } = await import('../datastore/etcd-gateway/index.js');
+    return openEtcdGatewayStore(config);
+  }
+  const { openDatastore } = await import('../datastore/open.js');
+  return openDatastore(config);
+}
+
+/**
  * Open the datastore `config` names and create the engine. Throws DS_CONFIG for a bad
  * configuration and DS_UNAVAILABLE when the store cannot be reached.
  */
 export async function openSession(config: DatastoreConfig): Promise<Session> {
   // Loaded on demand: VERSION and configuration errors never pay for the engine or a store.
-  const [{ openDatastore }, ipamModule] = await Promise.all([
-    import('../datastore/open.js'),
+  const [store, ipamModule] = await Promise.all([
+    openCallStore(config),
     import('../ipam/index.js'),
   ]);
-  const store = await openDatastore(config);
   try {
     const ipam = ipamModule.createIpam(store, systemEnvironment);
     return {
