@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import type { DatastoreConfig } from '../src/datastore/config-types.js';
 import { openDatastore } from '../src/datastore/open.js';
 import { createIpam } from '../src/ipam/index.js';
+import { createAllocationBatcher } from '../src/node/allocation-batcher.js';
 import { CachedStore } from '../src/node/cached-store.js';
 import { ipamCacheScope } from '../src/node/ipam-service.js';
 import { startEtcd, type EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import { startAgent, type RunningAgent } from '../test/node/ipam-agent-support.js';
-import { PLUGIN, callPlugin } from './cni-latency.js';
+import { PLUGIN, callPlugin, childrenCpuMs } from './cni-latency.js';
 import { measureRawTxnRate } from './etcd-throughput.js';
 import { nodeNames, percentile, runPool, seedCluster, timeMs } from './support.js';
 import type { BenchFigure, BenchScenario } from './types.js';
@@ -49,23 +50,28 @@ const netConf = (config: DatastoreConfig, socket: string) => ({
   ipam: { type: 'cidrpool-ipam' },
 });
 
-/** ADD p50 of each config and of `node -e 0`, alternating; each ADD is followed by its DEL. */
-async function addLatency(
-  configs: readonly object[],
-  rounds: number,
-  tag: string,
-): Promise<{ adds: number[][]; bare: number[] }> {
+/**
+ * ADD wall times of each config and of `node -e 0`, alternating (each ADD is followed by its
+ * DEL), and the summed CPU time (user + system) of those processes.
+ */
+async function addLatency(configs: readonly object[], rounds: number, tag: string) {
   const adds = configs.map(() => [] as number[]);
+  const cpu = configs.map(() => 0);
   const bare: number[] = [];
+  let bareCpu = 0;
   for (let i = 0; i < rounds; i++) {
     for (const [k, config] of configs.entries()) {
       const id = `${tag}-${k}-${i}`;
+      const before = childrenCpuMs();
       adds[k]!.push(await callPlugin(PLUGIN, 'ADD', id, config));
+      cpu[k]! += childrenCpuMs() - before;
       await callPlugin(PLUGIN, 'DEL', id, config);
     }
+    const before = childrenCpuMs();
     bare.push(await bareNode());
+    bareCpu += childrenCpuMs() - before;
   }
-  return { adds, bare };
+  return { adds, bare, cpu: cpu.map((c) => c / rounds), bareCpu: bareCpu / rounds };
 }
 
 /** 100 ADDs (then 100 DELs), 10 in flight, against the same burst of `node -e 0`. */
@@ -82,17 +88,28 @@ async function burst(config: object, count: number) {
   return { add, bare };
 }
 
-/** Allocations/s of the agent's engine (a CachedStore per host), `hosts` in flight. */
-async function cachedAllocationRate(config: DatastoreConfig, hosts: string[], count: number) {
+/**
+ * Allocations/s of the agent's engine (a CachedStore per host, as each agent has), with
+ * `inFlight` requests at once; `batched` sends them through the agent's batcher.
+ */
+async function cachedAllocationRate(
+  config: DatastoreConfig,
+  hosts: string[],
+  count: number,
+  batched = false,
+) {
   const store = await openDatastore(config);
   const caches = hosts.map((h) => new CachedStore(store, ipamCacheScope(h)));
   try {
     await Promise.all(caches.map((c) => c.start()));
-    const engines = caches.map((c) => createIpam(c));
+    const engines = caches.map((c, h) => {
+      const ipam = createIpam(c);
+      return batched ? createAllocationBatcher(c, ipam, hosts[h]!, Date.now) : ipam;
+    });
     const ms = await timeMs(() =>
-      runPool(count, hosts.length, async (i) => {
+      runPool(count, 100, async (i) => {
         const h = i % hosts.length;
-        const handleId = `cached.${i}`;
+        const handleId = `cached.${hosts.length}.${i}`;
         caches[h]!.presumeAbsent(`/calico/ipam/v2/handle/${handleId}`);
         const result = await engines[h]!.autoAssign({
           num4: 1,
@@ -140,7 +157,7 @@ export const scenario: BenchScenario = {
         await callPlugin(PLUGIN, 'ADD', 'warm', c);
         await callPlugin(PLUGIN, 'DEL', 'warm', c);
       }
-      const { adds, bare } = await addLatency(configs, rounds, 'lat');
+      const { adds, bare, cpu, bareCpu } = await addLatency(configs, rounds, 'lat');
       const p50 = (values: number[]) => percentile(values, 50);
       const bareP50 = p50(bare);
       log(
@@ -166,8 +183,28 @@ export const scenario: BenchScenario = {
           anchor: { name: 'ADD without the agent, embedded', value: p50(adds[2]!), unit: 'ms' },
           ratio: p50(adds[3]!) / p50(adds[2]!),
           ratioMeaning: 'etcd / embedded (goal <= 1.5)',
-          notes: 'the plugin loads the gRPC etcd client (etcd3) per call',
+          notes: 'the plugin talks to etcd through its JSON gateway (no gRPC client)',
         },
+      );
+
+      const cpuFigure = (metric: string, value: number, notes?: string): BenchFigure => ({
+        metric,
+        value,
+        unit: 'ms',
+        anchor: { name: 'bare `node -e 0`', value: bareCpu, unit: 'ms' },
+        ratio: value / bareCpu,
+        ratioMeaning: 'plugin / node -e 0 (lower is better)',
+        notes,
+      });
+      figures.push(
+        cpuFigure(
+          'CNI ADD CPU time (mean) through the agent, embedded',
+          cpu[0]!,
+          'user + system of the plugin process: steadier than wall time on a busy machine',
+        ),
+        cpuFigure('CNI ADD CPU time (mean) through the agent, 3-member etcd', cpu[1]!),
+        cpuFigure('CNI ADD CPU time (mean) without the agent, 3-member etcd', cpu[3]!),
+        cpuFigure('CNI ADD CPU time (mean) without the agent, embedded', cpu[2]!),
       );
 
       const count = Math.max(20, Math.round(100 * scale));
@@ -196,6 +233,17 @@ export const scenario: BenchScenario = {
         ratio: rate / raw,
         ratioMeaning: 'allocations per raw txn (goal >= 1.0)',
         notes: 'one agent engine per host in one process, as 100 agents would run',
+      });
+      const oneHost = await cachedAllocationRate(etcd, ['node-0'], allocations, true);
+      log(`one agent, 100 in flight (batched): ${oneHost.toFixed(0)} allocations/s`);
+      figures.push({
+        metric: 'one host, 100 in flight, the agent engine with batching',
+        value: oneHost,
+        unit: 'alloc/s',
+        anchor: { name: 'raw single-key txn', value: raw, unit: 'txn/s' },
+        ratio: oneHost / raw,
+        ratioMeaning: 'allocations per raw txn (goal >= 1.0)',
+        notes: 'CNI-shaped requests arriving during a write share the next block write',
       });
       return figures;
     } finally {

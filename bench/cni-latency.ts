@@ -17,7 +17,7 @@ export const HOST_LOCAL = '/usr/lib/cni/host-local';
  * (cutime + cstime, in USER_HZ = 100 ticks/s). A call's CPU time is the difference around it:
  * steadier than wall time when other jobs share the cores. Tick resolution: use sums.
  */
-function childrenCpuMs(): number {
+export function childrenCpuMs(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); cutime and cstime are fields 16 and 17.
