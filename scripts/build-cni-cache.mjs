@@ -1,7 +1,8 @@
 // The training run of `npm run build:cni` (scripts/build-cni.mjs starts it in a child process
 // without NODE_OPTIONS): compile dist/cni/plugin.js as bin/cidrpool-ipam does, run VERSION, ADD,
 // CHECK, DEL and a configuration error through the plugin's own runCall on an embedded store in
-// a temporary folder (one pool and one node, created with the CLI of dist/src), then write V8's code cache of
+// a temporary folder (one pool and one node, created with the CLI of dist/src), then ADD, CHECK
+// and DEL through the node agent's socket, then write V8's code cache of
 // everything those calls compiled to dist/cni/plugin.js.cache, in the format bin/cidrpool-ipam
 // reads: MAGIC, the script's byte length (u32 LE), the script's bytes, the byte length of the
 // cache made after VERSION alone (u32 LE), that cache, then the cache made after all calls.
@@ -24,6 +25,42 @@ const script = new Script(source.toString('utf8'), { filename: file });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
 const { runCall } = module.exports;
+
+/**
+ * ADD, CHECK and DEL through the node agent's IPAM socket (docs/cni.md, "Through the node
+ * agent"), so that the plugin's socket client is in the cache too. Only the agent's IPAM socket
+ * service runs (from dist/src), in this process, on the training store: no other service of
+ * `node run` (they would touch the host's network).
+ */
+async function trainAgentPath(conf, dataDir, call) {
+  const [{ ipamSocketService }, { openDatastore }, { createIpam }, { createResourceClient }] =
+    await Promise.all([
+      import('../dist/src/node/ipam-service.js'),
+      import('../dist/src/datastore/open.js'),
+      import('../dist/src/ipam/index.js'),
+      import('../dist/src/client/index.js'),
+    ]);
+  const datastore = { type: 'embedded', dataDir };
+  const store = await openDatastore(datastore);
+  const socket = join(dataDir, 'agent.sock');
+  const ipam = createIpam(store);
+  const service = await ipamSocketService.start({
+    options: { nodeName: conf.nodename, datastore, flags: { socket } },
+    store,
+    ipam,
+    client: createResourceClient(store, ipam),
+    log: () => undefined,
+  });
+  try {
+    const viaAgent = { ...conf, agent_socket: socket };
+    const result = JSON.parse(await call('ADD', viaAgent));
+    await call('CHECK', { ...viaAgent, prevResult: result });
+    await call('DEL', viaAgent);
+  } finally {
+    await service.stop();
+    await store.close();
+  }
+}
 
 const work = mkdtempSync(join(tmpdir(), 'cidrpool-cni-cache-'));
 try {
@@ -82,6 +119,7 @@ try {
   await call('DEL', conf);
   await call('DEL', conf);
   await call('ADD', '{"cniVersion":', 1);
+  await trainAgentPath(conf, dataDir, call);
 
   const fullCache = script.createCachedData();
   const u32 = (n) => {

@@ -123,28 +123,25 @@ function createAgentMetrics() {
     },
   };
 
-  new Gauge({
-    name: 'cidrpool_ipam_pool_addresses_in_use',
-    help: 'Addresses allocated (or cooling down) in each IP pool, cluster-wide.',
-    labelNames: ['pool', 'cidr'] as const,
-    registers: [registry],
-    async collect() {
-      const u = await currentUsage();
-      this.reset();
-      for (const p of u?.pools ?? []) this.set({ pool: p.pool, cidr: p.cidr }, p.inUse);
-    },
-  });
-  new Gauge({
-    name: 'cidrpool_ipam_pool_addresses_total',
-    help: 'Addresses in each IP pool.',
-    labelNames: ['pool', 'cidr'] as const,
-    registers: [registry],
-    async collect() {
-      const u = await currentUsage();
-      this.reset();
-      for (const p of u?.pools ?? []) this.set({ pool: p.pool, cidr: p.cidr }, p.total);
-    },
-  });
+  /** A per-pool gauge set on scrape from the usage source. */
+  const poolGauge = (name: string, help: string, pick: (p: PoolUsage) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool', 'cidr'] as const,
+      registers: [registry],
+      async collect() {
+        const u = await currentUsage();
+        this.reset();
+        for (const p of u?.pools ?? []) this.set({ pool: p.pool, cidr: p.cidr }, pick(p));
+      },
+    });
+  poolGauge(
+    'cidrpool_ipam_pool_addresses_in_use',
+    'Addresses allocated (or cooling down) in each IP pool, cluster-wide.',
+    (p) => p.inUse,
+  );
+  poolGauge('cidrpool_ipam_pool_addresses_total', 'Addresses in each IP pool.', (p) => p.total);
   new Gauge({
     name: 'cidrpool_ipam_borrowed_addresses',
     help: 'Addresses this node holds in blocks affine to another node (or to none).',
