@@ -9,13 +9,28 @@
 // block's pool must still be eligible for the request (determinePools on the cached pools,
 // Node and namespace labels), so a batch never gives an address the engine would not.
 import { readAll, type Datastore } from '../datastore/api.js';
-import { IPAM_CONFIG_KEY, blockKey, resourceKey, resourcePrefix } from '../datastore/keys.js';
-import { assignFromBlock, garbageCollect, ipWithMask } from '../ipam/block.js';
-import { blockOf, configOf, writeBlock } from '../ipam/block-store.js';
+import {
+  IPAM_CONFIG_KEY,
+  blockKey,
+  handleKey,
+  resourceKey,
+  resourcePrefix,
+} from '../datastore/keys.js';
+import {
+  assignFromBlock,
+  cleanHandle,
+  garbageCollect,
+  ipWithMask,
+  isEmpty,
+  ordinalToIp,
+  releaseHandleFromBlock,
+} from '../ipam/block.js';
+import { blockOf, configOf, handleOf, writeBlock, type Stored } from '../ipam/block-store.js';
+import type { HandleValue } from '../ipam/model.js';
 import { nodeLabelsOf, reservationsOf } from '../ipam/context.js';
 import { determinePools, findPoolOfBlock, poolsOf } from '../ipam/pools.js';
 import type { AutoAssignRequest, AutoAssignResult, Ipam } from '../ipam/types.js';
-import { formatCidr, parseCidr, parseCidrMasked } from '../net/index.js';
+import { formatCidr, formatIp, parseCidr, parseCidrMasked } from '../net/index.js';
 
 interface Waiting {
   readonly request: AutoAssignRequest;
@@ -27,6 +42,8 @@ interface Waiting {
 export interface BatchEvents {
   /** Allocations answered by one write: a batch's size, or 1 through the engine. */
   onBatch?(size: number): void;
+  /** Handles released by one write of a release batch. */
+  onReleaseBatch?(size: number): void;
 }
 
 /** The requests a batch may carry: what the CNI plugin sends for one IPv4 address. */
@@ -173,7 +190,114 @@ export function createAllocationBatcher(
     }
   }
 
+  const releasing: {
+    handleId: string;
+    resolve(ips: string[]): void;
+    reject(err: unknown): void;
+  }[] = [];
+  let releaseBusy = false;
+
+  async function releaseViaEngine(w: (typeof releasing)[number]): Promise<void> {
+    try {
+      w.resolve(await ipam.releaseByHandle(w.handleId));
+    } catch (err) {
+      w.reject(err);
+    }
+  }
+
+  /**
+   * Release the handles of `batch` that each hold addresses in one block of this node, one
+   * write per block (the handles read in one round trip); returns the requests left to the
+   * engine: a missing handle (its not-found error), a handle over several blocks, a block of
+   * another node, and any block the batch would leave empty (the engine may then release its
+   * affinity, ensureConsistentAffinity).
+   */
+  async function tryReleaseBatch(batch: typeof releasing): Promise<typeof releasing> {
+    const ids = batch.map((w) => cleanHandle(w.handleId));
+    if (new Set(ids).size !== ids.length) return batch;
+    const [configKv, ...handleItems] = await readAll(store, [
+      { get: IPAM_CONFIG_KEY },
+      ...ids.map((id) => ({ get: handleKey(id) })),
+    ]);
+    const config = configOf(configKv![0]);
+    const rest: typeof releasing = [];
+    const byBlock = new Map<
+      string,
+      { w: (typeof releasing)[number]; id: string; h: Stored<HandleValue> }[]
+    >();
+    batch.forEach((w, i) => {
+      const h = handleOf(handleItems[i]![0]);
+      const blocks = h ? Object.keys(h.value.block) : [];
+      if (!h || blocks.length !== 1) return void rest.push(w);
+      const group = byBlock.get(blocks[0]!) ?? [];
+      group.push({ w, id: ids[i]!, h });
+      byBlock.set(blocks[0]!, group);
+    });
+    await Promise.all(
+      [...byBlock].map(async ([cidr, group]) => {
+        const family = cidr.includes(':') ? 6 : 4;
+        const stored = blockOf(await store.get(blockKey(family, cidr)));
+        if (!stored || stored.value.affinity !== `host:${node}` || group.length < 2) {
+          rest.push(...group.map((g) => g.w));
+          return;
+        }
+        const nowMs = now();
+        let block = garbageCollect(stored.value, config.ipCooldownSeconds, nowMs);
+        const done: { w: (typeof releasing)[number]; ips: string[] }[] = [];
+        for (const g of group) {
+          const res = releaseHandleFromBlock(block, g.id, nowMs, config.ipCooldownSeconds);
+          if (res.released.length === 0) {
+            rest.push(g.w); // a stale handle entry: the engine drops it
+            continue;
+          }
+          done.push({ w: g.w, ips: res.released.map((o) => formatIp(ordinalToIp(block, o))) });
+          block = res.block;
+        }
+        const batched = group.filter((g) => done.some((d) => d.w === g.w));
+        if (done.length < 2 || isEmpty(block)) {
+          rest.push(...batched.map((g) => g.w));
+          return;
+        }
+        try {
+          await writeBlock(store, {
+            family,
+            cidr: stored.value.cidr,
+            change: { kind: 'update', block, revision: stored.revision, previous: stored.value },
+            handles: batched.map((g) => g.id),
+            knownHandles: new Map(batched.map((g) => [g.id, g.h])),
+          });
+        } catch {
+          rest.push(...batched.map((g) => g.w));
+          return;
+        }
+        events.onReleaseBatch?.(done.length);
+        for (const d of done) d.w.resolve(d.ips);
+      }),
+    );
+    return rest;
+  }
+
+  async function drainReleases(): Promise<void> {
+    releaseBusy = true;
+    try {
+      while (releasing.length > 0) {
+        const batch = releasing.splice(0);
+        const rest = batch.length >= 2 ? await tryReleaseBatch(batch).catch(() => batch) : batch;
+        await Promise.all(rest.map(releaseViaEngine));
+      }
+    } finally {
+      releaseBusy = false;
+    }
+  }
+
   return {
+    /** ReleaseByHandle, batched with the others that arrive while a release is written. */
+    releaseByHandle(handleId: string): Promise<string[]> {
+      return new Promise((resolve, reject) => {
+        releasing.push({ handleId, resolve, reject });
+        if (!releaseBusy) void drainReleases();
+      });
+    },
     autoAssign(request: AutoAssignRequest): Promise<AutoAssignResult> {
       if (!isBatchable(request, node)) return ipam.autoAssign(request);
       const key = eligibilityKey(request);

@@ -195,7 +195,9 @@ class IpamServer {
           };
         });
       case 'ipam.releaseByHandle':
-        return this.count('releases', 'releaseByHandle', () => this.ipam.releaseByHandle(args[0]));
+        return this.count('releases', 'releaseByHandle', () =>
+          this.batcher.releaseByHandle(args[0]),
+        );
       case 'ipam.ipsByHandle':
         return this.ipam.ipsByHandle(args[0]);
       default:
@@ -343,6 +345,7 @@ export const ipamSocketService: AgentService = {
       ipam,
       createAllocationBatcher(cache, ipam, options.nodeName, Date.now, {
         onBatch: (size) => metrics.batchSize.observe(size),
+        onReleaseBatch: (size) => metrics.releaseBatchSize.observe(size),
       }),
       metrics,
     );

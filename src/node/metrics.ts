@@ -84,6 +84,12 @@ function createAgentMetrics() {
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers: [registry],
     }),
+    releaseBatchSize: new Histogram({
+      name: 'cidrpool_ipam_release_batch_size',
+      help: 'Handles released by one datastore write of a release batch (concurrent DELs on one block).',
+      buckets: [2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     cacheHits: new Counter({
       name: 'cidrpool_ipam_cache_reads_total',
       help: 'Reads of the IPAM engine answered from the watch-fed cache (hit) or the datastore (miss).',

@@ -25,7 +25,7 @@ const request = (handleId: string, team: string): AutoAssignRequest => ({
 });
 
 both(
-  'batches concurrent allocations and keeps every invariant with writers behind its back',
+  'batches concurrent allocations and releases and keeps every invariant with writers behind its back',
   async (t, env) => {
     await putPool(t.store, 'pool-a', { cidr: '10.80.0.0/22', blockSize: 26 });
     await putNode(t.store, NODE);
@@ -33,10 +33,12 @@ both(
     const cache = new CachedStore(t.store, ipamCacheScope(NODE));
     await cache.start();
     const sizes: number[] = [];
+    const releaseSizes: number[] = [];
     try {
       const agentIpam = createIpam(cache, env);
       const batcher = createAllocationBatcher(cache, agentIpam, NODE, env.now, {
         onBatch: (size) => sizes.push(size),
+        onReleaseBatch: (size) => releaseSizes.push(size),
       });
       const behind = createIpam(t.store, env); // the CLI or another node, on the datastore itself
       const live = new Map<string, string>();
@@ -44,7 +46,11 @@ both(
       for (let round = 0; round < 6; round++) {
         const count = 4 + Math.floor(env.random() * 14);
         const ids = Array.from({ length: count }, () => `net.r${round}-${next++}`);
-        const victims = [...live.keys()].filter(() => env.random() < 0.3);
+        const victims = [...live.keys()].filter(() => env.random() < 0.2);
+        // DELs through the agent: concurrent releases on one block share a write.
+        const released = [...live.keys()].filter(
+          (id) => !victims.includes(id) && env.random() < 0.3,
+        );
         const assigned = await Promise.all([
           ...ids.map((id) => {
             // The socket service presumes a CNI handle absent; so does this test.
@@ -54,6 +60,12 @@ both(
               .finally(() => cache.forgetPresumption(handleKey(id)));
           }),
           ...victims.map((id) => behind.releaseByHandle(id).then(() => live.delete(id))),
+          ...released.map((id) =>
+            batcher.releaseByHandle(id).then((ips) => {
+              assert.deepEqual(ips, [live.get(id)!.split('/')[0]], `${id} released its address`);
+              live.delete(id);
+            }),
+          ),
           behind.autoAssign({
             num4: 1,
             num6: 0,
@@ -81,6 +93,7 @@ both(
         sizes.some((s) => s > 1),
         `some write carried several allocations: ${sizes.join(',')}`,
       );
+      assert.ok(releaseSizes.length > 0, 'some write carried several releases');
     } finally {
       await cache.stop();
     }
