@@ -8,7 +8,7 @@ import { nodeNames, runPool, seedCluster, timeMs } from './support.js';
 import type { BenchFigure, BenchScenario } from './types.js';
 
 /** Single-key compare-and-swap transactions per second, `parallel` keys in flight. */
-async function measureRawTxnRate(endpoints: string[], count: number, parallel: number) {
+export async function measureRawTxnRate(endpoints: string[], count: number, parallel: number) {
   const client = new Etcd3({ hosts: endpoints });
   try {
     const revisions = new Map<string, string>();

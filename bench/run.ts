@@ -18,6 +18,7 @@ const SCENARIO_MODULES = [
   './podman-run.js',
   './dashboard.js',
   './pod-plugin-latency.js',
+  './agent-ipam.js',
 ];
 
 interface ScenarioOutcome {

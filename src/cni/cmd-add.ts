@@ -17,7 +17,6 @@ import { loadPools, type PoolInfo } from '../ipam/pools.js';
 import { listHostAffinities } from '../ipam/block-store.js';
 import { formatIp, isIpv4Mapped, parseCidr, parseIp, tryParseIp } from '../net/index.js';
 import { buildAttributes } from './handle.js';
-import { withNodeLock } from './lock.js';
 import { readPodInfo } from './pod-info.js';
 import { resolvePools } from './pools.js';
 import {
@@ -33,7 +32,13 @@ import {
   type ShapedResult,
 } from './layout.js';
 import { formatResult, type AssignedAddress } from './result.js';
-import { epochNanos, openSession, releaseIfPresent, type Session } from './session.js';
+import {
+  epochNanos,
+  openCallSession,
+  releaseIfPresent,
+  withCallLock,
+  type Session,
+} from './session.js';
 
 const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 const ipOf = (address: string) => parseIp(address.split('/')[0]!);
@@ -281,7 +286,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
   const ipArg = parseIpArg(ctx.env.args.ip);
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
   // The Kubernetes reads and the datastore open do not depend on each other: overlap them.
-  const sessionPromise = openSession(dsConfig);
+  const sessionPromise = openCallSession(ctx, dsConfig);
   let session: Session | undefined;
   try {
     const [podInfo, opened] = await Promise.all([readPodInfo(ctx), sessionPromise]);
@@ -299,7 +304,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         family: familyOf(ip),
       }));
     } else {
-      addresses = await withNodeLock(ctx, dsConfig, () =>
+      addresses = await withCallLock(opened, ctx, dsConfig, () =>
         assign(ctx, opened, request, podInfo.namespace, ipArg, { layout, pools }),
       );
     }

@@ -6,7 +6,7 @@
 import { CidrpoolError } from '../errors/index.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
-import { heldAddresses, openSession } from './session.js';
+import { heldAddresses, openCallSession } from './session.js';
 
 /** `10.0.0.5/26` -> `10.0.0.5` */
 const plain = (ip: string) => ip.split('/')[0]!;
@@ -24,7 +24,7 @@ function addressesOfPrevResult(prev: unknown): string[] | undefined {
  * is held under the handle, or when prevResult lists an address the handle does not hold.
  */
 export async function runCheck(ctx: CallContext): Promise<void> {
-  const session = await openSession(toDatastoreConfig(ctx.conf, ctx.processEnv));
+  const session = await openCallSession(ctx, toDatastoreConfig(ctx.conf, ctx.processEnv));
   try {
     const held = (await heldAddresses(session, ctx.handleId)).map(plain);
     const expected = addressesOfPrevResult(ctx.conf.prevResult);

@@ -4,8 +4,7 @@ import { deleteEndpoint, endpointNameOf } from '../client/workload-endpoint.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import { legacyHandleIdOf } from './handle.js';
-import { withNodeLock } from './lock.js';
-import { openSession, releaseIfPresent } from './session.js';
+import { openCallSession, releaseIfPresent, withCallLock } from './session.js';
 
 /**
  * Run DEL: delete the endpoint if it belongs to this container, then ReleaseByHandle
@@ -16,7 +15,7 @@ import { openSession, releaseIfPresent } from './session.js';
  */
 export async function runDel(ctx: CallContext): Promise<void> {
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
-  const session = await openSession(dsConfig);
+  const session = await openCallSession(ctx, dsConfig);
   try {
     // Under cidrpool-cni the endpoint is the pod plugin's to delete (before it calls IPAM DEL).
     if (!ctx.conf.endpointOwnedByPodPlugin) {
@@ -27,7 +26,7 @@ export async function runDel(ctx: CallContext): Promise<void> {
         ctx.workload.containerId,
       );
     }
-    await withNodeLock(ctx, dsConfig, async () => {
+    await withCallLock(session, ctx, dsConfig, async () => {
       await releaseIfPresent(session, ctx.handleId);
       const legacy = legacyHandleIdOf(ctx.workload);
       if (legacy !== ctx.handleId) await releaseIfPresent(session, legacy);

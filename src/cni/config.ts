@@ -44,6 +44,8 @@ export interface NetConf {
   readonly etcdPassword?: string;
   /** Ours: the embedded store's folder. */
   readonly dataDir?: string;
+  /** Ours: the node agent's IPAM socket (`agent_socket`; default DEFAULT_AGENT_SOCKET, `none` off). */
+  readonly agentSocket?: string;
   /** Calico's host-wide lock file; we use it for the per-node lock (see docs/cni.md). */
   readonly ipamLockFile?: string;
   /** `feature_control.ip_addrs_no_ipam`: allow the ipAddrsNoIpam annotation. */
@@ -260,6 +262,7 @@ export function parseNetConf(stdin: string): NetConf {
     etcdPassword: top('etcd_password'),
     dataDir: top('data_dir'),
     ipamLockFile: top('ipam_lock_file'),
+    agentSocket: top('agent_socket'),
     ipAddrsNoIpam:
       r.bool(featureControl, 'ip_addrs_no_ipam', 'feature_control.ip_addrs_no_ipam') ?? false,
     floatingIps: r.bool(featureControl, 'floating_ips', 'feature_control.floating_ips') ?? false,

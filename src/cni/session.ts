@@ -4,11 +4,17 @@ import type { Datastore } from '../datastore/api.js';
 import type { DatastoreConfig } from '../datastore/config-types.js';
 import { isCidrpoolError } from '../errors/index.js';
 import type { Ipam, IpamEnvironment } from '../ipam/types.js';
+import { DEFAULT_AGENT_SOCKET, datastoreIdentity } from '../client/agent-protocol.js';
+import { openAgentSession } from './agent-client.js';
+import type { CallContext } from './context.js';
+import { withNodeLock } from './lock.js';
 
 /** An open datastore and the engine over it. */
 export interface Session {
   readonly store: Datastore;
   readonly ipam: Ipam;
+  /** True when the node agent answers this call (src/cni/agent-client.ts). */
+  readonly viaAgent?: boolean;
   close(): Promise<void>;
 }
 
@@ -30,16 +36,29 @@ export const systemEnvironment: IpamEnvironment = {
 };
 
 /**
+ * The datastore of one call. etcd goes through its JSON gateway over node:http(s): the gRPC
+ * client (`etcd3`) costs ~165 ms to load, more than the whole call otherwise
+ * (docs/design/datastore.md, "etcd through the JSON gateway").
+ */
+async function openCallStore(config: DatastoreConfig): Promise<Datastore> {
+  if (config.type === 'etcdv3') {
+    const { openEtcdGatewayStore } = await import('../datastore/etcd-gateway/index.js');
+    return openEtcdGatewayStore(config);
+  }
+  const { openDatastore } = await import('../datastore/open.js');
+  return openDatastore(config);
+}
+
+/**
  * Open the datastore `config` names and create the engine. Throws DS_CONFIG for a bad
  * configuration and DS_UNAVAILABLE when the store cannot be reached.
  */
 export async function openSession(config: DatastoreConfig): Promise<Session> {
   // Loaded on demand: VERSION and configuration errors never pay for the engine or a store.
-  const [{ openDatastore }, ipamModule] = await Promise.all([
-    import('../datastore/open.js'),
+  const [store, ipamModule] = await Promise.all([
+    openCallStore(config),
     import('../ipam/index.js'),
   ]);
-  const store = await openDatastore(config);
   try {
     const ipam = ipamModule.createIpam(store, systemEnvironment);
     return {
@@ -51,6 +70,43 @@ export async function openSession(config: DatastoreConfig): Promise<Session> {
     await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The agent socket of the call: `agent_socket`, else the default; `none` or "" turn it off. */
+export function agentSocketOf(ctx: CallContext): string | undefined {
+  const configured = ctx.conf.agentSocket;
+  if (configured === undefined) return DEFAULT_AGENT_SOCKET;
+  return configured === '' || configured === 'none' ? undefined : configured;
+}
+
+/**
+ * The session of one plugin call: through the node agent when one answers on the call's socket
+ * for this node and datastore, else the datastore opened here. Throws as openSession.
+ */
+export async function openCallSession(ctx: CallContext, config: DatastoreConfig): Promise<Session> {
+  const socket = agentSocketOf(ctx);
+  const viaAgent =
+    socket === undefined
+      ? undefined
+      : await openAgentSession(
+          socket,
+          { node: ctx.node, datastore: datastoreIdentity(config) },
+          () => openSession(config),
+        );
+  return viaAgent ?? openSession(config);
+}
+
+/**
+ * `fn` under the per-node lock file (docs/cni.md), unless the agent answers the call: the agent
+ * serialises the engine's calls per node itself, and the lock would only queue its clients.
+ */
+export function withCallLock<T>(
+  session: Session,
+  ctx: CallContext,
+  config: DatastoreConfig,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return session.viaAgent ? fn() : withNodeLock(ctx, config, fn);
 }
 
 const isNotFound = (err: unknown): boolean =>

@@ -1,4 +1,5 @@
 import { BGP_CODES } from './codes/bgp.js';
+import { AGENT_CODES } from './codes/agent.js';
 import { CLIENT_CODES } from './codes/client.js';
 import { CLI_CODES } from './codes/cli.js';
 import { CNI_CODES } from './codes/cni.js';
@@ -32,6 +33,7 @@ export const ERROR_CODES = {
   ...KERNEL_NFT_CODES,
   ...NODE_CHECKSYSTEM_CODES,
   ...BGP_CODES,
+  ...AGENT_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

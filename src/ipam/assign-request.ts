@@ -9,22 +9,8 @@ import { autoAssignFamily } from './auto-assign.js';
 import type { IpamContext } from './context.js';
 import { validateHandleId } from './handle-id.js';
 import { releaseIps } from './release.js';
-import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from './types.js';
-
-/**
- * Calico's PartialFulfillmentError text: "Assigned X out of N requested IPvV addresses; <msgs>",
- * then "; HostReservedAttr: <handle>" when the request reserved ordinals (Windows).
- * Returns undefined when the assignment is complete.
- */
-export function shortfallMessage(assignment: FamilyAssignment): string | undefined {
-  if (assignment.ips.length >= assignment.numRequested) return undefined;
-  const base = `Assigned ${assignment.ips.length} out of ${assignment.numRequested} requested IPv${assignment.family} addresses`;
-  const reserved =
-    assignment.hostReservedHandle !== undefined
-      ? [`HostReservedAttr: ${assignment.hostReservedHandle}`]
-      : [];
-  return [base, ...assignment.messages, ...reserved].join('; ');
-}
+import { shortfallMessage } from './shortfall.js';
+import type { AutoAssignRequest, AutoAssignResult } from './types.js';
 
 /**
  * AutoAssign IPv4, then IPv6 (an IPv4 error skips IPv6, as Calico). Returns both assignments,

@@ -17,7 +17,7 @@ export * from './types.js';
 export { resolveAnnotations } from './annotations.js';
 export type { ResolvedAnnotations, AnnotationInput } from './annotations.js';
 export { DEFAULT_MAX_BLOCKS_PER_HOST } from './auto-assign.js';
-export { shortfallMessage } from './assign-request.js';
+export { shortfallMessage } from './shortfall.js';
 
 /** Real clock and randomness; the default when the caller injects nothing. */
 export const systemEnvironment: IpamEnvironment = {

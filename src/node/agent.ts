@@ -15,7 +15,7 @@ import type {
 } from './types.js';
 
 /** The clock, randomness and logger the agent's IPAM engine is given. */
-function agentEnvironment(log: AgentLog): IpamEnvironment {
+export function agentEnvironment(log: AgentLog): IpamEnvironment {
   const start = process.hrtime.bigint();
   const epochNanos = BigInt(Date.now()) * 1_000_000n;
   return {

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
+import { startAgent, type RunningAgent } from '../node/ipam-agent-support.js';
 import { PLUGIN, REPO_ROOT, cleanEnv, seedStore, withStore } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cni-startup-'));
@@ -232,5 +234,72 @@ describe('cidrpool-ipam start-up: the code cache', () => {
     assert.equal(run.code, 0, run.stdout);
     assert.equal(JSON.parse(run.stdout).cniVersion, 'edited-bytes!');
     assert.match(run.loads, /^script .*\/copy\/dist\/cni\/plugin\.js cache 0 rejected undefined$/m);
+  });
+});
+
+describe('cidrpool-ipam start-up: through the node agent, and on etcd', () => {
+  let etcd: EtcdCluster;
+  let agent: RunningAgent;
+  const agentDataDir = join(dir, 'agent-store');
+  const config = {
+    cniVersion: '1.0.0',
+    name: 'net',
+    nodename: 'n1',
+    datastore_type: 'embedded',
+    data_dir: agentDataDir,
+    ipam: { type: 'cidrpool-ipam' },
+  };
+  before(async () => {
+    etcd = await startEtcd({ members: 1 });
+    for (const ds of [
+      { type: 'embedded' as const, dataDir: agentDataDir },
+      { type: 'etcdv3' as const, endpoints: etcd.endpoints },
+    ]) {
+      await withStore(ds, (store) =>
+        seedStore(store, { pools: [{ name: 'p', cidr: '10.95.0.0/16' }], nodes: [{ name: 'n1' }] }),
+      );
+    }
+    agent = await startAgent(
+      { type: 'embedded', dataDir: agentDataDir },
+      'n1',
+      join(dir, 'a.sock'),
+    );
+  });
+  after(async () => {
+    await agent?.stop();
+    await etcd?.stop();
+  });
+
+  it('ADD through the agent opens no store and runs no engine', async () => {
+    const viaAgent = { ...config, agent_socket: agent.socket };
+    const run = await runRecorded('ADD', viaAgent, { instrument: true });
+    assert.equal(run.code, 0, run.stdout);
+    assertBundleRan(run);
+    assert.match(run.loads, /^init src\/cni\/agent-client\.ts$/m);
+    for (const heavy of [
+      'better-sqlite3',
+      'src/ipam/index.ts',
+      'src/datastore/embedded/',
+      'etcd3',
+    ]) {
+      assert.ok(!run.loads.includes(heavy), `ADD through the agent loaded ${heavy}:\n${run.loads}`);
+    }
+    assert.equal((await runRecorded('DEL', viaAgent)).code, 0);
+  });
+
+  it('ADD on etcd talks to its JSON gateway and never loads the gRPC client', async () => {
+    const onEtcd = {
+      ...config,
+      datastore_type: 'etcdv3',
+      etcd_endpoints: etcd.endpoints.join(','),
+      data_dir: undefined,
+    };
+    const run = await runRecorded('ADD', onEtcd, { instrument: true });
+    assert.equal(run.code, 0, run.stdout);
+    assertBundleRan(run);
+    assert.match(run.loads, /^init src\/datastore\/etcd-gateway\/index\.ts$/m);
+    assert.ok(!run.loads.includes('etcd3'), `ADD on etcd loaded etcd3:\n${run.loads}`);
+    assert.ok(!run.loads.includes('better-sqlite3/build'), 'ADD on etcd loaded SQLite');
+    assert.equal((await runRecorded('DEL', onEtcd)).code, 0);
   });
 });

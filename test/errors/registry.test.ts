@@ -17,6 +17,7 @@ const PREFIXES = [
   'HTTP_',
   'NODE_',
   'BGP_',
+  'AGENT_',
 ];
 
 describe('error registry', () => {

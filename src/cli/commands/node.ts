@@ -68,6 +68,14 @@ export function addNodeCommand(program: Command): void {
         'period of the full resync of routes, devices and FDB with the kernel (routeRefreshInterval)',
         '90',
       )
+      .option(
+        '--socket <PATH>',
+        'the IPAM socket the CNI plugin calls (default /var/run/cidrpool/ipam.sock; "none" turns it off)',
+      )
+      .option(
+        '--metrics-listen <ADDR:PORT>',
+        'where /metrics, /healthz and /readyz are served (default 127.0.0.1:9094; "none" turns them off)',
+      )
       .addOption(
         new Option('--log-level <LEVEL>', 'the agent log level on stderr')
           .choices(['debug', 'info', 'warning', 'error'])

@@ -2,7 +2,7 @@
 // (lib/backend/etcdv3/etcdv3.go): revisions are etcd mod revisions, every conditional write is
 // one Txn whose failure branch reads the keys back, so a failed compare is explained (missing
 // vs changed, which condition failed) without a second round trip.
-import type { IKeyValue, IRequestOp, ICompare, ITxnRequest, ITxnResponse } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp, ICompare, ITxnRequest, ITxnResponse } from 'etcd3';
 import { CidrpoolError } from '../../errors/index.js';
 import type {
   Datastore,
@@ -19,10 +19,34 @@ import type {
   WatchEvent,
   Watcher,
 } from '../api.js';
-import type { EndpointPool } from './endpoint-pool.js';
 import { decodeKey, encodeKey } from '../key-bytes.js';
 import { pageStart, prefixRangeEnd } from './key-range.js';
-import { EtcdWatch } from './etcd-watch.js';
+
+/** The four calls of etcd's KV service the store makes (etcd3's gRPC client, or the gateway). */
+export type KvService = Pick<Etcd3['kv'], 'range' | 'put' | 'deleteRange' | 'txn'>;
+
+/**
+ * A connection to etcd's KV service with its endpoint and retry policy: EndpointPool (gRPC) or
+ * the JSON gateway (src/datastore/etcd-gateway). `write` marks a call after whose failure a
+ * retry may find its own write; `ambiguous` says an earlier attempt failed that way.
+ */
+export interface KvConnection {
+  call<T>(
+    what: string,
+    attempt: (client: { readonly kv: KvService }, options: { deadline: number }) => Promise<T>,
+    write?: boolean,
+  ): Promise<{ readonly value: T; readonly ambiguous: boolean }>;
+  close(): void;
+}
+
+/** Starts a watch of the store (the gRPC watch stream, or the gateway's). */
+export type OpenWatch = (
+  prefix: string,
+  afterRevision: Revision,
+  onEvent: (event: WatchEvent) => void,
+  onError: ((error: Error) => void) | undefined,
+  onClosed: () => void,
+) => Watcher & { start(): void };
 
 const toKeyValue = (kv: IKeyValue): KeyValue => ({
   key: decodeKey(kv.key),
@@ -114,10 +138,13 @@ function outcomeUnknown(what: string, key: string): CidrpoolError {
 
 export class EtcdStore implements Datastore {
   readonly type = 'etcdv3' as const;
-  private readonly watches = new Set<EtcdWatch>();
+  private readonly watches = new Set<Watcher>();
   private closed = false;
 
-  constructor(private readonly pool: EndpointPool) {}
+  constructor(
+    private readonly pool: KvConnection,
+    private readonly openWatch: OpenWatch,
+  ) {}
 
   async get(key: string): Promise<KeyValue | undefined> {
     const { value } = await this.pool.call(`get ${key}`, (client, options) =>
@@ -275,7 +302,7 @@ export class EtcdStore implements Datastore {
   ): Watcher {
     if (this.closed)
       throw new CidrpoolError('DS_UNAVAILABLE', `watch ${prefix}: the etcd store is closed`);
-    const watch = new EtcdWatch(this.pool, prefix, afterRevision, onEvent, onError, () =>
+    const watch = this.openWatch(prefix, afterRevision, onEvent, onError, () =>
       this.watches.delete(watch),
     );
     this.watches.add(watch);

@@ -5,6 +5,7 @@ import type { EtcdConfig } from '../config-types.js';
 import { resolveConnectionSettings } from './connection-settings.js';
 import { EndpointPool } from './endpoint-pool.js';
 import { EtcdStore } from './etcd-store.js';
+import { EtcdWatch } from './etcd-watch.js';
 
 /**
  * Open a Datastore on the etcd v3 cluster of `config`, after checking that one of its endpoints
@@ -21,5 +22,9 @@ export async function openEtcdStore(config: EtcdConfig): Promise<Datastore> {
     pool.close();
     throw error;
   }
-  return new EtcdStore(pool);
+  return new EtcdStore(
+    pool,
+    (prefix, after, onEvent, onError, onClosed) =>
+      new EtcdWatch(pool, prefix, after, onEvent, onError, onClosed),
+  );
 }
