@@ -2,8 +2,16 @@
 # README's main job: set up, then drive cidrpool like calicoctl on a throw-away embedded
 # datastore: validate and create the example pools (one of them a calicoctl v1 ipPool) and
 # nodes, assign addresses to a few pods on two nodes (one steered by an annotation), and show
-# the pools and blocks.
+# the pools and blocks. With --dashboard, it then serves the result in `cidrpool dashboard` on
+# http://127.0.0.1:9180/ until Ctrl-C (the throw-away store is removed afterwards).
 set -euo pipefail
+dashboard=false
+for arg in "$@"; do
+  case "$arg" in
+    --dashboard) dashboard=true ;;
+    *) echo "usage: bash scripts/quickstart.sh [--dashboard]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
@@ -36,3 +44,12 @@ step ipam assign --node node-2 --namespace legacy --pod billing-1 \
 step get workloadendpoints --all-namespaces
 step ipam show --show-blocks
 step ipam check
+
+if $dashboard; then
+  echo
+  echo "quickstart: open http://127.0.0.1:9180/ in a browser; Ctrl-C stops the dashboard"
+  step dashboard --listen 127.0.0.1:9180
+else
+  echo
+  echo "quickstart: to see this store in a browser, run: bash scripts/quickstart.sh --dashboard"
+fi

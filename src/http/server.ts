@@ -154,13 +154,17 @@ export async function startDashboardServer(
     res.end(head ? undefined : body);
   }
 
-  function serveEvents(req: IncomingMessage, res: ServerResponse): void {
+  function serveEvents(req: IncomingMessage, res: ServerResponse, head: boolean): void {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
       Connection: 'keep-alive',
     });
+    if (head) {
+      res.end();
+      return;
+    }
     const send = (version: number): void => {
       res.write(`event: version\ndata: ${version}\n\n`);
     };
@@ -201,7 +205,7 @@ export async function startDashboardServer(
       case '/api/snapshot':
         return serveSnapshot(req, res, head);
       case '/api/events':
-        return serveEvents(req, res);
+        return serveEvents(req, res, head);
       case '/api/block':
         return sendJson(
           res,

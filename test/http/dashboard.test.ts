@@ -20,49 +20,43 @@ import {
 const ARTIFACTS = join(REPO_ROOT, 'dist', 'test-artifacts', 'dashboard');
 const digits = (text: string | null): string => (text ?? '').replace(/[,\s]/g, '');
 
+/** `cidrpool ipam assign` for pod `namespace/name`; returns its first address (without mask). */
+async function assignPod(
+  sb: Sandbox,
+  node: string,
+  pod: string,
+  extra: readonly string[] = [],
+): Promise<string> {
+  const [namespace, name] = pod.split('/');
+  const out = await sb.ok([
+    'ipam',
+    'assign',
+    '--node',
+    node,
+    '--namespace',
+    namespace!,
+    '--pod',
+    name!,
+    ...extra,
+  ]);
+  return out.trim().split('\n')[0]!.split('/')[0]!;
+}
+
 /** The quickstart's store, plus one address assigned without a pod: a leak for `ipam check`. */
 async function fillStore(sb: Sandbox): Promise<{ frontendIp: string; leakedIp: string }> {
   await sb.ok(['create', '-f', join(REPO_ROOT, 'examples', 'pools.yaml')]);
   await sb.ok(['create', '-f', join(REPO_ROOT, 'examples', 'nodes.yaml')]);
   await sb.ok(['apply', '-f', join(REPO_ROOT, 'examples', 'reservation.yaml')]);
-  const frontend = await sb.ok([
-    'ipam',
-    'assign',
-    '--node',
-    'node-1',
-    '--namespace',
-    'shop',
-    '--pod',
-    'frontend-1',
-  ]);
-  await sb.ok(['ipam', 'assign', '--node', 'node-1', '--namespace', 'shop', '--pod', 'frontend-2']);
-  await sb.ok([
-    'ipam',
-    'assign',
-    '--node',
-    'node-2',
-    '--namespace',
-    'shop',
-    '--pod',
-    'backend-1',
-    '--ipv6',
-    '1',
-  ]);
-  await sb.ok([
-    'ipam',
-    'assign',
-    '--node',
-    'node-2',
-    '--namespace',
-    'legacy',
-    '--pod',
-    'billing-1',
+  const frontendIp = await assignPod(sb, 'node-1', 'shop/frontend-1');
+  await assignPod(sb, 'node-1', 'shop/frontend-2');
+  await assignPod(sb, 'node-2', 'shop/backend-1', ['--ipv6', '1']);
+  await assignPod(sb, 'node-2', 'legacy/billing-1', [
     '--namespace-annotation',
     'cni.projectcalico.org/ipv4pools=["default-ipv4-ippool"]',
   ]);
   const leaked = await sb.ok(['ipam', 'assign', '--node', 'node-2', '--pool', '10-1-0-0-16']);
   const ip = (out: string): string => out.trim().split('/')[0]!;
-  return { frontendIp: ip(frontend), leakedIp: ip(leaked) };
+  return { frontendIp, leakedIp: ip(leaked) };
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
@@ -252,18 +246,7 @@ for (const datastore of DATASTORES) {
       await show(page, dashboard!.url, 'pools');
       const cell = page.locator('tr[data-pool="default-ipv4-ippool"] [data-field="in-use"]');
       const before = Number(digits(await cell.textContent()));
-      await sb.ok([
-        'ipam',
-        'assign',
-        '--node',
-        'node-1',
-        '--namespace',
-        'shop',
-        '--pod',
-        'live-1',
-        '--pool',
-        'default-ipv4-ippool',
-      ]);
+      await assignPod(sb, 'node-1', 'shop/live-1', ['--pool', 'default-ipv4-ippool']);
       // Locators, not page functions: the page's CSP forbids evaluating strings.
       await cell.filter({ hasText: new RegExp(`^${before + 1}$`) }).waitFor({ timeout: 2000 });
     });

@@ -3,7 +3,6 @@
 // addresses.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { BlockDetail, PoolView, Snapshot } from '../../src/http/api-types.js';
-import { apiGet } from '../api.js';
 import {
   cellAt,
   claimedIndex,
@@ -18,8 +17,10 @@ import {
   type GridLayout,
 } from '../block-grid.js';
 import { groupDigits, ipv4Number, ipv4Text, percent, shortCount } from '../format.js';
-import { routeHref, type Route } from '../route.js';
+import { routeHref, type RoutedViewProps } from '../route.js';
+import { useApi } from '../use-api.js';
 import { Shortened } from './shortened.js';
+import { TableHead } from './table-head.js';
 
 interface CellInfo {
   readonly cell: number;
@@ -109,17 +110,9 @@ function BlockTable({ detail }: { detail: BlockDetail }) {
         <caption>
           {detail.addresses.length} allocated address{detail.addresses.length === 1 ? '' : 'es'}
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">IP</th>
-            <th scope="col">Handle</th>
-            <th scope="col">Pod</th>
-            <th scope="col">Namespace</th>
-            <th scope="col">Node</th>
-            <th scope="col">Timestamp</th>
-            <th scope="col">Reserved</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={['IP', 'Handle', 'Pod', 'Namespace', 'Node', 'Timestamp', 'Reserved']}
+        />
         <tbody>
           {detail.addresses.map((a) => (
             <tr key={a.ip}>
@@ -143,23 +136,13 @@ function BlockTable({ detail }: { detail: BlockDetail }) {
   );
 }
 
-export function BlockMapView({
-  snapshot,
-  route,
-  token,
-}: {
-  snapshot: Snapshot;
-  route: Route;
-  token: string | undefined;
-}) {
+export function BlockMapView({ snapshot, route, token }: RoutedViewProps) {
   const pool = snapshot.pools.find((p) => p.name === route.arg) ?? snapshot.pools[0];
   const [mode, setMode] = useState<ColourMode>('fill');
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ info: CellInfo; x: number; y: number }>();
   const [cursor, setCursor] = useState(0);
   const [selected, setSelected] = useState<CellInfo>();
-  const [detail, setDetail] = useState<BlockDetail>();
-  const [detailError, setDetailError] = useState<string>();
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
 
@@ -208,23 +191,13 @@ export function BlockMapView({
   }, [pool?.name, wantedBlock]);
 
   // The selected block's addresses, read again with every snapshot so they stay live.
-  useEffect(() => {
-    setDetailError(undefined);
-    if (!selected || selected.block < 0) {
-      setDetail(undefined);
-      return;
-    }
-    const abort = new AbortController();
-    apiGet<BlockDetail>(`/api/block?cidr=${encodeURIComponent(selected.cidr)}`, token, abort.signal)
-      .then(setDetail)
-      .catch((e: Error) => {
-        if (!abort.signal.aborted) {
-          setDetail(undefined);
-          setDetailError(e.message);
-        }
-      });
-    return () => abort.abort();
-  }, [selected?.cidr, snapshot.version, token]);
+  const { data: detail, error: detailError } = useApi<BlockDetail>(
+    selected && selected.block >= 0
+      ? `/api/block?cidr=${encodeURIComponent(selected.cidr)}`
+      : undefined,
+    token,
+    snapshot.version,
+  );
 
   if (!pool)
     return (

@@ -2,6 +2,7 @@
 // and on which data that rests.
 import type { ForecastView as Forecast, Snapshot } from '../../src/http/api-types.js';
 import { duration, groupDigits, shortCount } from '../format.js';
+import { TableHead } from './table-head.js';
 
 function Sparkline({ f }: { f: Forecast }) {
   if (f.samples.length < 2) return <span class="sub">not enough samples yet</span>;
@@ -40,23 +41,17 @@ export function ForecastView({ snapshot }: { snapshot: Snapshot }) {
       </p>
       <div class="table-wrap">
         <table data-testid="forecast-table">
-          <thead>
-            <tr>
-              <th scope="col">Pool</th>
-              <th scope="col" class="num">
-                In use
-              </th>
-              <th scope="col" class="num">
-                Available
-              </th>
-              <th scope="col" class="num">
-                Rate
-              </th>
-              <th scope="col">Runs out in</th>
-              <th scope="col">Trend</th>
-              <th scope="col">Basis</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Pool',
+              ['In use', 'num'],
+              ['Available', 'num'],
+              ['Rate', 'num'],
+              'Runs out in',
+              'Trend',
+              'Basis',
+            ]}
+          />
           <tbody>
             {snapshot.forecast.map((f) => {
               const soon = f.hoursToExhaustion !== undefined && f.hoursToExhaustion < 24 * 7;

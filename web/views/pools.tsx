@@ -3,6 +3,7 @@ import type { PoolView, Snapshot } from '../../src/http/api-types.js';
 import { groupDigits, percent, shortCount } from '../format.js';
 import { routeHref } from '../route.js';
 import { Bar } from './bar.js';
+import { TableHead } from './table-head.js';
 
 function modes(p: PoolView): string[] {
   const out: string[] = [];
@@ -53,20 +54,16 @@ export function PoolsView({ snapshot }: { snapshot: Snapshot }) {
       ) : (
         <div class="table-wrap">
           <table class="pools" data-testid="pools-table">
-            <thead>
-              <tr>
-                <th scope="col">Pool</th>
-                <th scope="col">CIDR</th>
-                <th scope="col">Modes and flags</th>
-                <th scope="col" class="num">
-                  Addresses in use / total
-                </th>
-                <th scope="col" class="num">
-                  Blocks claimed / possible
-                </th>
-                <th scope="col">Utilisation</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Pool',
+                'CIDR',
+                'Modes and flags',
+                ['Addresses in use / total', 'num'],
+                ['Blocks claimed / possible', 'num'],
+                'Utilisation',
+              ]}
+            />
             <tbody>
               {snapshot.pools.map((p) => (
                 <tr key={p.name} class={p.disabled ? 'disabled' : ''} data-pool={p.name}>

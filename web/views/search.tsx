@@ -1,39 +1,21 @@
 // Search: an address, pod, handle or node leads to its owner, block and pool.
 import { useEffect, useState } from 'preact/hooks';
-import type { SearchResult, Snapshot } from '../../src/http/api-types.js';
-import { apiGet } from '../api.js';
-import { routeHref, type Route } from '../route.js';
+import type { SearchResult } from '../../src/http/api-types.js';
+import { routeHref, type RoutedViewProps } from '../route.js';
+import { useApi } from '../use-api.js';
 import { Shortened } from './shortened.js';
+import { TableHead } from './table-head.js';
 
-export function SearchView({
-  snapshot,
-  route,
-  token,
-}: {
-  snapshot: Snapshot;
-  route: Route;
-  token: string | undefined;
-}) {
+export function SearchView({ snapshot, route, token }: RoutedViewProps) {
   const query = route.params.get('q') ?? '';
   const [text, setText] = useState(query);
-  const [result, setResult] = useState<SearchResult>();
-  const [error, setError] = useState<string>();
   useEffect(() => setText(query), [query]);
   // Searched again with every new snapshot, so the answer stays live.
-  useEffect(() => {
-    if (!query) {
-      setResult(undefined);
-      return;
-    }
-    const abort = new AbortController();
-    apiGet<SearchResult>(`/api/search?q=${encodeURIComponent(query)}`, token, abort.signal)
-      .then((r) => {
-        setResult(r);
-        setError(undefined);
-      })
-      .catch((e: Error) => !abort.signal.aborted && setError(e.message));
-    return () => abort.abort();
-  }, [query, snapshot.version, token]);
+  const { data: result, error } = useApi<SearchResult>(
+    query ? `/api/search?q=${encodeURIComponent(query)}` : undefined,
+    token,
+    snapshot.version,
+  );
   return (
     <section aria-labelledby="search-title">
       <h1 id="search-title">Search</h1>
@@ -77,18 +59,18 @@ export function SearchView({
                   {result.hits.length} match{result.hits.length === 1 ? '' : 'es'} for “
                   {result.query}”{result.omitted > 0 ? ` (${result.omitted} more not shown)` : ''}
                 </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Address</th>
-                    <th scope="col">Pod</th>
-                    <th scope="col">Owner</th>
-                    <th scope="col">Handle</th>
-                    <th scope="col">Node</th>
-                    <th scope="col">Block</th>
-                    <th scope="col">Pool</th>
-                    <th scope="col">Matched</th>
-                  </tr>
-                </thead>
+                <TableHead
+                  columns={[
+                    'Address',
+                    'Pod',
+                    'Owner',
+                    'Handle',
+                    'Node',
+                    'Block',
+                    'Pool',
+                    'Matched',
+                  ]}
+                />
                 <tbody>
                   {result.hits.map((h) => (
                     <tr key={`${h.ip}-${h.handle ?? ''}`}>
