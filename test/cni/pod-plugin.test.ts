@@ -310,7 +310,7 @@ function podPluginSuite(
       assert.match(check.stdout, /Check complete; found 0 problems\./);
     });
 
-    it('passes IP= in CNI_ARGS to the IPAM plugin; a second ADD changes nothing', async () => {
+    it('passes IP= in CNI_ARGS to the IPAM plugin; a second ADD changes nothing; DEL after the namespace is gone', async () => {
       const pod = world.scope.create();
       const add = await world.call('ADD', 'ctr-ip', pod, world.conf(), 'IP=10.91.0.77');
       assert.equal(add.code, 0, add.stdout);
@@ -322,9 +322,21 @@ function podPluginSuite(
       assert.match(JSON.parse(again.stdout).msg, /^container ctr-ip already has interface eth0/);
       assert.equal(await inUseCount(world.ds), 1n);
       await ping(world.node, '10.91.0.77');
+      // The pod's namespace is gone before DEL (a runtime that lost the sandbox): DEL still
+      // releases the address and removes the endpoint; the kernel took the veth with the namespace.
+      const gone = await execIn(undefined, 'ip', ['netns', 'del', pod]);
+      assert.equal(gone.code, 0, gone.stderr);
       const del = await world.call('DEL', 'ctr-ip', pod, world.conf(), 'IP=10.91.0.77');
       assert.equal(del.code, 0, del.stdout);
       assert.equal(await inUseCount(world.ds), 0n);
+      assert.deepEqual(await world.endpoints(), []);
+      // The kernel dismantles a deleted namespace in the background: poll, bounded.
+      let links = await world.caliLinks();
+      for (let i = 0; i < 100 && links.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        links = await world.caliLinks();
+      }
+      assert.deepEqual(links, []);
     });
 
     it("an IPv6-only pod: /128, default via the node end's link-local address, no IPv4 at all", async () => {
