@@ -129,7 +129,7 @@ async function cachedAllocationRate(
 }
 
 export const scenario: BenchScenario = {
-  title: '8. Node agent IPAM socket',
+  title: '11. Node agent IPAM socket',
   async run({ workDir, scale, log }) {
     const rounds = Math.max(10, Math.round(60 * scale));
     const figures: BenchFigure[] = [];

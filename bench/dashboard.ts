@@ -49,7 +49,7 @@ async function measureView(
 }
 
 export const scenario: BenchScenario = {
-  title: '8. Dashboard: /10 pool with 64,000 claimed blocks (embedded)',
+  title: '9. Dashboard: /10 pool with 64,000 claimed blocks (embedded)',
   async run({ workDir, scale, log }) {
     const claimed = Math.max(1000, Math.round(64_000 * scale));
     const store = await openEmbeddedStore({ type: 'embedded', dataDir: join(workDir, 'data') });

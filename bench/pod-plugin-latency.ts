@@ -12,7 +12,7 @@ import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
 const PTP = '/usr/lib/cni/ptp';
 
 export const scenario: BenchScenario = {
-  title: '8. Pod ADD+DEL latency (cidrpool-cni)',
+  title: '10. Pod ADD+DEL latency (cidrpool-cni)',
   async run(context: BenchContext): Promise<BenchFigure[]> {
     if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces)');
     if (!existsSync(PTP)) throw new Error(`${PTP} is missing (containernetworking-plugins)`);
