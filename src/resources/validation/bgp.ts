@@ -174,18 +174,20 @@ export function validateBgpPeerSpec(peer: BGPPeer): FieldIssue[] {
   issues.push(...checkIp('spec.reachableBy', spec.reachableBy));
   issues.push(...checkDuration('spec.maxRestartTime', spec.maxRestartTime));
   issues.push(...checkDuration('spec.keepaliveTime', spec.keepaliveTime));
-  const exclusive = (a: keyof typeof spec, b: keyof typeof spec) => {
-    if (has(spec[a] as string) && has(spec[b] as string)) {
+  // HEAD's CEL texts; the hint carries v3.32's libcalico words (`Node field must be empty when
+  // NodeSelector is specified`), so either release's message is found.
+  const exclusive = (a: 'node' | 'peerIP' | 'peerSelector', b: keyof typeof spec, old?: string) => {
+    if (has(spec[a]) && has(spec[b] as string)) {
       issues.push({
         path: `spec.${b}`,
         value: spec[b],
         message: `${a} and ${b} cannot both be set`,
-        hint: `remove one of ${a} and ${b}`,
+        hint: old ? `${old}; remove one of them` : `remove one of ${a} and ${b}`,
       });
     }
   };
-  exclusive('node', 'nodeSelector');
-  exclusive('peerIP', 'peerSelector');
+  exclusive('node', 'nodeSelector', 'Node field must be empty when NodeSelector is specified');
+  exclusive('peerIP', 'peerSelector', 'PeerIP field must be empty when PeerSelector is specified');
   exclusive('peerIP', 'localWorkloadSelector');
   exclusive('peerSelector', 'localWorkloadSelector');
   if (has(spec.peerSelector) && spec.asNumber) {
@@ -193,7 +195,7 @@ export function validateBgpPeerSpec(peer: BGPPeer): FieldIssue[] {
       path: 'spec.asNumber',
       value: spec.asNumber,
       message: 'asNumber must be empty when peerSelector is set',
-      hint: 'the peers AS numbers come from their Node resources (spec.bgp.asNumber)',
+      hint: "ASNumber field must be empty when PeerSelector is specified; the peers' AS numbers come from their Node resources (spec.bgp.asNumber)",
     });
   }
   if (has(spec.localWorkloadSelector) && !spec.asNumber) {
@@ -203,12 +205,13 @@ export function validateBgpPeerSpec(peer: BGPPeer): FieldIssue[] {
       message: 'asNumber is required when localWorkloadSelector is set',
     });
   }
-  if (!has(spec.peerIP) && !has(spec.peerSelector) && !has(spec.localWorkloadSelector)) {
+  const peerAddress = has(spec.peerIP) ? tryParsePeerIp(spec.peerIP!) : undefined;
+  const via = has(spec.reachableBy) ? tryParseIp(spec.reachableBy!) : undefined;
+  if (peerAddress && via && peerAddress.ip.family !== via.family) {
     issues.push({
-      path: 'spec.peerIP',
-      value: spec.peerIP ?? '',
-      message: 'a BGPPeer needs peerIP, peerSelector or localWorkloadSelector',
-      hint: 'e.g. peerIP: 192.168.20.1 with asNumber: 65000',
+      path: 'spec.reachableBy',
+      value: spec.reachableBy,
+      message: 'reachableBy and peerIP must be of the same IP family',
     });
   }
   if (has(spec.peerIP) && !spec.asNumber) {
