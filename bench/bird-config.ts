@@ -44,7 +44,7 @@ function cluster(nodes: number): BirdInputs {
 }
 
 export const scenario: BenchScenario = {
-  title: '8. BIRD configuration per reload',
+  title: '9. BIRD configuration per reload',
   async run(context) {
     const nodes = Math.max(50, Math.round(500 * context.scale));
     const inputs = cluster(nodes);
