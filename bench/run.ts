@@ -19,6 +19,7 @@ const SCENARIO_MODULES = [
   './dashboard.js',
   './pod-plugin-latency.js',
   './agent-ipam.js',
+  './bird-config.js',
 ];
 
 interface ScenarioOutcome {

@@ -84,14 +84,18 @@ function nodeIpv4(node: Node): { ip: string; address: IpAddress; subnet: Cidr } 
   }
 }
 
-const matches = (selector: string | undefined, node: Node): boolean => {
-  if (!selector) return true;
-  return tryParseSelector(selector)?.matches(node.metadata.labels ?? {}) ?? false;
-};
-
-/** A BGPPeer applies to `node` through `node`, `nodeSelector`, or neither (every node). */
-const selectsNode = (peer: BGPPeer, node: Node): boolean =>
-  peer.spec.node ? peer.spec.node === node.metadata.name : matches(peer.spec.nodeSelector, node);
+/**
+ * `matches(selector, node)`: an empty selector matches every node, one that does not parse
+ * (validation keeps those out) none. Each text is parsed once per plan, not once per node.
+ */
+function selectorMatcher(): (selector: string | undefined, node: Node) => boolean {
+  const parsed = new Map<string, ReturnType<typeof tryParseSelector>>();
+  return (selector, node) => {
+    if (!selector) return true;
+    if (!parsed.has(selector)) parsed.set(selector, tryParseSelector(selector));
+    return parsed.get(selector)?.matches(node.metadata.labels ?? {}) ?? false;
+  };
+}
 
 type V4Pool = { readonly pool: IPPool; readonly cidr: Cidr };
 
@@ -123,6 +127,10 @@ function planPeers(
   const spec = inputs.config?.spec ?? {};
   const globalAs = spec.asNumber ?? DEFAULT_AS_NUMBER;
   const asOf = (node: Node): number => node.spec?.bgp?.asNumber ?? globalAs;
+  const matches = selectorMatcher();
+  // A BGPPeer applies to a node through `node`, `nodeSelector`, or neither (every node).
+  const selectsNode = (peer: BGPPeer, node: Node): boolean =>
+    peer.spec.node ? peer.spec.node === node.metadata.name : matches(peer.spec.nodeSelector, node);
   const peers = new Map<string, BirdPeer>();
   const addPeer = (peer: BirdPeer | undefined): void => {
     if (peer && peer.address !== own.ip && !peers.has(peer.address)) {
@@ -181,7 +189,8 @@ function planPeers(
   if (spec.nodeToNodeMeshEnabled !== false) {
     for (const node of inputs.nodes) addPeer(nodePeer('Mesh', node, asOf(self)));
   }
-  return [...peers.values()].sort((a, b) => protocolName(a).localeCompare(protocolName(b)));
+  const named = [...peers.values()].map((peer) => ({ peer, name: protocolName(peer) }));
+  return named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => n.peer);
 }
 
 /**

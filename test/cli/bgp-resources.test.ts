@@ -20,6 +20,11 @@ spec:
   communities:
   - name: bgp-large-community
     value: 63400:300:100
+  prefixAdvertisements:
+  - cidr: 172.218.4.0/26
+    communities:
+    - bgp-large-community
+    - 63400:120
 `;
 
 const PEERS = `apiVersion: projectcalico.org/v3
@@ -143,16 +148,29 @@ metadata:
 spec:
   logSeverityScreen: Loud
   asNumber: -1
+  communities:
+  - name: big
+    value: 70000:1
 `;
     const config = await sb.run(['create', '-f', sb.write('badc.yaml', badConfig)]);
     assert.equal(config.code, 1);
     assert.match(config.stderr, /spec\.asNumber/);
+
     const level = await sb.run(['create', '-f', '-'], {
       input: badConfig.replace('  asNumber: -1\n', ''),
     });
     assert.match(
       level.stderr,
       /spec\.logSeverityScreen = 'Loud' \(must be a log level; one of Trace/,
+    );
+    // Calico's community rules: 16-bit parts in a standard community, and only used ones.
+    assert.match(
+      level.stderr,
+      /spec\.communities\[0\]\.value = '70000:1' \(invalid community value, expected 16 bit value/,
+    );
+    assert.match(
+      level.stderr,
+      /spec\.communities = 'big' \(communities are defined but not used in Spec\.PrefixAdvertisement\[\]\./,
     );
     assert.equal(
       await sb.ok(['get', 'bgppeers', '-o', 'yaml']).then((y) => y.includes('bad')),

@@ -168,7 +168,7 @@ for (const store of ['embedded', 'etcd'] as const) {
         : { PATH, DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: 'http://192.168.10.1:2379', HOME: dir };
     let etcd: ChildProcess | undefined;
     const netns: Record<string, string> = {};
-    const agents: ChildProcess[] = [];
+    const agents: Record<string, ChildProcess> = {};
     const agentLogs: Record<string, string> = {};
     let router: ChildProcess | undefined;
     let userBird: ChildProcess | undefined;
@@ -190,6 +190,26 @@ for (const store of ['embedded', 'etcd'] as const) {
       sh(netns.rtr, 'birdc', ['-s', join(dir, 'rtr.ctl'), 'show', 'route']);
     const ping = (from: string, to: string) =>
       execIn(pods[from]!.ns, 'ping', ['-c', '1', '-W', '1', pods[to]!.ip]);
+
+    /** `cidrpool node run` for `name` in its namespace, its log collected in agentLogs. */
+    function startAgent(name: string, birdFlags: string[]): void {
+      // prettier-ignore
+      const child = spawn('ip', [
+        'netns', 'exec', netns[name]!, process.execPath, CLI, 'node', 'run',
+        '--name', name, '--networking-backend', 'bird', ...birdFlags,
+      ], { stdio: ['ignore', 'ignore', 'pipe'], env });
+      agentLogs[name] = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (agentLogs[name] += d));
+      agents[name] = child;
+    }
+
+    /** Wait until `child` has exited, after `signal` if it still runs. */
+    const stopChild = (child: ChildProcess | undefined, signal: NodeJS.Signals) =>
+      new Promise<void>((resolve) => {
+        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('close', () => resolve());
+        child.kill(signal);
+      });
 
     /** A pod wired as Calico's CNI plugin does, with an address from `cidrpool ipam assign`. */
     async function addPod(name: string, node: string, args: string[]): Promise<void> {
@@ -292,37 +312,19 @@ for (const store of ['embedded', 'etcd'] as const) {
           );
           birdFlags = ['--bird-socket', socket, '--bird-config', configFile];
         }
-        // prettier-ignore
-        const child = spawn('ip', [
-          'netns', 'exec', netns[node.name]!, process.execPath, CLI, 'node', 'run',
-          '--name', node.name, '--networking-backend', 'bird', ...birdFlags,
-        ], { stdio: ['ignore', 'ignore', 'pipe'], env });
-        agentLogs[node.name] = '';
-        child.stderr!.setEncoding('utf8').on('data', (d: string) => (agentLogs[node.name] += d));
-        agents.push(child);
+        startAgent(node.name, birdFlags);
       }
     });
 
     after(async () => {
-      await Promise.all(
-        agents.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.once('close', () => resolve());
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
-      for (const [daemon, signal] of [
-        [router, 'SIGTERM'],
-        [etcd, 'SIGKILL'],
-      ] as const) {
-        if (!daemon || daemon.exitCode !== null) continue;
-        const closed = new Promise((resolve) => daemon.once('close', resolve));
-        daemon.kill(signal);
-        await closed;
+      await Promise.all(Object.values(agents).map((child) => stopChild(child, 'SIGTERM')));
+      // A BIRD orphaned by a killed agent (the restart test) is shut down through its socket.
+      for (const node of NODES) {
+        await execIn(netns[node.name], 'birdc', ['-s', join(dir, node.name, 'bird.ctl'), 'down']);
       }
+      await stopChild(router, 'SIGTERM');
+      await stopChild(userBird, 'SIGTERM');
+      await stopChild(etcd, 'SIGKILL');
       scope.cleanup();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -415,6 +417,23 @@ for (const store of ['embedded', 'etcd'] as const) {
       assert.notEqual((await ping('p3', 'q1')).code, 0, 'p3 (other subnet) must not reach q1');
       // The routed pool is untouched.
       assert.equal((await ping('p3', 'p1')).code, 0);
+    });
+
+    it('an agent killed with SIGKILL is replaced: the new one takes over its BIRD socket', async () => {
+      await stopChild(agents.n2, 'SIGKILL');
+      // Its BIRD lives on (and so do the routes it installed) until the next agent starts.
+      await birdc('n2', ['show', 'status']);
+      startAgent('n2', ['--bird-run-dir', join(dir, 'n2')]);
+      await eventually('the new agent to shut the old BIRD down', async () =>
+        /still answers; shutting it down/.test(agentLogs.n2!) ? true : undefined,
+      );
+      await eventually('n2 sessions Established again', async () => {
+        const protocols = await birdc('n2', ['show', 'protocols']);
+        return (protocols.match(/Established/g) ?? []).length === 3 ? true : undefined;
+      });
+      await eventually('p3 -> p2 again', async () =>
+        (await ping('p3', 'p2')).code === 0 ? true : undefined,
+      );
     });
 
     it("deleting a node's last block withdraws it", async () => {

@@ -55,6 +55,62 @@ function checkCidrList(path: string, blocks: readonly { cidr?: string }[] | unde
   return (blocks ?? []).flatMap((b, i) => checkIpOrCidr(`${path}[${i}].cidr`, b.cidr));
 }
 
+/**
+ * A community value: `aa:nn` (standard, 16-bit numbers) or `aa:nn:mm` (large, 32-bit numbers).
+ * Returns the problem, or undefined when the value is one.
+ */
+function communityProblem(value: string | undefined): string | undefined {
+  const m = COMMUNITY.exec(value ?? '');
+  if (!m) return 'invalid community value or format used.';
+  const parts = value!.split(':');
+  const max = parts.length === 3 ? 0xffffffff : 0xffff;
+  return parts.every((p) => Number(p) <= max)
+    ? undefined
+    : `invalid community value, expected ${parts.length === 3 ? 32 : 16} bit value`;
+}
+
+/** libcalico's validateBGPConfigurationSpec: communities, and where prefix advertisements use them. */
+function checkCommunities(spec: BGPConfiguration['spec']): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const communities = spec.communities ?? [];
+  communities.forEach((c, i) => {
+    if (!c.name || !DNS_NAME.test(c.name)) {
+      issues.push({
+        path: `spec.communities[${i}].name`,
+        value: c.name,
+        message: 'must be a name',
+      });
+    }
+    const problem = communityProblem(c.value);
+    if (problem) {
+      const hint = 'aa:nn (standard, 16-bit numbers) or aa:nn:mm (large, 32-bit numbers)';
+      issues.push({ path: `spec.communities[${i}].value`, value: c.value, message: problem, hint });
+    }
+  });
+  const advertisements = spec.prefixAdvertisements ?? [];
+  if (advertisements.length === 0 && communities.length > 0) {
+    issues.push({
+      path: 'spec.communities',
+      value: communities.map((c) => c.name).join(','),
+      message: 'communities are defined but not used in Spec.PrefixAdvertisement[].',
+      hint: 'add prefixAdvertisements that name them, or remove the communities',
+    });
+  }
+  advertisements.forEach((p, i) => {
+    issues.push(...checkIpOrCidr(`spec.prefixAdvertisements[${i}].cidr`, p.cidr ?? ''));
+    (p.communities ?? []).forEach((value, j) => {
+      if (!communityProblem(value) || communities.some((c) => c.name === value)) return;
+      issues.push({
+        path: `spec.prefixAdvertisements[${i}].communities[${j}]`,
+        value,
+        message: 'community used is invalid or not defined.',
+        hint: 'a value aa:nn or aa:nn:mm, or the name of an entry of spec.communities',
+      });
+    });
+  });
+  return issues;
+}
+
 /** Every problem of a BGPConfiguration's spec (Calico's validate tags and CEL rules). */
 export function validateBgpConfigurationSpec(config: BGPConfiguration): FieldIssue[] {
   const spec = config.spec ?? {};
@@ -70,26 +126,7 @@ export function validateBgpConfigurationSpec(config: BGPConfiguration): FieldIss
   issues.push(...checkCidrList('spec.serviceLoadBalancerIPs', spec.serviceLoadBalancerIPs));
   issues.push(...checkCidrList('spec.serviceExternalIPs', spec.serviceExternalIPs));
   issues.push(...checkCidrList('spec.serviceClusterIPs', spec.serviceClusterIPs));
-  (spec.communities ?? []).forEach((c, i) => {
-    if (!c.name || !DNS_NAME.test(c.name)) {
-      issues.push({
-        path: `spec.communities[${i}].name`,
-        value: c.name,
-        message: 'must be a name',
-      });
-    }
-    if (!c.value || !COMMUNITY.test(c.value)) {
-      issues.push({
-        path: `spec.communities[${i}].value`,
-        value: c.value,
-        message: 'must be a community',
-        hint: 'aa:nn (standard) or aa:nn:mm (large)',
-      });
-    }
-  });
-  (spec.prefixAdvertisements ?? []).forEach((p, i) =>
-    issues.push(...checkIpOrCidr(`spec.prefixAdvertisements[${i}].cidr`, p.cidr ?? '')),
-  );
+  issues.push(...checkCommunities(spec));
   issues.push(...checkDuration('spec.nodeMeshMaxRestartTime', spec.nodeMeshMaxRestartTime));
   issues.push(...checkIp('spec.localWorkloadPeeringIPV4', spec.localWorkloadPeeringIPV4, 4));
   issues.push(...checkIp('spec.localWorkloadPeeringIPV6', spec.localWorkloadPeeringIPV6, 6));
@@ -137,18 +174,20 @@ export function validateBgpPeerSpec(peer: BGPPeer): FieldIssue[] {
   issues.push(...checkIp('spec.reachableBy', spec.reachableBy));
   issues.push(...checkDuration('spec.maxRestartTime', spec.maxRestartTime));
   issues.push(...checkDuration('spec.keepaliveTime', spec.keepaliveTime));
-  const exclusive = (a: keyof typeof spec, b: keyof typeof spec) => {
-    if (has(spec[a] as string) && has(spec[b] as string)) {
+  // HEAD's CEL texts; the hint carries v3.32's libcalico words (`Node field must be empty when
+  // NodeSelector is specified`), so either release's message is found.
+  const exclusive = (a: 'node' | 'peerIP' | 'peerSelector', b: keyof typeof spec, old?: string) => {
+    if (has(spec[a]) && has(spec[b] as string)) {
       issues.push({
         path: `spec.${b}`,
         value: spec[b],
         message: `${a} and ${b} cannot both be set`,
-        hint: `remove one of ${a} and ${b}`,
+        hint: old ? `${old}; remove one of them` : `remove one of ${a} and ${b}`,
       });
     }
   };
-  exclusive('node', 'nodeSelector');
-  exclusive('peerIP', 'peerSelector');
+  exclusive('node', 'nodeSelector', 'Node field must be empty when NodeSelector is specified');
+  exclusive('peerIP', 'peerSelector', 'PeerIP field must be empty when PeerSelector is specified');
   exclusive('peerIP', 'localWorkloadSelector');
   exclusive('peerSelector', 'localWorkloadSelector');
   if (has(spec.peerSelector) && spec.asNumber) {
@@ -156,7 +195,7 @@ export function validateBgpPeerSpec(peer: BGPPeer): FieldIssue[] {
       path: 'spec.asNumber',
       value: spec.asNumber,
       message: 'asNumber must be empty when peerSelector is set',
-      hint: 'the peers AS numbers come from their Node resources (spec.bgp.asNumber)',
+      hint: "ASNumber field must be empty when PeerSelector is specified; the peers' AS numbers come from their Node resources (spec.bgp.asNumber)",
     });
   }
   if (has(spec.localWorkloadSelector) && !spec.asNumber) {
@@ -166,12 +205,13 @@ export function validateBgpPeerSpec(peer: BGPPeer): FieldIssue[] {
       message: 'asNumber is required when localWorkloadSelector is set',
     });
   }
-  if (!has(spec.peerIP) && !has(spec.peerSelector) && !has(spec.localWorkloadSelector)) {
+  const peerAddress = has(spec.peerIP) ? tryParsePeerIp(spec.peerIP!) : undefined;
+  const via = has(spec.reachableBy) ? tryParseIp(spec.reachableBy!) : undefined;
+  if (peerAddress && via && peerAddress.ip.family !== via.family) {
     issues.push({
-      path: 'spec.peerIP',
-      value: spec.peerIP ?? '',
-      message: 'a BGPPeer needs peerIP, peerSelector or localWorkloadSelector',
-      hint: 'e.g. peerIP: 192.168.20.1 with asNumber: 65000',
+      path: 'spec.reachableBy',
+      value: spec.reachableBy,
+      message: 'reachableBy and peerIP must be of the same IP family',
     });
   }
   if (has(spec.peerIP) && !spec.asNumber) {
