@@ -6,7 +6,7 @@ import { GENERAL_CODES } from './codes/general.js';
 import { IPAM_CODES } from './codes/ipam.js';
 import { KERNEL_NFT_CODES } from './codes/kernel-nft.js';
 import { NET_CODES } from './codes/net.js';
-import { NODE_CHECKSYSTEM_CODES } from './codes/node-checksystem.js';
+import { NODE_NAT_CODES } from './codes/node-nat.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
 import type { ErrorSpec } from './types.js';
@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   ...CLI_CODES,
   ...CNI_CODES,
   ...KERNEL_NFT_CODES,
-  ...NODE_CHECKSYSTEM_CODES,
+  ...NODE_NAT_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

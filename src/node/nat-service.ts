@@ -8,6 +8,7 @@ import { decodeResource } from '../client/stored-form.js';
 import { type Datastore, type Watcher } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
 import { desiredNatTables, natNames, type NatTable } from '../dataplane/nat.js';
+import { parseNatOptions, type NatOptions } from '../dataplane/nat-options.js';
 import {
   isNatTableCurrent,
   observeNatTable,
@@ -25,6 +26,8 @@ export interface NatServiceOptions {
   readonly resyncMs?: number;
   /** Delay before retrying after a failed reconcile; default 2 s. */
   readonly retryMs?: number;
+  /** Felix's NAT options; default: from FELIX_NATOUTGOINGADDRESS etc. in the environment. */
+  readonly natOptions?: NatOptions;
 }
 
 /** The datastore state the tables depend on, by key, kept current by the watches. */
@@ -45,11 +48,12 @@ class NatReconciler {
   ) {}
 
   /** Make the kernel match `sources`; returns true when a script was applied. Throws KERNEL_NFT_*. */
-  async reconcile(sources: NatSources, nodeName: string): Promise<boolean> {
+  async reconcile(sources: NatSources, nodeName: string, options: NatOptions): Promise<boolean> {
     const desired = desiredNatTables({
       pools: [...sources.pools.values()],
       nodes: [...sources.nodes.values()],
       nodeName,
+      options,
     });
     const observed = await Promise.all(desired.map((table) => this.observe(table)));
     const stale = desired.filter(
@@ -108,13 +112,15 @@ async function loadSources(store: Datastore): Promise<{ sources: NatSources; rev
   };
 }
 
-/** Start the NAT service of `context`'s node. */
+/** Start the NAT service of `context`'s node. Throws NODE_NAT_CONFIG for a bad FELIX_NAT* value. */
 export async function startNatService(
   context: AgentContext,
   options: NatServiceOptions = {},
 ): Promise<RunningService> {
   const { store, log } = context;
   const nodeName = context.options.nodeName;
+  // A bad value stops the agent at start, naming the variable (NODE_NAT_CONFIG).
+  const natOptions = options.natOptions ?? parseNatOptions(process.env);
   const reconciler = new NatReconciler(options.nft ?? createNft(), log);
   const resyncMs = options.resyncMs ?? 30_000;
   const retryMs = options.retryMs ?? 2_000;
@@ -156,7 +162,7 @@ export async function startNatService(
   const pass = async (kind: 'reconcile' | 'resync'): Promise<void> => {
     try {
       if (kind === 'resync') await resubscribe();
-      await reconciler.reconcile(sources, nodeName);
+      await reconciler.reconcile(sources, nodeName, natOptions);
     } catch (err) {
       log('error', 'nat reconcile failed; retrying', {
         error: err instanceof Error ? err.message : String(err),

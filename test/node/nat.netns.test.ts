@@ -222,6 +222,7 @@ interface Agent {
 
 /** Start `cidrpool node run` in the node namespace; resolves once it reports running. */
 async function startAgent(netns: string, env: NodeJS.ProcessEnv): Promise<Agent> {
+  // `ip netns exec` passes the environment on to the agent.
   const child = spawn(
     'ip',
     ['netns', 'exec', netns, process.execPath, CLI, 'node', 'run', '--name', 'n1'],
@@ -407,6 +408,57 @@ s.bind(0, '${STRANGER}', () => s.send('x', 4789, '${NODE_IP}', () => s.close()))
       assert.equal(await agentTable(t.node, 'ip6'), v6);
       assert.ok(await keepTableExists(t.node), 'the unrelated table survived the restart');
       assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
+    });
+
+    it('T12: Felix NAT options from FELIX_* (exclusions of host IPs, natOutgoingAddress, natPortRange)', async () => {
+      // Default (IPPoolsOnly): a node's host address is an outside destination.
+      assert.deepEqual(await pingAndCount(t, t.pod, EXT_GW), { reply: true, moved: ['node-src'] });
+      await agent!.stop();
+      agent = await startAgent(t.node, {
+        ...env,
+        FELIX_NATOUTGOINGEXCLUSIONS: 'IPPoolsAndHostIPs',
+        FELIX_NATOUTGOINGADDRESS: NODE_IP,
+        FELIX_NATPORTRANGE: '40000:40100',
+      });
+      assert.match(
+        (await agentTable(t.node))!,
+        /"snat": \{"addr": "192\.168\.10\.11", "port": \{"range": \[40000, 40100\]\}/,
+      );
+      // ext is a Node: its host address now keeps the pod's source (and the reply is lost).
+      assert.deepEqual(await pingAndCount(t, t.pod, EXT_GW), { reply: false, moved: ['pod-src'] });
+      // A UDP listener outside sees the node's address and a source port in the range.
+      const listen = `const s = require('node:dgram').createSocket('udp4');
+s.on('message', (_m, r) => { console.log(r.address + ' ' + r.port); s.close(); });
+s.bind(9999, '${OUTSIDE}', () => console.log('ready'));
+setTimeout(() => process.exit(3), 10000).unref();`;
+      const listener = spawn('ip', ['netns', 'exec', t.ext, process.execPath, '-e', listen]);
+      let heard = '';
+      listener.stdout.on('data', (chunk: Buffer) => (heard += chunk.toString()));
+      const done = new Promise((resolve) => listener.once('exit', resolve));
+      await waitFor('the listener', async () => (heard.includes('ready') ? true : undefined));
+      const send = `const s = require('node:dgram').createSocket('udp4');
+s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
+      assert.equal((await execIn(t.pod, process.execPath, ['-e', send])).code, 0);
+      await done;
+      const [address, port] = heard.split('\n')[1]!.split(' ');
+      assert.equal(address, NODE_IP);
+      assert.ok(Number(port) >= 40000 && Number(port) <= 40100, `source port ${port}`);
+      // Back to Felix's defaults for the next case.
+      await agent!.stop();
+      agent = await startAgent(t.node, env);
+      assert.deepEqual(await pingAndCount(t, t.pod, EXT_GW), { reply: true, moved: ['node-src'] });
+    });
+
+    it('a bad FELIX_NATPORTRANGE stops the agent at start with the variable, value and fix', async () => {
+      const result = await execIn(t.node, process.execPath, [CLI, 'node', 'run', '--name', 'n1'], {
+        env: { ...env, FELIX_NATPORTRANGE: '40100:40000' },
+        timeoutMs: 20_000,
+      });
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /FELIX_NATPORTRANGE: "40100:40000" is not a port range; write FIRST:LAST with 1 <= FIRST <= LAST <= 65535/,
+      );
     });
 
     it('a table changed by hand is put back at the next resync', async () => {
