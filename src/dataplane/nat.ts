@@ -11,6 +11,7 @@ import {
   type Cidr,
   type IpFamily,
 } from '../net/index.js';
+import { isEncapEnabled } from '../resources/index.js';
 import type { IPPool, Node } from '../resources/types.js';
 import type { NatOptions, PortRange } from './nat-options.js';
 
@@ -107,7 +108,6 @@ const isLoadBalancerOnly = (pool: IPPool): boolean => {
   return uses.length > 0 && uses.every((use) => use === 'LoadBalancer');
 };
 
-const encapOn = (mode: string | undefined): boolean => mode !== undefined && mode !== 'Never';
 
 /** The CIDRs sorted, without any that another one of the list contains (nft interval sets reject overlaps). */
 function outermost(cidrs: readonly Cidr[]): string[] {
@@ -177,11 +177,11 @@ export function desiredNatTables(inputs: NatInputs): NatTable[] {
     // pools count, §1.1), and it is masqueraded to only once the node has its address (§5.3), in
     // Felix's order: tunl0, then the VXLAN device.
     const tunnels: TunnelMasquerade[] = [];
-    if (family === 4 && pools.some((p) => encapOn(p.pool.spec.ipipMode))) {
+    if (family === 4 && pools.some((p) => isEncapEnabled(p.pool.spec.ipipMode))) {
       if (spec?.bgp?.ipv4IPIPTunnelAddr) tunnels.push({ device: IPIP_DEVICE });
     }
     const vxlanAddr = family === 4 ? spec?.ipv4VXLANTunnelAddr : spec?.ipv6VXLANTunnelAddr;
-    const vxlanEnabled = pools.some((p) => encapOn(p.pool.spec.vxlanMode));
+    const vxlanEnabled = pools.some((p) => isEncapEnabled(p.pool.spec.vxlanMode));
     if (vxlanEnabled && vxlanAddr) {
       tunnels.push({
         device: family === 4 ? VXLAN_DEVICE_V4 : VXLAN_DEVICE_V6,

@@ -39,9 +39,11 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
   }
 }
 
-async function sh(netns: string, program: string, ...args: string[]): Promise<string> {
-  const result = await execIn(netns, program, args);
-  assert.equal(result.code, 0, `${program} ${args.join(' ')} in ${netns}: ${result.stderr}`);
+/** Run `command` (words separated by spaces) in `netns`; fail the test unless it exits 0. */
+async function sh(netns: string, command: string): Promise<string> {
+  const [program, ...args] = command.split(' ');
+  const result = await execIn(netns, program!, args);
+  assert.equal(result.code, 0, `${command} in ${netns}: ${result.stderr}`);
   return result.stdout;
 }
 
@@ -59,103 +61,41 @@ interface Topology {
  */
 async function buildTopology(scope: NetnsScope): Promise<Topology> {
   const [node, pod, ext] = [scope.create(), scope.create(), scope.create()];
-  await sh(node, 'ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ext);
-  await sh(node, 'ip', 'addr', 'add', `${NODE_IP}/24`, 'dev', 'eth0');
-  await sh(node, 'ip', 'link', 'set', 'eth0', 'up');
-  await sh(node, 'ip', 'route', 'add', 'default', 'via', EXT_GW);
-  await sh(node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
-  await sh(ext, 'ip', 'addr', 'add', `${EXT_GW}/24`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'addr', 'add', `${OUTSIDE}/32`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'addr', 'add', `${EXCLUDED}/32`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'addr', 'add', `${STRANGER}/24`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'link', 'set', 'eth0', 'up');
+  await sh(node, `ip link add eth0 type veth peer name eth0 netns ${ext}`);
+  await sh(node, `ip addr add ${NODE_IP}/24 dev eth0`);
+  await sh(node, 'ip link set eth0 up');
+  await sh(node, `ip route add default via ${EXT_GW}`);
+  await sh(node, 'sysctl -qw net.ipv4.ip_forward=1');
+  for (const address of [`${EXT_GW}/24`, `${OUTSIDE}/32`, `${EXCLUDED}/32`, `${STRANGER}/24`]) {
+    await sh(ext, `ip addr add ${address} dev eth0`);
+  }
+  await sh(ext, 'ip link set eth0 up');
   // The pod, as the CNI plugin wires it (dataplane.md §8.1).
-  await sh(
-    node,
-    'ip',
-    'link',
-    'add',
-    `${PREFIX}cali0`,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'eth0',
-    'netns',
-    pod,
-  );
-  await sh(node, 'sysctl', '-qw', `net.ipv4.conf.${PREFIX}cali0.proxy_arp=1`);
-  await sh(node, 'ip', 'link', 'set', `${PREFIX}cali0`, 'up');
-  await sh(node, 'ip', 'route', 'add', `${POD_IP}/32`, 'dev', `${PREFIX}cali0`, 'scope', 'link');
-  await sh(pod, 'ip', 'addr', 'add', `${POD_IP}/32`, 'dev', 'eth0');
-  await sh(pod, 'ip', 'link', 'set', 'eth0', 'up');
-  await sh(pod, 'ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link');
-  await sh(pod, 'ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0');
+  const cali = `${PREFIX}cali0`;
+  await sh(node, `ip link add ${cali} type veth peer name eth0 netns ${pod}`);
+  await sh(node, `sysctl -qw net.ipv4.conf.${cali}.proxy_arp=1`);
+  await sh(node, `ip link set ${cali} up`);
+  await sh(node, `ip route add ${POD_IP}/32 dev ${cali} scope link`);
+  await sh(pod, `ip addr add ${POD_IP}/32 dev eth0`);
+  await sh(pod, 'ip link set eth0 up');
+  await sh(pod, 'ip route add 169.254.1.1 dev eth0 scope link');
+  await sh(pod, 'ip route add default via 169.254.1.1 dev eth0');
   // A VXLAN tunnel node <-> ext, built by hand as the route service would (vni 4096, port 4789).
-  for (const [ns, local, remote, addr, mac, peerMac, peerAddr] of [
-    [node, NODE_IP, EXT_GW, TUNNEL_IP, VXLAN_MAC_NODE, VXLAN_MAC_EXT, EXT_TUNNEL_IP],
-    [ext, EXT_GW, NODE_IP, EXT_TUNNEL_IP, VXLAN_MAC_EXT, VXLAN_MAC_NODE, TUNNEL_IP],
-  ] as const) {
+  const ends = [
+    { ns: node, local: NODE_IP, addr: TUNNEL_IP, mac: VXLAN_MAC_NODE },
+    { ns: ext, local: EXT_GW, addr: EXT_TUNNEL_IP, mac: VXLAN_MAC_EXT },
+  ];
+  for (const [end, peer] of [ends, [...ends].reverse()] as const) {
+    const dev = 'dev vxlan.calico';
     await sh(
-      ns,
-      'ip',
-      'link',
-      'add',
-      'vxlan.calico',
-      'address',
-      mac,
-      'type',
-      'vxlan',
-      'id',
-      '4096',
-      'local',
-      local,
-      'dev',
-      'eth0',
-      'dstport',
-      '4789',
-      'nolearning',
+      end.ns,
+      `ip link add vxlan.calico address ${end.mac} type vxlan id 4096 local ${end.local} dev eth0 dstport 4789 nolearning`,
     );
-    await sh(ns, 'ip', 'addr', 'add', `${addr}/32`, 'dev', 'vxlan.calico');
-    await sh(ns, 'ip', 'link', 'set', 'vxlan.calico', 'up');
-    await sh(
-      ns,
-      'bridge',
-      'fdb',
-      'add',
-      peerMac,
-      'dev',
-      'vxlan.calico',
-      'dst',
-      remote,
-      'self',
-      'permanent',
-    );
-    await sh(
-      ns,
-      'ip',
-      'neigh',
-      'add',
-      peerAddr,
-      'lladdr',
-      peerMac,
-      'dev',
-      'vxlan.calico',
-      'nud',
-      'permanent',
-    );
-    await sh(
-      ns,
-      'ip',
-      'route',
-      'add',
-      `${peerAddr}/32`,
-      'via',
-      peerAddr,
-      'dev',
-      'vxlan.calico',
-      'onlink',
-    );
+    await sh(end.ns, `ip addr add ${end.addr}/32 ${dev}`);
+    await sh(end.ns, 'ip link set vxlan.calico up');
+    await sh(end.ns, `bridge fdb add ${peer.mac} ${dev} dst ${peer.local} self permanent`);
+    await sh(end.ns, `ip neigh add ${peer.addr} lladdr ${peer.mac} ${dev} nud permanent`);
+    await sh(end.ns, `ip route add ${peer.addr}/32 via ${peer.addr} ${dev} onlink`);
   }
   // Counters keyed on the source of echo requests reaching ext (§8.1 `ext`).
   await execIn(ext, 'nft', ['-f', '-'], {
@@ -184,7 +124,7 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
 
 /** Packets counted by ext's rule with this comment. */
 async function counter(ext: string, comment: string): Promise<number> {
-  const listed = JSON.parse(await sh(ext, 'nft', '-j', 'list', 'table', 'ip', `${PREFIX}-ext`)) as {
+  const listed = JSON.parse(await sh(ext, `nft -j list table ip ${PREFIX}-ext`)) as {
     nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[];
   };
   const rule = listed.nftables.find((o) => o.rule?.comment === comment)?.rule;
@@ -357,9 +297,7 @@ for (const datastore of ['embedded', 'etcd'] as const) {
 
     it('T17: VXLAN to the node is dropped (and counted) from a host that is no node, accepted from a VTEP host', async () => {
       const drops = async () => {
-        const listed = JSON.parse(
-          await sh(t.node, 'nft', '-j', 'list', 'chain', 'ip', 'calico', 'filter-INPUT'),
-        ) as {
+        const listed = JSON.parse(await sh(t.node, 'nft -j list chain ip calico filter-INPUT')) as {
           nftables: { rule?: { expr: { counter?: { packets: number }; drop?: null }[] } }[];
         };
         const rule = listed.nftables.find((o) => o.rule?.expr.some((e) => 'drop' in e))?.rule;
@@ -463,7 +401,7 @@ s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
 
     it('a table changed by hand is put back at the next resync', async () => {
       const good = await agentTable(t.node);
-      await sh(t.node, 'nft', 'flush', 'chain', 'ip', 'calico', 'nat-cali-nat-outgoing');
+      await sh(t.node, 'nft flush chain ip calico nat-cali-nat-outgoing');
       // The periodic resync runs every 30 s; a pool change triggers the same check at once.
       await cli(['label', 'ippools', 'excluded', 'touched=yes']);
       await waitFor('the masquerade rule to be restored', async () =>
