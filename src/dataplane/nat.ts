@@ -108,7 +108,6 @@ const isLoadBalancerOnly = (pool: IPPool): boolean => {
   return uses.length > 0 && uses.every((use) => use === 'LoadBalancer');
 };
 
-
 /** The CIDRs sorted, without any that another one of the list contains (nft interval sets reject overlaps). */
 function outermost(cidrs: readonly Cidr[]): string[] {
   const sorted = [...cidrs].sort(compareCidrs);

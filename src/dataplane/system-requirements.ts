@@ -65,7 +65,6 @@ interface Needs {
   readonly ipv6: string[];
 }
 
-
 function needsOf(pools: readonly IPPool[]): Needs {
   const needs: Needs = { vxlan: [], ipip: [], ipv6: [] };
   for (const pool of pools) {

@@ -4,7 +4,18 @@ import { describe, it } from 'node:test';
 import { ERROR_CODES } from '../../src/errors/index.js';
 import { renderErrorsDoc } from '../../src/errors/render-doc.js';
 
-const PREFIXES = ['NET_', 'SEL_', 'RES_', 'DS_', 'IPAM_', 'CLIENT_', 'CLI_', 'CNI_'];
+const PREFIXES = [
+  'NET_',
+  'SEL_',
+  'RES_',
+  'DS_',
+  'IPAM_',
+  'CLIENT_',
+  'CLI_',
+  'CNI_',
+  'KERNEL_',
+  'NODE_',
+];
 
 describe('error registry', () => {
   it('docs/errors.md lists exactly the registered codes (run `npm run docs:errors`)', () => {

@@ -3,7 +3,7 @@ import type { ErrorSpec } from '../types.js';
 /** Error codes of the node agent's NAT service and of `cidrpool node checksystem`. */
 export const NODE_NAT_CODES = {
   NODE_CHECKSYSTEM_FAILED: {
-    category: 'unavailable',
+    category: 'validation',
     retryable: false,
     exitCode: 1,
     cniCode: 999,
