@@ -144,6 +144,12 @@ async function pingAndCount(t: Topology, netns: string, target: string, source?:
   return { reply, moved };
 }
 
+/** The parts of `nft -j list table` output these tests read. */
+interface NftListed {
+  set?: { name: string; elem?: { prefix: { addr: string; len: number } }[] };
+  chain?: { name: string; type?: string; hook?: string; prio?: number };
+}
+
 /** The agent's IPv4 table as `nft -j` prints it (undefined when absent). */
 async function agentTable(node: string, family = 'ip'): Promise<string | undefined> {
   const result = await execIn(node, 'nft', ['-j', 'list', 'table', family, 'calico']);
@@ -282,6 +288,20 @@ for (const datastore of ['embedded', 'etcd'] as const) {
     it('T10: with natOutgoing the outside sees the node address; a disabled pool is never a NAT destination (T12)', async () => {
       agent = await startAgent(t.node, env);
       assert.ok(await keepTableExists(t.node), 'the unrelated table survived the start');
+      // The kernel's view (nft -j): the two sets and the hook after kube-proxy's srcnat.
+      const objects = (JSON.parse((await agentTable(t.node))!) as { nftables: NftListed[] })
+        .nftables;
+      const elements = (name: string) =>
+        objects
+          .find((o) => o.set?.name === name)
+          ?.set?.elem?.map((e) => `${e.prefix.addr}/${e.prefix.len}`);
+      assert.deepEqual(elements('cali40masq-ipam-pools'), ['10.244.0.0/16']);
+      assert.deepEqual(elements('cali40network-ip-pools'), ['10.99.0.0/16', '10.244.0.0/16']);
+      const hook = objects.find((o) => o.chain?.name === 'nat-POSTROUTING')?.chain;
+      assert.deepEqual(
+        { type: hook?.type, hook: hook?.hook, prio: hook?.prio },
+        { type: 'nat', hook: 'postrouting', prio: 110 },
+      );
       const toOutside = await pingAndCount(t, t.pod, OUTSIDE);
       assert.deepEqual(toOutside, { reply: true, moved: ['node-src'] });
       // T12: 10.99.0.0/16 is a (disabled) pool: the packet keeps the pod source, and the reply
