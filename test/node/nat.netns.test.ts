@@ -21,6 +21,13 @@ const EXT_GW = '192.168.10.1';
 const OUTSIDE = '203.0.113.10';
 const EXCLUDED = '10.99.0.10'; // in a disabled pool: never a NAT destination (T12)
 const STRANGER = '192.168.10.99'; // on ext's link, but no node's address (T17)
+const NODE_IP6 = 'fd00:10::11';
+const EXT_GW6 = 'fd00:10::1';
+const OUTSIDE6 = 'fd00:203::10';
+const POD_IP6 = 'fd00:244::5';
+// Calico's host-side MAC, whose link-local address is the IPv6 pods' gateway.
+const CALI_MAC = 'ee:ee:ee:ee:ee:ee';
+const CALI_LINK_LOCAL = 'fe80::ecee:eeff:feee:eeee';
 const POD_IP = '10.244.1.5';
 const TUNNEL_IP = '10.244.1.0';
 const EXT_TUNNEL_IP = '10.244.3.0';
@@ -74,12 +81,23 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
   const cali = `${PREFIX}cali0`;
   await sh(node, `ip link add ${cali} type veth peer name eth0 netns ${pod}`);
   await sh(node, `sysctl -qw net.ipv4.conf.${cali}.proxy_arp=1`);
+  await sh(node, `sysctl -qw net.ipv6.conf.${cali}.accept_dad=0`);
+  await sh(node, `ip link set ${cali} address ${CALI_MAC}`);
   await sh(node, `ip link set ${cali} up`);
   await sh(node, `ip route add ${POD_IP}/32 dev ${cali} scope link`);
   await sh(pod, `ip addr add ${POD_IP}/32 dev eth0`);
   await sh(pod, 'ip link set eth0 up');
   await sh(pod, 'ip route add 169.254.1.1 dev eth0 scope link');
   await sh(pod, 'ip route add default via 169.254.1.1 dev eth0');
+  // IPv6 beside it (T16's NAT part): the pod's /128 and Calico's link-local gateway.
+  await sh(node, 'sysctl -qw net.ipv6.conf.all.forwarding=1');
+  await sh(node, `ip -6 addr add ${NODE_IP6}/64 dev eth0 nodad`);
+  await sh(node, `ip -6 route add default via ${EXT_GW6}`);
+  await sh(node, `ip -6 route add ${POD_IP6}/128 dev ${cali}`);
+  await sh(ext, `ip -6 addr add ${EXT_GW6}/64 dev eth0 nodad`);
+  await sh(ext, `ip -6 addr add ${OUTSIDE6}/128 dev eth0 nodad`);
+  await sh(pod, `ip -6 addr add ${POD_IP6}/128 dev eth0 nodad`);
+  await sh(pod, `ip -6 route add default via ${CALI_LINK_LOCAL} dev eth0`);
   // A VXLAN tunnel node <-> ext, built by hand as the route service would (vni 4096, port 4789).
   const ends = [
     { ns: node, local: NODE_IP, addr: TUNNEL_IP, mac: VXLAN_MAC_NODE },
@@ -99,12 +117,14 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
   }
   // Counters keyed on the source of echo requests reaching ext (§8.1 `ext`).
   await execIn(ext, 'nft', ['-f', '-'], {
-    stdin: `table ip ${PREFIX}-ext {
+    stdin: `table inet ${PREFIX}-ext {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		icmp type echo-request ip saddr ${POD_IP} counter comment "pod-src"
 		icmp type echo-request ip saddr ${NODE_IP} counter comment "node-src"
 		icmp type echo-request ip saddr ${TUNNEL_IP} counter comment "tunnel-src"
+		icmpv6 type echo-request ip6 saddr ${POD_IP6} counter comment "pod6-src"
+		icmpv6 type echo-request ip6 saddr ${NODE_IP6} counter comment "node6-src"
 	}
 }
 `,
@@ -124,7 +144,7 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
 
 /** Packets counted by ext's rule with this comment. */
 async function counter(ext: string, comment: string): Promise<number> {
-  const listed = JSON.parse(await sh(ext, `nft -j list table ip ${PREFIX}-ext`)) as {
+  const listed = JSON.parse(await sh(ext, `nft -j list table inet ${PREFIX}-ext`)) as {
     nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[];
   };
   const rule = listed.nftables.find((o) => o.rule?.comment === comment)?.rule;
@@ -135,7 +155,7 @@ async function counter(ext: string, comment: string): Promise<number> {
 
 /** Ping `target` once from `netns` (with `-I source` when given); which counters moved on ext. */
 async function pingAndCount(t: Topology, netns: string, target: string, source?: string) {
-  const names = ['pod-src', 'node-src', 'tunnel-src'] as const;
+  const names = ['pod-src', 'node-src', 'tunnel-src', 'pod6-src', 'node6-src'] as const;
   const before = await Promise.all(names.map((n) => counter(t.ext, n)));
   const args = ['-c', '1', '-W', '1', ...(source ? ['-I', source] : []), target];
   const reply = (await execIn(netns, 'ping', args)).code === 0;
@@ -216,6 +236,14 @@ metadata:
 spec:
   cidr: 10.244.0.0/16
   vxlanMode: Always
+  natOutgoing: ${natOutgoing}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool-a6
+spec:
+  cidr: fd00:244::/64
   natOutgoing: ${natOutgoing}
 ---
 apiVersion: projectcalico.org/v3
@@ -308,6 +336,13 @@ for (const datastore of ['embedded', 'etcd'] as const) {
       // is lost because ext has no route back to the pods, as expected.
       const toExcluded = await pingAndCount(t, t.pod, EXCLUDED);
       assert.deepEqual(toExcluded, { reply: false, moved: ['pod-src'] });
+    });
+
+    it('T16 (NAT): an IPv6 pod reaches the outside with the node address, through table ip6 calico', async () => {
+      assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE6), {
+        reply: true,
+        moved: ['node6-src'],
+      });
     });
 
     it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
