@@ -1,6 +1,8 @@
-// natOutgoing as Felix programs it with its nftables backend (dataplane.md §5): from the IP pools
-// and the node's tunnel addresses, the desired content of the agent's NAT tables, one per family.
-// Pure: no kernel, no datastore. nat-script.ts turns the result into one `nft -f` transaction.
+// natOutgoing as Felix programs it with its nftables backend (dataplane.md §5): from the IP pools,
+// the Nodes (this node's tunnel addresses, the others' host addresses) and Felix's NAT options,
+// the desired content of the agent's tables `ip calico` and `ip6 calico`, with the VXLAN filter
+// Felix keeps in the same table (§4.3). Pure: no kernel, no datastore. nat-script.ts turns the
+// result into one `nft -f` transaction.
 import {
   bitsOf,
   cidrContainsCidr,
@@ -92,7 +94,7 @@ export interface NatInputs {
 /** Calico's set and chain names (`felix/ipsets/ipset_defs.go`, `felix/rules/rule_defs.go`). */
 export const natNames = (family: IpFamily) => ({
   table: 'calico',
-  nftFamily: family === 4 ? 'ip' : 'ip6',
+  nftFamily: (family === 4 ? 'ip' : 'ip6') as 'ip' | 'ip6',
   masqSet: `cali${family}0masq-ipam-pools`,
   networkSet: `cali${family}0network-ip-pools`,
   vxlanHostsSet: `cali${family}0all-vxlan-net`,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { openDatastore } from '../../src/datastore/open.js';
 import { startEtcdInNetns, type NetnsEtcd } from '../helpers/netns-etcd.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
 
@@ -451,6 +452,49 @@ s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
       assert.match(
         result.stderr,
         /FELIX_NATPORTRANGE: "40100:40000" is not a port range; write FIRST:LAST with 1 <= FIRST <= LAST <= 65535/,
+      );
+    });
+
+    it('a stored pool that does not decode is skipped; the agent keeps following the others', async () => {
+      const key = '/calico/resources/v3/projectcalico.org/ippools/broken';
+      // Written under the CLI's feet, as another tool could: raw bytes at a pool key.
+      const raw = async (op: 'put' | 'del') => {
+        if (etcd) {
+          const args = [
+            '--endpoints',
+            etcd.endpoint,
+            op,
+            key,
+            ...(op === 'put' ? ['{not json'] : []),
+          ];
+          assert.equal(
+            (await execIn(t.node, 'etcdctl', args, { env: { ...process.env, ETCDCTL_API: '3' } }))
+              .code,
+            0,
+          );
+          return;
+        }
+        const store = await openDatastore({ type: 'embedded', dataDir: env.CIDRPOOL_DATA_DIR! });
+        await (op === 'put' ? store.put(key, '{not json') : store.delete(key));
+        await store.close();
+      };
+      await raw('put');
+      await cli(['apply', '-f', '-'], poolYaml(false));
+      await waitFor('the masquerade rule to go', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? undefined
+          : true,
+      );
+      await raw('del');
+      await cli(['apply', '-f', '-'], poolYaml(true));
+      await waitFor('the masquerade rule to return', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? true
+          : undefined,
+      );
+      assert.match(
+        agent!.log(),
+        /WARNING ignoring a stored resource that does not decode key=\/calico\/resources\/v3\/projectcalico.org\/ippools\/broken/,
       );
     });
 
