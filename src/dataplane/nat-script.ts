@@ -5,6 +5,7 @@
 // never named, so they are untouched. Sets are written multi-line: nft 1.0.6 rejects the one-line
 // `set { type ...; flags ...; elements = ... }` form (ENVIRONMENT.md).
 import { createHash } from 'node:crypto';
+import type { PortRange } from './nat-options.js';
 import { natNames, type NatTable, type TunnelMasquerade } from './nat.js';
 
 /** The comment that marks the agent's hook rule; the digest follows it. */
@@ -77,6 +78,37 @@ function renderVxlanFilter(table: NatTable, chain: ChainRenderer): string[] {
   ];
 }
 
+/**
+ * The nat-outgoing chain (Felix `felix/rules/nat.go`): traffic from a natOutgoing pool to a
+ * destination outside every pool [and every host] is masqueraded, or SNATed to
+ * natOutgoingAddress; with natPortRange, TCP and UDP first, in that range. nft's NAT statements
+ * end the rule evaluation, so Felix's iptables RETURN rules after them have no nft counterpart.
+ * Empty while no pool of the family has natOutgoing: Felix keeps the chain anyway.
+ */
+function renderNatOutgoing(table: NatTable): string[] {
+  if (table.masqPools.length === 0) return [];
+  const n = natNames(table.family);
+  const ip = n.nftFamily;
+  const { snatTo, ports, excludedHosts } = table.outgoing;
+  const match = [
+    `${ip} saddr @${n.masqSet}`,
+    `${ip} daddr != @${n.networkSet}`,
+    ...(excludedHosts ? [`${ip} daddr != @${n.allHostsSet}`] : []),
+  ].join(' ');
+  const translate = (range?: PortRange) => {
+    const portText = range ? `:${range.first}-${range.last}` : '';
+    return snatTo
+      ? `snat to ${snatTo}${portText} fully-random`
+      : `masquerade${portText ? ` to ${portText}` : ''} fully-random`;
+  };
+  if (!ports) return [`${match} ${translate()}`];
+  return [
+    `${match} meta l4proto tcp ${translate(ports)}`,
+    `${match} meta l4proto udp ${translate(ports)}`,
+    `${match} ${translate()}`,
+  ];
+}
+
 type ChainRenderer = (name: string, rules: readonly string[], head?: string) => string[];
 
 const renderChain: ChainRenderer = (name, rules, head) => [
@@ -90,11 +122,6 @@ function renderTable(table: NatTable): string[] {
   const n = natNames(table.family);
   const addrType = table.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
   const ip = n.nftFamily;
-  // Felix: the chain always exists and is empty while no pool of the family has natOutgoing.
-  const natOutgoing =
-    table.masqPools.length > 0
-      ? [`${ip} saddr @${n.masqSet} ${ip} daddr != @${n.networkSet} masquerade fully-random`]
-      : [];
   const chain = renderChain;
   return [
     `add table ${ip} ${n.table}`,
@@ -102,6 +129,9 @@ function renderTable(table: NatTable): string[] {
     `table ${ip} ${n.table} {`,
     ...renderSet(n.masqSet, addrType, table.masqPools),
     ...renderSet(n.networkSet, addrType, table.networkPools),
+    ...(table.outgoing.excludedHosts
+      ? renderSet(n.allHostsSet, addrType, table.outgoing.excludedHosts)
+      : []),
     ...(table.vxlanFilter
       ? renderSet(n.vxlanHostsSet, addrType, table.vxlanFilter.allowedHosts)
       : []),
@@ -115,7 +145,7 @@ function renderTable(table: NatTable): string[] {
       `jump ${n.natOutgoing}`,
       ...table.tunnels.flatMap(renderTunnelRules),
     ]),
-    ...chain(n.natOutgoing, natOutgoing),
+    ...chain(n.natOutgoing, renderNatOutgoing(table)),
     ...renderVxlanFilter(table, chain),
     '}',
   ];

@@ -1,6 +1,8 @@
-// natOutgoing as Felix programs it with its nftables backend (dataplane.md §5): from the IP pools
-// and the node's tunnel addresses, the desired content of the agent's NAT tables, one per family.
-// Pure: no kernel, no datastore. nat-script.ts turns the result into one `nft -f` transaction.
+// natOutgoing as Felix programs it with its nftables backend (dataplane.md §5): from the IP pools,
+// the Nodes (this node's tunnel addresses, the others' host addresses) and Felix's NAT options,
+// the desired content of the agent's tables `ip calico` and `ip6 calico`, with the VXLAN filter
+// Felix keeps in the same table (§4.3). Pure: no kernel, no datastore. nat-script.ts turns the
+// result into one `nft -f` transaction.
 import {
   bitsOf,
   cidrContainsCidr,
@@ -11,7 +13,9 @@ import {
   type Cidr,
   type IpFamily,
 } from '../net/index.js';
+import { isEncapEnabled } from '../resources/index.js';
 import type { IPPool, Node } from '../resources/types.js';
+import type { NatOptions, PortRange } from './nat-options.js';
 
 /** Felix's default `vxlanPort` (FelixConfiguration), the UDP port of both VXLAN devices. */
 export const DEFAULT_VXLAN_PORT = 4789;
@@ -41,10 +45,25 @@ export interface NatTable {
    * included (a disabled pool is Calico's documented way to say "do not NAT towards this CIDR").
    */
   readonly networkPools: readonly string[];
+  /** How natOutgoing translates (Felix's NAT options). */
+  readonly outgoing: OutgoingNat;
   /** Tunnel devices that are enabled and have an address on this node, in rule order. */
   readonly tunnels: readonly TunnelMasquerade[];
   /** Present while VXLAN is enabled for the family: Felix keeps these rules in the same table. */
   readonly vxlanFilter?: VxlanFilter;
+}
+
+/** The translation of the nat-outgoing rule (dataplane.md §5.2). */
+export interface OutgoingNat {
+  /** natOutgoingAddress (IPv4 tables only): `snat to` this address instead of masquerade. */
+  readonly snatTo?: string;
+  /** natPortRange: the source ports TCP and UDP translations use. */
+  readonly ports?: PortRange;
+  /**
+   * natOutgoingExclusions IPPoolsAndHostIPs: `cali40all-hosts-net`, the address of every node,
+   * destinations that keep the pod's source. Undefined with IPPoolsOnly (the default).
+   */
+  readonly excludedHosts?: readonly string[];
 }
 
 /**
@@ -68,15 +87,18 @@ export interface NatInputs {
   readonly nodes: readonly Node[];
   /** FelixConfiguration `vxlanPort`; default 4789. */
   readonly vxlanPort?: number;
+  /** FelixConfiguration natOutgoingAddress, natPortRange, natOutgoingExclusions. */
+  readonly options?: NatOptions;
 }
 
 /** Calico's set and chain names (`felix/ipsets/ipset_defs.go`, `felix/rules/rule_defs.go`). */
 export const natNames = (family: IpFamily) => ({
   table: 'calico',
-  nftFamily: family === 4 ? 'ip' : 'ip6',
+  nftFamily: (family === 4 ? 'ip' : 'ip6') as 'ip' | 'ip6',
   masqSet: `cali${family}0masq-ipam-pools`,
   networkSet: `cali${family}0network-ip-pools`,
   vxlanHostsSet: `cali${family}0all-vxlan-net`,
+  allHostsSet: `cali${family}0all-hosts-net`,
   postrouting: 'nat-POSTROUTING',
   caliPostrouting: 'nat-cali-POSTROUTING',
   natOutgoing: 'nat-cali-nat-outgoing',
@@ -87,8 +109,6 @@ const isLoadBalancerOnly = (pool: IPPool): boolean => {
   const uses = pool.spec.allowedUses ?? [];
   return uses.length > 0 && uses.every((use) => use === 'LoadBalancer');
 };
-
-const encapOn = (mode: string | undefined): boolean => mode !== undefined && mode !== 'Never';
 
 /** The CIDRs sorted, without any that another one of the list contains (nft interval sets reject overlaps). */
 function outermost(cidrs: readonly Cidr[]): string[] {
@@ -119,6 +139,20 @@ function remoteVtepHosts(family: IpFamily, nodes: readonly Node[], nodeName: str
   return outermost(hosts);
 }
 
+/** Every node's host addresses of `family` (`spec.bgp`, then `spec.addresses`), as /32 or /128. */
+function allHostAddresses(family: IpFamily, nodes: readonly Node[]): string[] {
+  const hosts: Cidr[] = [];
+  for (const node of nodes) {
+    const { bgp, addresses = [] } = node.spec;
+    const texts = [bgp?.ipv4Address, bgp?.ipv6Address, ...addresses.map((a) => a.address)];
+    for (const text of texts) {
+      const ip = text ? tryParseIp(text.split('/')[0]!) : undefined;
+      if (ip?.family === family) hosts.push({ family, base: ip.value, prefix: bitsOf(family) });
+    }
+  }
+  return outermost(hosts);
+}
+
 /** UDP source ports that avoid `port`: above it, or below it when it is the last port. */
 function portsAvoiding(port: number): { first: number; last: number } {
   return port < 65535
@@ -144,21 +178,31 @@ export function desiredNatTables(inputs: NatInputs): NatTable[] {
     // pools count, §1.1), and it is masqueraded to only once the node has its address (§5.3), in
     // Felix's order: tunl0, then the VXLAN device.
     const tunnels: TunnelMasquerade[] = [];
-    if (family === 4 && pools.some((p) => encapOn(p.pool.spec.ipipMode))) {
+    if (family === 4 && pools.some((p) => isEncapEnabled(p.pool.spec.ipipMode))) {
       if (spec?.bgp?.ipv4IPIPTunnelAddr) tunnels.push({ device: IPIP_DEVICE });
     }
     const vxlanAddr = family === 4 ? spec?.ipv4VXLANTunnelAddr : spec?.ipv6VXLANTunnelAddr;
-    const vxlanEnabled = pools.some((p) => encapOn(p.pool.spec.vxlanMode));
+    const vxlanEnabled = pools.some((p) => isEncapEnabled(p.pool.spec.vxlanMode));
     if (vxlanEnabled && vxlanAddr) {
       tunnels.push({
         device: family === 4 ? VXLAN_DEVICE_V4 : VXLAN_DEVICE_V6,
         udpPorts: portsAvoiding(vxlanPort),
       });
     }
+    const options = inputs.options;
+    const outgoing: OutgoingNat = {
+      // Felix types natOutgoingAddress as IPv4; applying it to IPv6 is unconfirmed (§5.2).
+      ...(family === 4 && options?.natOutgoingAddress && { snatTo: options.natOutgoingAddress }),
+      ...(options?.natPortRange && { ports: options.natPortRange }),
+      ...(options?.natOutgoingExclusions === 'IPPoolsAndHostIPs' && {
+        excludedHosts: allHostAddresses(family, inputs.nodes),
+      }),
+    };
     const table: NatTable = {
       family,
       masqPools: outermost(masq),
       networkPools: outermost(network),
+      outgoing,
       tunnels,
     };
     if (!vxlanEnabled) return table;

@@ -3,6 +3,7 @@
 // report's shape follows `calicoctl node checksystem` (sections of `name ... OK/WARNING/FAIL`
 // lines, then one verdict line).
 import { tryParseCidr } from '../net/index.js';
+import { isEncapEnabled } from '../resources/index.js';
 import type { IPPool } from '../resources/types.js';
 
 /** One probe's answer: present or not; what was seen (a path), or what is wrong, as a phrase. */
@@ -64,15 +65,13 @@ interface Needs {
   readonly ipv6: string[];
 }
 
-const encapOn = (mode: string | undefined) => mode !== undefined && mode !== 'Never';
-
 function needsOf(pools: readonly IPPool[]): Needs {
   const needs: Needs = { vxlan: [], ipip: [], ipv6: [] };
   for (const pool of pools) {
     const name = pool.metadata.name;
     // Disabled pools still route and still count for the devices (dataplane.md §1.1).
-    if (encapOn(pool.spec.vxlanMode)) needs.vxlan.push(name);
-    if (encapOn(pool.spec.ipipMode)) needs.ipip.push(name);
+    if (isEncapEnabled(pool.spec.vxlanMode)) needs.vxlan.push(name);
+    if (isEncapEnabled(pool.spec.ipipMode)) needs.ipip.push(name);
     if (tryParseCidr(pool.spec.cidr)?.family === 6) needs.ipv6.push(name);
   }
   return needs;
@@ -109,11 +108,11 @@ function poolLines(pools: readonly IPPool[], facts: SystemFacts): CheckLine[] {
     const name = `pool ${pool.metadata.name}`;
     const missing: string[] = [];
     const { vxlanMode, ipipMode, natOutgoing, cidr } = pool.spec;
-    if (encapOn(vxlanMode) && !facts.vxlan.ok)
+    if (isEncapEnabled(vxlanMode) && !facts.vxlan.ok)
       missing.push(`has vxlanMode: ${vxlanMode} but this kernel has no vxlan module`);
-    if (encapOn(vxlanMode) && !facts.programs.bridge.ok)
+    if (isEncapEnabled(vxlanMode) && !facts.programs.bridge.ok)
       missing.push(`has vxlanMode: ${vxlanMode} but the bridge program (iproute2) is missing`);
-    if (encapOn(ipipMode) && !facts.ipip.ok)
+    if (isEncapEnabled(ipipMode) && !facts.ipip.ok)
       missing.push(`has ipipMode: ${ipipMode} but this kernel has no ipip module`);
     if (tryParseCidr(cidr)?.family === 6 && !facts.ipv6.ok)
       missing.push(`is IPv6 (${cidr}) but IPv6 is disabled on this node`);

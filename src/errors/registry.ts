@@ -11,7 +11,7 @@ import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
 import { NODE_CODES } from './codes/node.js';
 import { KERNEL_NFT_CODES } from './codes/kernel-nft.js';
-import { NODE_CHECKSYSTEM_CODES } from './codes/node-checksystem.js';
+import { NODE_NAT_CODES } from './codes/node-nat.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
 import type { ErrorSpec } from './types.js';
@@ -31,9 +31,9 @@ export const ERROR_CODES = {
   ...HTTP_CODES,
   ...NODE_CODES,
   ...KERNEL_NFT_CODES,
-  ...NODE_CHECKSYSTEM_CODES,
   ...BGP_CODES,
   ...AGENT_CODES,
+  ...NODE_NAT_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

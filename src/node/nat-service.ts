@@ -5,9 +5,10 @@
 // A periodic full resync re-reads the datastore and the kernel, so a missed watch event or a
 // table changed by hand is repaired. Stopping leaves the tables in place.
 import { decodeResource } from '../client/stored-form.js';
-import { type Datastore, type Watcher } from '../datastore/api.js';
+import type { Datastore, KeyValue, Watcher } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
 import { desiredNatTables, natNames, type NatTable } from '../dataplane/nat.js';
+import { parseNatOptions, type NatOptions } from '../dataplane/nat-options.js';
 import {
   isNatTableCurrent,
   observeNatTable,
@@ -25,6 +26,8 @@ export interface NatServiceOptions {
   readonly resyncMs?: number;
   /** Delay before retrying after a failed reconcile; default 2 s. */
   readonly retryMs?: number;
+  /** Felix's NAT options; default: from FELIX_NATOUTGOINGADDRESS etc. in the environment. */
+  readonly natOptions?: NatOptions;
 }
 
 /** The datastore state the tables depend on, by key, kept current by the watches. */
@@ -45,11 +48,12 @@ class NatReconciler {
   ) {}
 
   /** Make the kernel match `sources`; returns true when a script was applied. Throws KERNEL_NFT_*. */
-  async reconcile(sources: NatSources, nodeName: string): Promise<boolean> {
+  async reconcile(sources: NatSources, nodeName: string, options: NatOptions): Promise<boolean> {
     const desired = desiredNatTables({
       pools: [...sources.pools.values()],
       nodes: [...sources.nodes.values()],
       nodeName,
+      options,
     });
     const observed = await Promise.all(desired.map((table) => this.observe(table)));
     const stale = desired.filter(
@@ -84,13 +88,29 @@ class NatReconciler {
 
   private async observe(table: NatTable): Promise<ObservedNatTable | undefined> {
     const names = natNames(table.family);
-    const objects = await this.nft.listTable(names.nftFamily as 'ip' | 'ip6', names.table);
+    const objects = await this.nft.listTable(names.nftFamily, names.table);
     return objects && observeNatTable(objects);
   }
 }
 
+/** Put the decoded resource of `kv` in `into`; a value that does not decode is left out, logged. */
+function remember(into: Map<string, unknown>, kv: KeyValue, log: AgentLog): void {
+  try {
+    into.set(kv.key, decodeResource(kv));
+  } catch (err) {
+    into.delete(kv.key);
+    log('warning', 'ignoring a stored resource that does not decode', {
+      key: kv.key,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
 /** Every pool and node, read at one revision (the revision to watch from). */
-async function loadSources(store: Datastore): Promise<{ sources: NatSources; revision: string }> {
+async function loadSources(
+  store: Datastore,
+  log: AgentLog,
+): Promise<{ sources: NatSources; revision: string }> {
   // Pools are tens and nodes at most thousands: one unpaged read at one revision.
   const batch = await store.readMany([
     { list: resourcePrefix('IPPool') },
@@ -98,8 +118,7 @@ async function loadSources(store: Datastore): Promise<{ sources: NatSources; rev
   ]);
   const [pools, nodes] = batch.responses.map((response) => {
     const byKey = new Map<string, unknown>();
-    for (const kv of 'items' in response ? response.items : [])
-      byKey.set(kv.key, decodeResource(kv));
+    for (const kv of 'items' in response ? response.items : []) remember(byKey, kv, log);
     return byKey;
   });
   return {
@@ -108,13 +127,15 @@ async function loadSources(store: Datastore): Promise<{ sources: NatSources; rev
   };
 }
 
-/** Start the NAT service of `context`'s node. */
+/** Start the NAT service of `context`'s node. Throws NODE_NAT_CONFIG for a bad FELIX_NAT* value. */
 export async function startNatService(
   context: AgentContext,
   options: NatServiceOptions = {},
 ): Promise<RunningService> {
   const { store, log } = context;
   const nodeName = context.options.nodeName;
+  // A bad value stops the agent at start, naming the variable (NODE_NAT_CONFIG).
+  const natOptions = options.natOptions ?? parseNatOptions(process.env);
   const reconciler = new NatReconciler(options.nft ?? createNft(), log);
   const resyncMs = options.resyncMs ?? 30_000;
   const retryMs = options.retryMs ?? 2_000;
@@ -129,7 +150,7 @@ export async function startNatService(
   /** (Re)list the datastore and (re)start both watches from that revision. */
   const resubscribe = async (): Promise<void> => {
     await Promise.all(watchers.splice(0).map((w) => w.close()));
-    const loaded = await loadSources(store);
+    const loaded = await loadSources(store, log);
     sources = loaded.sources;
     const onError = (error: Error) => {
       log('warning', 'nat watch failed; resyncing', { error: error.message });
@@ -141,7 +162,7 @@ export async function startNatService(
         loaded.revision,
         (event) => {
           if (event.type === 'delete') into.delete(event.key);
-          else into.set(event.key, decodeResource({ ...event, value: event.value! }));
+          else remember(into, { ...event, value: event.value ?? '' }, log);
           schedule('reconcile');
         },
         onError,
@@ -156,7 +177,7 @@ export async function startNatService(
   const pass = async (kind: 'reconcile' | 'resync'): Promise<void> => {
     try {
       if (kind === 'resync') await resubscribe();
-      await reconciler.reconcile(sources, nodeName);
+      await reconciler.reconcile(sources, nodeName, natOptions);
     } catch (err) {
       log('error', 'nat reconcile failed; retrying', {
         error: err instanceof Error ? err.message : String(err),

@@ -46,6 +46,8 @@ const COMMANDS = [
   ['datastore', 'migrate'],
   ['datastore', 'migrate', 'lock'],
   ['datastore', 'migrate', 'unlock'],
+  ['node'],
+  ['node', 'checksystem'],
 ];
 
 /** A failed run: exit 1, nothing on stdout, exactly `expected` (one line) on stderr. */

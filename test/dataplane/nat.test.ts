@@ -8,6 +8,8 @@ import {
   observeNatTable,
   renderNatScript,
 } from '../../src/dataplane/nat-script.js';
+import { parseNatOptions } from '../../src/dataplane/nat-options.js';
+import { isCidrpoolError } from '../../src/errors/index.js';
 import type { IPPool, IPPoolSpec, Node, NodeSpec } from '../../src/resources/types.js';
 
 const pool = (name: string, spec: IPPoolSpec): IPPool => ({
@@ -41,6 +43,7 @@ describe('desiredNatTables', () => {
       masqPools: ['10.96.0.0/24', '10.244.0.0/16'],
       // issue #12767: the LoadBalancer-only pool is a NAT destination like any outside address.
       networkPools: ['10.99.0.0/16', '10.244.0.0/16'],
+      outgoing: {}, // masquerade, any port, pools only excluded (Felix's defaults)
       tunnels: [], // VXLAN is on, but the node has no tunnel address yet
       vxlanFilter: { port: 4789, allowedHosts: [] },
     });
@@ -48,6 +51,7 @@ describe('desiredNatTables', () => {
       family: 6,
       masqPools: [],
       networkPools: ['fd00:244::/64'],
+      outgoing: {},
       tunnels: [],
     });
   });
@@ -253,6 +257,95 @@ table ip6 calico {
       })[v4]!;
     assert.equal(natTableDigest(at(true)), natTableDigest(at(true)));
     assert.notEqual(natTableDigest(at(true)), natTableDigest(at(false)));
+  });
+});
+
+describe('Felix NAT options (§5.2, T12)', () => {
+  const pools = [
+    pool('a', { cidr: '10.244.0.0/16', natOutgoing: true }),
+    pool('a6', { cidr: 'fd00:244::/64', natOutgoing: true }),
+  ];
+  const nodes = [
+    node({ bgp: { ipv4Address: '192.168.10.11/24', ipv6Address: 'fd00:10::11/64' } }),
+    node({ addresses: [{ address: '192.168.20.13', type: 'InternalIP' }] }, 'n3'),
+  ];
+
+  it('reads FELIX_NATOUTGOINGADDRESS, FELIX_NATPORTRANGE and FELIX_NATOUTGOINGEXCLUSIONS', () => {
+    assert.deepEqual(parseNatOptions({}), { natOutgoingExclusions: 'IPPoolsOnly' });
+    assert.deepEqual(
+      parseNatOptions({
+        FELIX_NATOUTGOINGADDRESS: '192.168.10.11',
+        FELIX_NATPORTRANGE: '40000:40100',
+        FELIX_NATOUTGOINGEXCLUSIONS: 'IPPoolsAndHostIPs',
+      }),
+      {
+        natOutgoingAddress: '192.168.10.11',
+        natPortRange: { first: 40000, last: 40100 },
+        natOutgoingExclusions: 'IPPoolsAndHostIPs',
+      },
+    );
+    assert.deepEqual(parseNatOptions({ FELIX_NATPORTRANGE: '5000' }).natPortRange, {
+      first: 5000,
+      last: 5000,
+    });
+  });
+
+  it('rejects a bad value naming the variable, the value and the fix', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { FELIX_NATOUTGOINGADDRESS: 'fd00::1' },
+        /^FELIX_NATOUTGOINGADDRESS: "fd00::1" is not an IPv4 address; give/,
+      ],
+      [
+        { FELIX_NATPORTRANGE: '40100:40000' },
+        /^FELIX_NATPORTRANGE: "40100:40000" is not a port range; write FIRST:LAST/,
+      ],
+      [{ FELIX_NATPORTRANGE: '0:10' }, /FELIX_NATPORTRANGE: "0:10"/],
+      [
+        { FELIX_NATOUTGOINGEXCLUSIONS: 'IPPools' },
+        /^FELIX_NATOUTGOINGEXCLUSIONS: "IPPools" is not a known value; use IPPoolsOnly/,
+      ],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(
+        () => parseNatOptions(env),
+        (err: unknown) => isCidrpoolError(err, 'NODE_NAT_CONFIG') && message.test(err.message),
+      );
+    }
+  });
+
+  it('renders SNAT to natOutgoingAddress (IPv4 only), the port range for TCP and UDP first, and the host exclusion set', () => {
+    const options = parseNatOptions({
+      FELIX_NATOUTGOINGADDRESS: '192.168.10.11',
+      FELIX_NATPORTRANGE: '40000:40100',
+      FELIX_NATOUTGOINGEXCLUSIONS: 'IPPoolsAndHostIPs',
+    });
+    const tables = desiredNatTables({ pools, nodes, nodeName: 'n1', options });
+    assert.deepEqual(tables[v4]!.outgoing, {
+      snatTo: '192.168.10.11',
+      ports: { first: 40000, last: 40100 },
+      excludedHosts: ['192.168.10.11/32', '192.168.20.13/32'],
+    });
+    const script = renderNatScript(tables);
+    const match =
+      'ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools ip daddr != @cali40all-hosts-net';
+    assert.ok(
+      script.includes(`	chain nat-cali-nat-outgoing {
+		${match} meta l4proto tcp snat to 192.168.10.11:40000-40100 fully-random
+		${match} meta l4proto udp snat to 192.168.10.11:40000-40100 fully-random
+		${match} snat to 192.168.10.11 fully-random
+	}`),
+      script,
+    );
+    assert.match(
+      script,
+      /set cali40all-hosts-net {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = {\n\t\t\t192\.168\.10\.11\/32,\n\t\t\t192\.168\.20\.13\/32,\n/,
+    );
+    // IPv6 masquerades (in range): natOutgoingAddress is an IPv4 setting.
+    assert.match(
+      script,
+      /ip6 daddr != @cali60all-hosts-net meta l4proto tcp masquerade to :40000-40100 fully-random\n/,
+    );
   });
 });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { openDatastore } from '../../src/datastore/open.js';
 import { startEtcdInNetns, type NetnsEtcd } from '../helpers/netns-etcd.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
 
@@ -21,6 +22,13 @@ const EXT_GW = '192.168.10.1';
 const OUTSIDE = '203.0.113.10';
 const EXCLUDED = '10.99.0.10'; // in a disabled pool: never a NAT destination (T12)
 const STRANGER = '192.168.10.99'; // on ext's link, but no node's address (T17)
+const NODE_IP6 = 'fd00:10::11';
+const EXT_GW6 = 'fd00:10::1';
+const OUTSIDE6 = 'fd00:203::10';
+const POD_IP6 = 'fd00:244::5';
+// Calico's host-side MAC, whose link-local address is the IPv6 pods' gateway.
+const CALI_MAC = 'ee:ee:ee:ee:ee:ee';
+const CALI_LINK_LOCAL = 'fe80::ecee:eeff:feee:eeee';
 const POD_IP = '10.244.1.5';
 const TUNNEL_IP = '10.244.1.0';
 const EXT_TUNNEL_IP = '10.244.3.0';
@@ -39,9 +47,11 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
   }
 }
 
-async function sh(netns: string, program: string, ...args: string[]): Promise<string> {
-  const result = await execIn(netns, program, args);
-  assert.equal(result.code, 0, `${program} ${args.join(' ')} in ${netns}: ${result.stderr}`);
+/** Run `command` (words separated by spaces) in `netns`; fail the test unless it exits 0. */
+async function sh(netns: string, command: string): Promise<string> {
+  const [program, ...args] = command.split(' ');
+  const result = await execIn(netns, program!, args);
+  assert.equal(result.code, 0, `${command} in ${netns}: ${result.stderr}`);
   return result.stdout;
 }
 
@@ -59,112 +69,63 @@ interface Topology {
  */
 async function buildTopology(scope: NetnsScope): Promise<Topology> {
   const [node, pod, ext] = [scope.create(), scope.create(), scope.create()];
-  await sh(node, 'ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ext);
-  await sh(node, 'ip', 'addr', 'add', `${NODE_IP}/24`, 'dev', 'eth0');
-  await sh(node, 'ip', 'link', 'set', 'eth0', 'up');
-  await sh(node, 'ip', 'route', 'add', 'default', 'via', EXT_GW);
-  await sh(node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
-  await sh(ext, 'ip', 'addr', 'add', `${EXT_GW}/24`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'addr', 'add', `${OUTSIDE}/32`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'addr', 'add', `${EXCLUDED}/32`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'addr', 'add', `${STRANGER}/24`, 'dev', 'eth0');
-  await sh(ext, 'ip', 'link', 'set', 'eth0', 'up');
+  await sh(node, `ip link add eth0 type veth peer name eth0 netns ${ext}`);
+  await sh(node, `ip addr add ${NODE_IP}/24 dev eth0`);
+  await sh(node, 'ip link set eth0 up');
+  await sh(node, `ip route add default via ${EXT_GW}`);
+  await sh(node, 'sysctl -qw net.ipv4.ip_forward=1');
+  for (const address of [`${EXT_GW}/24`, `${OUTSIDE}/32`, `${EXCLUDED}/32`, `${STRANGER}/24`]) {
+    await sh(ext, `ip addr add ${address} dev eth0`);
+  }
+  await sh(ext, 'ip link set eth0 up');
   // The pod, as the CNI plugin wires it (dataplane.md §8.1).
-  await sh(
-    node,
-    'ip',
-    'link',
-    'add',
-    `${PREFIX}cali0`,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'eth0',
-    'netns',
-    pod,
-  );
-  await sh(node, 'sysctl', '-qw', `net.ipv4.conf.${PREFIX}cali0.proxy_arp=1`);
-  await sh(node, 'ip', 'link', 'set', `${PREFIX}cali0`, 'up');
-  await sh(node, 'ip', 'route', 'add', `${POD_IP}/32`, 'dev', `${PREFIX}cali0`, 'scope', 'link');
-  await sh(pod, 'ip', 'addr', 'add', `${POD_IP}/32`, 'dev', 'eth0');
-  await sh(pod, 'ip', 'link', 'set', 'eth0', 'up');
-  await sh(pod, 'ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link');
-  await sh(pod, 'ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0');
+  const cali = `${PREFIX}cali0`;
+  await sh(node, `ip link add ${cali} type veth peer name eth0 netns ${pod}`);
+  await sh(node, `sysctl -qw net.ipv4.conf.${cali}.proxy_arp=1`);
+  await sh(node, `sysctl -qw net.ipv6.conf.${cali}.accept_dad=0`);
+  await sh(node, `ip link set ${cali} address ${CALI_MAC}`);
+  await sh(node, `ip link set ${cali} up`);
+  await sh(node, `ip route add ${POD_IP}/32 dev ${cali} scope link`);
+  await sh(pod, `ip addr add ${POD_IP}/32 dev eth0`);
+  await sh(pod, 'ip link set eth0 up');
+  await sh(pod, 'ip route add 169.254.1.1 dev eth0 scope link');
+  await sh(pod, 'ip route add default via 169.254.1.1 dev eth0');
+  // IPv6 beside it (T16's NAT part): the pod's /128 and Calico's link-local gateway.
+  await sh(node, 'sysctl -qw net.ipv6.conf.all.forwarding=1');
+  await sh(node, `ip -6 addr add ${NODE_IP6}/64 dev eth0 nodad`);
+  await sh(node, `ip -6 route add default via ${EXT_GW6}`);
+  await sh(node, `ip -6 route add ${POD_IP6}/128 dev ${cali}`);
+  await sh(ext, `ip -6 addr add ${EXT_GW6}/64 dev eth0 nodad`);
+  await sh(ext, `ip -6 addr add ${OUTSIDE6}/128 dev eth0 nodad`);
+  await sh(pod, `ip -6 addr add ${POD_IP6}/128 dev eth0 nodad`);
+  await sh(pod, `ip -6 route add default via ${CALI_LINK_LOCAL} dev eth0`);
   // A VXLAN tunnel node <-> ext, built by hand as the route service would (vni 4096, port 4789).
-  for (const [ns, local, remote, addr, mac, peerMac, peerAddr] of [
-    [node, NODE_IP, EXT_GW, TUNNEL_IP, VXLAN_MAC_NODE, VXLAN_MAC_EXT, EXT_TUNNEL_IP],
-    [ext, EXT_GW, NODE_IP, EXT_TUNNEL_IP, VXLAN_MAC_EXT, VXLAN_MAC_NODE, TUNNEL_IP],
-  ] as const) {
+  const ends = [
+    { ns: node, local: NODE_IP, addr: TUNNEL_IP, mac: VXLAN_MAC_NODE },
+    { ns: ext, local: EXT_GW, addr: EXT_TUNNEL_IP, mac: VXLAN_MAC_EXT },
+  ];
+  for (const [end, peer] of [ends, [...ends].reverse()] as const) {
+    const dev = 'dev vxlan.calico';
     await sh(
-      ns,
-      'ip',
-      'link',
-      'add',
-      'vxlan.calico',
-      'address',
-      mac,
-      'type',
-      'vxlan',
-      'id',
-      '4096',
-      'local',
-      local,
-      'dev',
-      'eth0',
-      'dstport',
-      '4789',
-      'nolearning',
+      end.ns,
+      `ip link add vxlan.calico address ${end.mac} type vxlan id 4096 local ${end.local} dev eth0 dstport 4789 nolearning`,
     );
-    await sh(ns, 'ip', 'addr', 'add', `${addr}/32`, 'dev', 'vxlan.calico');
-    await sh(ns, 'ip', 'link', 'set', 'vxlan.calico', 'up');
-    await sh(
-      ns,
-      'bridge',
-      'fdb',
-      'add',
-      peerMac,
-      'dev',
-      'vxlan.calico',
-      'dst',
-      remote,
-      'self',
-      'permanent',
-    );
-    await sh(
-      ns,
-      'ip',
-      'neigh',
-      'add',
-      peerAddr,
-      'lladdr',
-      peerMac,
-      'dev',
-      'vxlan.calico',
-      'nud',
-      'permanent',
-    );
-    await sh(
-      ns,
-      'ip',
-      'route',
-      'add',
-      `${peerAddr}/32`,
-      'via',
-      peerAddr,
-      'dev',
-      'vxlan.calico',
-      'onlink',
-    );
+    await sh(end.ns, `ip addr add ${end.addr}/32 ${dev}`);
+    await sh(end.ns, 'ip link set vxlan.calico up');
+    await sh(end.ns, `bridge fdb add ${peer.mac} ${dev} dst ${peer.local} self permanent`);
+    await sh(end.ns, `ip neigh add ${peer.addr} lladdr ${peer.mac} ${dev} nud permanent`);
+    await sh(end.ns, `ip route add ${peer.addr}/32 via ${peer.addr} ${dev} onlink`);
   }
   // Counters keyed on the source of echo requests reaching ext (§8.1 `ext`).
   await execIn(ext, 'nft', ['-f', '-'], {
-    stdin: `table ip ${PREFIX}-ext {
+    stdin: `table inet ${PREFIX}-ext {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		icmp type echo-request ip saddr ${POD_IP} counter comment "pod-src"
 		icmp type echo-request ip saddr ${NODE_IP} counter comment "node-src"
 		icmp type echo-request ip saddr ${TUNNEL_IP} counter comment "tunnel-src"
+		icmpv6 type echo-request ip6 saddr ${POD_IP6} counter comment "pod6-src"
+		icmpv6 type echo-request ip6 saddr ${NODE_IP6} counter comment "node6-src"
 	}
 }
 `,
@@ -184,7 +145,7 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
 
 /** Packets counted by ext's rule with this comment. */
 async function counter(ext: string, comment: string): Promise<number> {
-  const listed = JSON.parse(await sh(ext, 'nft', '-j', 'list', 'table', 'ip', `${PREFIX}-ext`)) as {
+  const listed = JSON.parse(await sh(ext, `nft -j list table inet ${PREFIX}-ext`)) as {
     nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[];
   };
   const rule = listed.nftables.find((o) => o.rule?.comment === comment)?.rule;
@@ -195,13 +156,19 @@ async function counter(ext: string, comment: string): Promise<number> {
 
 /** Ping `target` once from `netns` (with `-I source` when given); which counters moved on ext. */
 async function pingAndCount(t: Topology, netns: string, target: string, source?: string) {
-  const names = ['pod-src', 'node-src', 'tunnel-src'] as const;
+  const names = ['pod-src', 'node-src', 'tunnel-src', 'pod6-src', 'node6-src'] as const;
   const before = await Promise.all(names.map((n) => counter(t.ext, n)));
   const args = ['-c', '1', '-W', '1', ...(source ? ['-I', source] : []), target];
   const reply = (await execIn(netns, 'ping', args)).code === 0;
   const afterCounts = await Promise.all(names.map((n) => counter(t.ext, n)));
   const moved = names.filter((_, i) => afterCounts[i]! > before[i]!);
   return { reply, moved };
+}
+
+/** The parts of `nft -j list table` output these tests read. */
+interface NftListed {
+  set?: { name: string; elem?: { prefix: { addr: string; len: number } }[] };
+  chain?: { name: string; type?: string; hook?: string; prio?: number };
 }
 
 /** The agent's IPv4 table as `nft -j` prints it (undefined when absent). */
@@ -222,6 +189,7 @@ interface Agent {
 
 /** Start `cidrpool node run` in the node namespace; resolves once it reports running. */
 async function startAgent(netns: string, env: NodeJS.ProcessEnv): Promise<Agent> {
+  // `ip netns exec` passes the environment on to the agent.
   const child = spawn(
     'ip',
     ['netns', 'exec', netns, process.execPath, CLI, 'node', 'run', '--name', 'n1'],
@@ -269,6 +237,14 @@ metadata:
 spec:
   cidr: 10.244.0.0/16
   vxlanMode: Always
+  natOutgoing: ${natOutgoing}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool-a6
+spec:
+  cidr: fd00:244::/64
   natOutgoing: ${natOutgoing}
 ---
 apiVersion: projectcalico.org/v3
@@ -341,12 +317,33 @@ for (const datastore of ['embedded', 'etcd'] as const) {
     it('T10: with natOutgoing the outside sees the node address; a disabled pool is never a NAT destination (T12)', async () => {
       agent = await startAgent(t.node, env);
       assert.ok(await keepTableExists(t.node), 'the unrelated table survived the start');
+      // The kernel's view (nft -j): the two sets and the hook after kube-proxy's srcnat.
+      const objects = (JSON.parse((await agentTable(t.node))!) as { nftables: NftListed[] })
+        .nftables;
+      const elements = (name: string) =>
+        objects
+          .find((o) => o.set?.name === name)
+          ?.set?.elem?.map((e) => `${e.prefix.addr}/${e.prefix.len}`);
+      assert.deepEqual(elements('cali40masq-ipam-pools'), ['10.244.0.0/16']);
+      assert.deepEqual(elements('cali40network-ip-pools'), ['10.99.0.0/16', '10.244.0.0/16']);
+      const hook = objects.find((o) => o.chain?.name === 'nat-POSTROUTING')?.chain;
+      assert.deepEqual(
+        { type: hook?.type, hook: hook?.hook, prio: hook?.prio },
+        { type: 'nat', hook: 'postrouting', prio: 110 },
+      );
       const toOutside = await pingAndCount(t, t.pod, OUTSIDE);
       assert.deepEqual(toOutside, { reply: true, moved: ['node-src'] });
       // T12: 10.99.0.0/16 is a (disabled) pool: the packet keeps the pod source, and the reply
       // is lost because ext has no route back to the pods, as expected.
       const toExcluded = await pingAndCount(t, t.pod, EXCLUDED);
       assert.deepEqual(toExcluded, { reply: false, moved: ['pod-src'] });
+    });
+
+    it('T16 (NAT): an IPv6 pod reaches the outside with the node address, through table ip6 calico', async () => {
+      assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE6), {
+        reply: true,
+        moved: ['node6-src'],
+      });
     });
 
     it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
@@ -356,9 +353,7 @@ for (const datastore of ['embedded', 'etcd'] as const) {
 
     it('T17: VXLAN to the node is dropped (and counted) from a host that is no node, accepted from a VTEP host', async () => {
       const drops = async () => {
-        const listed = JSON.parse(
-          await sh(t.node, 'nft', '-j', 'list', 'chain', 'ip', 'calico', 'filter-INPUT'),
-        ) as {
+        const listed = JSON.parse(await sh(t.node, 'nft -j list chain ip calico filter-INPUT')) as {
           nftables: { rule?: { expr: { counter?: { packets: number }; drop?: null }[] } }[];
         };
         const rule = listed.nftables.find((o) => o.rule?.expr.some((e) => 'drop' in e))?.rule;
@@ -409,9 +404,103 @@ s.bind(0, '${STRANGER}', () => s.send('x', 4789, '${NODE_IP}', () => s.close()))
       assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
     });
 
+    it('T12: Felix NAT options from FELIX_* (exclusions of host IPs, natOutgoingAddress, natPortRange)', async () => {
+      // Default (IPPoolsOnly): a node's host address is an outside destination.
+      assert.deepEqual(await pingAndCount(t, t.pod, EXT_GW), { reply: true, moved: ['node-src'] });
+      await agent!.stop();
+      agent = await startAgent(t.node, {
+        ...env,
+        FELIX_NATOUTGOINGEXCLUSIONS: 'IPPoolsAndHostIPs',
+        FELIX_NATOUTGOINGADDRESS: NODE_IP,
+        FELIX_NATPORTRANGE: '40000:40100',
+      });
+      assert.match(
+        (await agentTable(t.node))!,
+        /"snat": \{"addr": "192\.168\.10\.11", "port": \{"range": \[40000, 40100\]\}/,
+      );
+      // ext is a Node: its host address now keeps the pod's source (and the reply is lost).
+      assert.deepEqual(await pingAndCount(t, t.pod, EXT_GW), { reply: false, moved: ['pod-src'] });
+      // A UDP listener outside sees the node's address and a source port in the range.
+      const listen = `const s = require('node:dgram').createSocket('udp4');
+s.on('message', (_m, r) => { console.log(r.address + ' ' + r.port); s.close(); });
+s.bind(9999, '${OUTSIDE}', () => console.log('ready'));
+setTimeout(() => process.exit(3), 10000).unref();`;
+      const listener = spawn('ip', ['netns', 'exec', t.ext, process.execPath, '-e', listen]);
+      let heard = '';
+      listener.stdout.on('data', (chunk: Buffer) => (heard += chunk.toString()));
+      const done = new Promise((resolve) => listener.once('exit', resolve));
+      await waitFor('the listener', async () => (heard.includes('ready') ? true : undefined));
+      const send = `const s = require('node:dgram').createSocket('udp4');
+s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
+      assert.equal((await execIn(t.pod, process.execPath, ['-e', send])).code, 0);
+      await done;
+      const [address, port] = heard.split('\n')[1]!.split(' ');
+      assert.equal(address, NODE_IP);
+      assert.ok(Number(port) >= 40000 && Number(port) <= 40100, `source port ${port}`);
+      // Back to Felix's defaults for the next case.
+      await agent!.stop();
+      agent = await startAgent(t.node, env);
+      assert.deepEqual(await pingAndCount(t, t.pod, EXT_GW), { reply: true, moved: ['node-src'] });
+    });
+
+    it('a bad FELIX_NATPORTRANGE stops the agent at start with the variable, value and fix', async () => {
+      const result = await execIn(t.node, process.execPath, [CLI, 'node', 'run', '--name', 'n1'], {
+        env: { ...env, FELIX_NATPORTRANGE: '40100:40000' },
+        timeoutMs: 20_000,
+      });
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /FELIX_NATPORTRANGE: "40100:40000" is not a port range; write FIRST:LAST with 1 <= FIRST <= LAST <= 65535/,
+      );
+    });
+
+    it('a stored pool that does not decode is skipped; the agent keeps following the others', async () => {
+      const key = '/calico/resources/v3/projectcalico.org/ippools/broken';
+      // Written under the CLI's feet, as another tool could: raw bytes at a pool key.
+      const raw = async (op: 'put' | 'del') => {
+        if (etcd) {
+          const args = [
+            '--endpoints',
+            etcd.endpoint,
+            op,
+            key,
+            ...(op === 'put' ? ['{not json'] : []),
+          ];
+          assert.equal(
+            (await execIn(t.node, 'etcdctl', args, { env: { ...process.env, ETCDCTL_API: '3' } }))
+              .code,
+            0,
+          );
+          return;
+        }
+        const store = await openDatastore({ type: 'embedded', dataDir: env.CIDRPOOL_DATA_DIR! });
+        await (op === 'put' ? store.put(key, '{not json') : store.delete(key));
+        await store.close();
+      };
+      await raw('put');
+      await cli(['apply', '-f', '-'], poolYaml(false));
+      await waitFor('the masquerade rule to go', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? undefined
+          : true,
+      );
+      await raw('del');
+      await cli(['apply', '-f', '-'], poolYaml(true));
+      await waitFor('the masquerade rule to return', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? true
+          : undefined,
+      );
+      assert.match(
+        agent!.log(),
+        /WARNING ignoring a stored resource that does not decode key=\/calico\/resources\/v3\/projectcalico.org\/ippools\/broken/,
+      );
+    });
+
     it('a table changed by hand is put back at the next resync', async () => {
       const good = await agentTable(t.node);
-      await sh(t.node, 'nft', 'flush', 'chain', 'ip', 'calico', 'nat-cali-nat-outgoing');
+      await sh(t.node, 'nft flush chain ip calico nat-cali-nat-outgoing');
       // The periodic resync runs every 30 s; a pool change triggers the same check at once.
       await cli(['label', 'ippools', 'excluded', 'touched=yes']);
       await waitFor('the masquerade rule to be restored', async () =>

@@ -11,7 +11,7 @@ const kernel = (
 /** Error codes of the nftables adapter. Every code starts with KERNEL_NFT_. */
 export const KERNEL_NFT_CODES = {
   KERNEL_NFT_MISSING: kernel(
-    'internal',
+    'not-found',
     false,
     'The `nft` program (Debian package nftables) is not installed or not on PATH.',
   ),
