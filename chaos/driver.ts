@@ -137,6 +137,12 @@ async function openEtcd(options: ChaosOptions): Promise<Backend> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+let stopRequested = false;
+/** Start no more operations: the run heals its faults, checks and cleans up as at its end. */
+export function requestStop(): void {
+  stopRequested = true;
+}
+
 /** Run one chaos session on one datastore; never throws for a violation (it is reported). */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
@@ -281,7 +287,9 @@ async function drive(
   };
 
   const running = () =>
-    Date.now() - started < options.durationMs && counts.adds + counts.dels < options.maxOps;
+    !stopRequested &&
+    Date.now() - started < options.durationMs &&
+    counts.adds + counts.dels < options.maxOps;
   const inFlight = new Set<string>();
   const worker = async () => {
     while (running()) {

@@ -4,7 +4,7 @@
 //   --fault-every-ms MS  --fault-ms MS  --datastore embedded|etcd|both  --report FILE
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runChaos, type ChaosReport } from './driver.js';
+import { requestStop, runChaos, type ChaosReport } from './driver.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +47,8 @@ export function markdownTable(reports: readonly ChaosReport[]): string {
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C or SIGTERM: stop starting work, then heal, check and unmount as at the end.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, requestStop);
   const seed = values.seed !== undefined ? number('seed') : Math.floor(Math.random() * 2 ** 31);
   console.log(`chaos: seed ${seed} (rerun with --seed ${seed})`);
   const stores =
