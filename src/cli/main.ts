@@ -24,13 +24,36 @@ function applyLogLevel(argv: readonly string[]): boolean {
   return true;
 }
 
+/** Root options that take a value, as they may stand before the command. */
+const ROOT_VALUE_OPTIONS = new Set(['-l', '--log-level', '--context']);
+
+/**
+ * `cidrpool -c FILE get ippool` as calicoctl takes it: -c/--config given before the command is
+ * moved behind it, where each datastore command declares it. Returns the argv to parse.
+ */
+export function hoistConfigOption(argv: readonly string[]): string[] {
+  const rest = [...argv];
+  const moved: string[] = [];
+  for (let i = 0; i < rest.length;) {
+    const arg = rest[i]!;
+    if (!arg.startsWith('-') || arg === '--') break; // the command name: options end here
+    if (arg === '-c' || arg === '--config') {
+      moved.push('--config', ...rest.splice(i, 2).slice(1));
+    } else if (arg.startsWith('--config=') || (arg.startsWith('-c') && arg.length > 2)) {
+      rest.splice(i, 1);
+      moved.push('--config', arg.startsWith('--config=') ? arg.slice(9) : arg.slice(2));
+    } else i += ROOT_VALUE_OPTIONS.has(arg) ? 2 : 1;
+  }
+  return [...rest, ...moved];
+}
+
 /** Run the CLI on `argv` (without node and script) and exit with its status. */
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
   if (!applyLogLevel(argv)) code = 1;
   else {
     try {
-      await buildProgram().parseAsync(argv, { from: 'user' });
+      await buildProgram().parseAsync(hoistConfigOption(argv), { from: 'user' });
     } catch (err) {
       code = 1;
       if (err instanceof CommanderError) {

@@ -4,17 +4,16 @@
 // one node all want the same affine block, and CAS retries on one hot key cost more than
 // queueing (ENVIRONMENT.md: 32 writers on one key manage 55-80 updates/s). Calico takes a
 // host-wide flock for the same reason. Node has no flock, so the lock is a file created with
-// O_EXCL that holds the owner's pid; a lock whose owner is dead is taken over. The lock is
+// its owner's pid in it (linked into place); a lock whose owner is dead is taken over. The lock is
 // best-effort, like Calico's: when the folder cannot be written the call proceeds unlocked.
 import {
-  closeSync,
   linkSync,
   mkdirSync,
-  openSync,
   readFileSync,
   renameSync,
+  statSync,
   unlinkSync,
-  writeSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +24,17 @@ import type { CallContext } from './context.js';
 
 /** Calico allows 90 s for the IPAM work under its lock; we wait at most that long for it. */
 const DEFAULT_WAIT_MS = 90_000;
+/** A lock file without a pid this old was never going to get one. */
+const EMPTY_LOCK_MS = 5_000;
+
+/** True when the file at `path` was last changed more than `ms` ago. */
+function olderThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > ms;
+  } catch {
+    return false;
+  }
+}
 
 /** A held lock; `release` is idempotent. */
 export interface HeldLock {
@@ -78,12 +88,18 @@ export async function acquireLock(path: string, waitMs = DEFAULT_WAIT_MS): Promi
   let pause = 1;
   let madeDir = false;
   for (;;) {
+    // The lock appears with its pid already in it: written to a file of our own, then linked
+    // into place (link fails if the lock exists). Created empty and written after, a kill -9 or
+    // a full disk between the two left an empty lock that no one could tell from one being
+    // written, and every later call on the node waited out its deadline (found by the chaos
+    // suite, docs/reliability.md).
+    const mine = `${path}.${process.pid}.new`;
     try {
-      const fd = openSync(path, 'wx', 0o600);
+      writeFileSync(mine, content, { mode: 0o600 });
       try {
-        writeSync(fd, content);
+        linkSync(mine, path);
       } finally {
-        closeSync(fd);
+        ignoreErrors(() => unlinkSync(mine));
       }
       let released = false;
       return {
@@ -106,8 +122,10 @@ export async function acquireLock(path: string, waitMs = DEFAULT_WAIT_MS): Promi
     }
     const holder = readOr(path, undefined);
     const pid = holder ? Number.parseInt(holder, 10) : NaN;
-    // An empty file is a lock being written right now; only a parsed dead pid is stale.
-    if (holder !== undefined && Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
+    // A lock names a live pid, or it is stale: a dead pid, or (left by an older version that
+    // created the file before writing it) no pid at all for longer than a write can take.
+    const deadOwner = Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+    if (holder !== undefined && (deadOwner || (!(pid > 0) && olderThan(path, EMPTY_LOCK_MS)))) {
       breakStaleLock(path, holder);
       continue;
     }

@@ -1,7 +1,7 @@
 // Serialising allocations per host: many allocators on one host must not spin on one block.
 // In-process, calls for the same host queue behind each other; across processes, an optional
 // lock file per host in a directory the caller chooses. Different hosts never wait on each other.
-import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CidrpoolError } from '../errors/index.js';
 
@@ -52,10 +52,16 @@ export async function withHostLockFile<T>(
   const path = join(dir, lockName(host));
   const deadline = now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
+    // Written to a file of our own, then linked into place: the lock never exists without its
+    // pid (a kill between create and write would leave a lock no one could break).
+    const mine = `${path}.${process.pid}.new`;
     try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+      await writeFile(mine, String(process.pid));
+      try {
+        await link(mine, path);
+      } finally {
+        await unlink(mine).catch(() => undefined);
+      }
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -5,6 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { isCidrpoolError } from '../../src/errors/index.js';
 import type { EtcdConfig } from '../../src/datastore/config-types.js';
 import { openEtcdStore } from '../../src/datastore/etcd/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../cli/support.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import { generateTestCertificates, type TestCertificates } from '../helpers/etcd-certs.js';
 
@@ -61,6 +65,25 @@ describe('etcd store over TLS', () => {
       assert.equal(stored.toString(), 'value\n');
     } finally {
       await store.close();
+    }
+  });
+
+  it('the CLI on https://127.0.0.1 prints no DEP0123 warning (issue 15)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cp15-tls-'));
+    try {
+      const run = await runCli(['get', 'ippool'], {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: home,
+        DATASTORE_TYPE: 'etcdv3',
+        ETCD_ENDPOINTS: cluster.endpoints.join(','),
+        ETCD_CA_CERT_FILE: certs.caFile,
+        ETCD_CERT_FILE: certs.clientCertFile,
+        ETCD_KEY_FILE: certs.clientKeyFile,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(run.stderr, /DEP0123|DeprecationWarning/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 

@@ -45,6 +45,8 @@ export interface EtcdCluster {
   readonly members: readonly EtcdMember[];
   /** SIGKILL one member and wait until it has exited. */
   kill(memberIndex: number): Promise<void>;
+  /** Start a killed member again on its data dir and wait until it is healthy. */
+  restart(memberIndex: number): Promise<void>;
   /** Index of the member that is raft leader now (asks the live members with etcdctl). */
   leaderIndex(): Promise<number>;
   /** Run etcdctl (API v3) against the live members; resolves to stdout as bytes. */
@@ -147,7 +149,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
   const cluster = { members, dataRoot };
   live.add(cluster);
 
-  for (const spec of specs) {
+  const argsOf = (spec: (typeof specs)[number]): string[] => {
     // prettier-ignore
     const args = [
       '--name', spec.name,
@@ -169,23 +171,28 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
       args.push('--trusted-ca-file', tls.caFile);
       if (tls.clientCertAuth ?? true) args.push('--client-cert-auth');
     }
-    const child = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const member: RunningMember = {
-      ...spec,
+    return args;
+  };
+  /** Start (or start again, on its data dir) the member of `spec`, updating `member` in place. */
+  const launch = (spec: (typeof specs)[number], member?: RunningMember): RunningMember => {
+    const child = spawn('etcd', argsOf(spec), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const target: RunningMember = member ?? ({ ...spec, output: '' } as RunningMember);
+    Object.assign(target, {
       process: child,
       pid: child.pid,
-      output: '',
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
-    };
+      exited: new Promise<void>((resolve) => child.once('exit', () => resolve())),
+    });
     child.stderr?.on('data', (chunk: Buffer) => {
-      member.output = (member.output + chunk.toString()).slice(-4000);
+      target.output = (target.output + chunk.toString()).slice(-4000);
     });
     child.once('exit', () => {
-      member.process = undefined;
-      (member as { pid: number | undefined }).pid = undefined;
+      if (target.process !== child) return;
+      target.process = undefined;
+      (target as { pid: number | undefined }).pid = undefined;
     });
-    members.push(member);
-  }
+    return target;
+  };
+  for (const spec of specs) members.push(launch(spec));
 
   const stop = async (): Promise<void> => {
     for (const member of members) member.process?.kill('SIGKILL');
@@ -212,6 +219,13 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
       if (!member) throw new Error(`no member ${memberIndex}`);
       member.process?.kill('SIGKILL');
       await member.exited;
+    },
+    async restart(memberIndex: number): Promise<void> {
+      const member = members[memberIndex];
+      if (!member) throw new Error(`no member ${memberIndex}`);
+      if (member.process) return;
+      launch(specs[memberIndex]!, member);
+      await waitHealthy([member], tls, options.startTimeoutMs ?? 20_000);
     },
     async leaderIndex(): Promise<number> {
       const text = (await etcdctl(['endpoint', 'status', '-w', 'json'])).toString();

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Etcd3, type CallOptionsFactory, type IOptions } from 'etcd3';
 import { CidrpoolError } from '../../errors/index.js';
 import type { ConnectionSettings } from './connection-settings.js';
+import { silenceIpServerNameWarning, usesIpServerName } from './ip-servername.js';
 import {
   classifyFailure,
   describeReason,
@@ -50,6 +51,7 @@ export class EndpointPool {
 
   constructor(private readonly settings: ConnectionSettings) {
     this.endpoints = settings.endpoints;
+    if (settings.credentials && usesIpServerName(settings.endpoints)) silenceIpServerNameWarning();
     const deadlines: CallOptionsFactory = (context) =>
       context.isStream ? {} : { deadline: Date.now() + settings.callTimeoutMs };
     this.clients = settings.endpoints.map(

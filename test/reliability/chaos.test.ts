@@ -1,0 +1,87 @@
+// The bounded chaos run of CI (issue 15): the real plugin and CLI, killed -9 at random moments,
+// on the embedded store with its disk filled and on a 3-member etcd with members killed and
+// frozen; every invariant must hold afterwards. `npm run chaos` runs the long version.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runChaos, type ChaosOptions } from '../../chaos/driver.js';
+import { checkInvariants } from '../../chaos/invariants.js';
+import { buildWorkloadEndpoint, writeEndpoint } from '../../src/client/workload-endpoint.js';
+import type { DatastoreConfig } from '../../src/datastore/config-types.js';
+import { createTestIpam, seedStore, withStore } from '../cni/support.js';
+
+const SEED = Number(process.env.CHAOS_SEED ?? 20261207);
+
+const bounded = (datastore: ChaosOptions['datastore'], durationMs: number): ChaosOptions => ({
+  datastore,
+  seed: SEED,
+  durationMs,
+  maxOps: 400,
+  workers: 3,
+  killRate: 0.25,
+  killWindowMs: 600,
+  faultEveryMs: 5000,
+  faultMs: 1200,
+  tmpfsMiB: 32,
+  log: (line) => console.log(line),
+});
+
+describe(`chaos, bounded (seed ${SEED}; CHAOS_SEED=N to replay)`, () => {
+  for (const [datastore, durationMs] of [
+    ['embedded', 30_000],
+    ['etcd', 40_000],
+  ] as const) {
+    it(`${datastore}: no invariant broken after kills and faults`, async () => {
+      const report = await runChaos(bounded(datastore, durationMs));
+      console.log(JSON.stringify(report));
+      assert.deepEqual(report.violations, []);
+      assert.equal(report.ipamCheck, '0 problems');
+      assert.ok(report.addsSucceeded > 0 && report.delsSucceeded > 0, 'work was done');
+      assert.ok(report.kills > 0, 'processes were killed');
+      assert.ok(Object.keys(report.faults).length > 0, 'faults were injected');
+    });
+  }
+
+  it('the invariant check finds a lost allocation, a released handle that holds, and a stale endpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp15-invariants-'));
+    const config: DatastoreConfig = { type: 'embedded', dataDir: dir };
+    try {
+      await withStore(config, async (store) => {
+        await seedStore(store, {
+          pools: [{ name: 'p', cidr: '10.201.0.0/24' }],
+          nodes: [{ name: 'n' }],
+        });
+        const ipam = await createTestIpam(store);
+        const base = { num4: 1, num6: 0, hostname: 'n', intendedUse: 'Workload' } as const;
+        const a = await ipam.autoAssign({ ...base, handleId: 'chaos.a' });
+        await ipam.autoAssign({ ...base, handleId: 'chaos.b' });
+        // An endpoint of container c on a's address.
+        await writeEndpoint(
+          store,
+          buildWorkloadEndpoint({
+            node: 'n',
+            workload: { orchestrator: 'cni', namespace: 'default', containerId: 'c' },
+            ifName: 'eth0',
+            network: 'chaos',
+            addresses: a.ipv4.ips,
+            creationTimestamp: '2026-01-01T00:00:00Z',
+          }),
+        );
+      });
+      const problems = await checkInvariants(config, {
+        network: 'chaos',
+        live: new Map([['a', { id: 'a', node: 'n', via: 'cni', ips: ['10.201.0.250/26'] }]]),
+        released: new Map([['b', { id: 'b', node: 'n', via: 'cni' }]]),
+      });
+      const text = problems.join('\n');
+      assert.match(text, /lost allocation: chaos\.a/);
+      assert.match(text, /chaos\.b still holds/);
+      assert.match(text, /endpoint default\/n-cni-c-eth0 names .* held by chaos\.a/);
+      assert.match(text, /live workload a has no endpoint/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
