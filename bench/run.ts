@@ -15,6 +15,7 @@ const SCENARIO_MODULES = [
   './borrow-sparse.js',
   './whole-cluster.js',
   './embedded-vs-etcd.js',
+  './node-agent.js',
 ];
 
 interface ScenarioOutcome {
