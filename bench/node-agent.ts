@@ -225,10 +225,9 @@ async function runOnStore(
       writer.stdin!.write('claim\n');
       const next = await results.next();
       if (next.done) throw new Error(`claim writer stopped: ${writerErr}`);
-      const { dst, claimedAt, watchedAt } = JSON.parse(next.value as string) as {
+      const { dst, claimedAt } = JSON.parse(next.value as string) as {
         dst: string;
         claimedAt: number;
-        watchedAt: number;
       };
       if (!appeared.has(dst)) {
         await Promise.race([
