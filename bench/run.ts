@@ -16,6 +16,7 @@ const SCENARIO_MODULES = [
   './whole-cluster.js',
   './embedded-vs-etcd.js',
   './node-agent.js',
+  './pod-plugin-latency.js',
 ];
 
 interface ScenarioOutcome {

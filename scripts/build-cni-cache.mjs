@@ -1,10 +1,17 @@
 // The training run of `npm run build:cni` (scripts/build-cni.mjs starts it in a child process
-// without NODE_OPTIONS): compile dist/cni/plugin.js as bin/cidrpool-ipam does, run VERSION, ADD,
-// CHECK, DEL and a configuration error through the plugin's own runCall on an embedded store in
-// a temporary folder (one pool and one node, created with the CLI of dist/src), then write V8's code cache of
-// everything those calls compiled to dist/cni/plugin.js.cache, in the format bin/cidrpool-ipam
-// reads: MAGIC, the script's byte length (u32 LE), the script's bytes, the byte length of the
-// cache made after VERSION alone (u32 LE), that cache, then the cache made after all calls.
+// without NODE_OPTIONS, with the output folder and a bundle name): compile dist/cni/<name>.js as
+// bin/cni-bundle.js does, run the plugin's calls through its own runCall on an embedded store in
+// a temporary folder (one pool and one node, created with the CLI of dist/src), then write V8's
+// code cache of everything those calls compiled to dist/cni/<name>.js.cache, in the format
+// bin/cni-bundle.js reads: MAGIC, the script's byte length (u32 LE), the script's bytes, the byte
+// length of the cache made after VERSION alone (u32 LE), that cache, then the cache made after
+// all calls.
+//
+// cidrpool-ipam (`plugin`) runs VERSION, ADD, CHECK, DEL, DEL and a configuration error.
+// cidrpool-cni (`pod-plugin`) runs VERSION, DEL (no namespace: no kernel change; the IPAM DEL
+// goes to bin/cidrpool-ipam), CHECK without prevResult and a configuration error: its ADD and
+// CHECK change or read network interfaces, which a build must not touch, so their wiring code is
+// compiled at run time.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,17 +20,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
-/** Must stay bin/cidrpool-ipam's MAGIC. */
-const MAGIC = 'cidrpool-ipam code cache 1\n';
+/** Must stay bin/cni-bundle.js's MAGIC. */
+const MAGIC = 'cidrpool CNI code cache 1\n';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = process.argv[2] ?? join(root, 'dist/cni');
-const file = `${dir}/plugin.js`;
+const name = process.argv[3] ?? 'plugin';
+const file = `${dir}/${name}.js`;
 const source = readFileSync(file);
 const script = new Script(source.toString('utf8'), { filename: file });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
-const { runCall } = module.exports;
+const runCall = module.exports.runCall ?? module.exports.runPodCall;
 
 const work = mkdtempSync(join(tmpdir(), 'cidrpool-cni-cache-'));
 try {
@@ -53,6 +61,7 @@ try {
   const conf = {
     cniVersion: '1.0.0',
     name: 'training',
+    ...(name === 'pod-plugin' ? { type: 'cidrpool-cni' } : {}),
     nodename: 'training-node',
     datastore_type: 'embedded',
     data_dir: dataDir,
@@ -64,8 +73,9 @@ try {
     CNI_COMMAND: command,
     CNI_CONTAINERID: 'training-1',
     CNI_IFNAME: 'eth0',
-    CNI_NETNS: '/var/run/netns/training',
-    CNI_PATH: '/usr/lib/cni',
+    // The pod plugin's DEL without a namespace touches no interface.
+    ...(name === 'pod-plugin' && command === 'DEL' ? {} : { CNI_NETNS: '/var/run/netns/training' }),
+    CNI_PATH: name === 'pod-plugin' ? join(root, 'bin') : '/usr/lib/cni',
   });
   const call = async (command, config, exitCode = 0) => {
     const outcome = await runCall(env(command), () =>
@@ -77,10 +87,16 @@ try {
   };
   await call('VERSION', conf);
   const versionCache = script.createCachedData();
-  const result = JSON.parse(await call('ADD', conf));
-  await call('CHECK', { ...conf, prevResult: result });
-  await call('DEL', conf);
-  await call('DEL', conf);
+  if (name === 'pod-plugin') {
+    await call('DEL', conf);
+    await call('DEL', conf);
+    await call('CHECK', conf, 1);
+  } else {
+    const result = JSON.parse(await call('ADD', conf));
+    await call('CHECK', { ...conf, prevResult: result });
+    await call('DEL', conf);
+    await call('DEL', conf);
+  }
   await call('ADD', '{"cniVersion":', 1);
 
   const fullCache = script.createCachedData();

@@ -1,8 +1,10 @@
 // The WorkloadEndpoint `ipam assign --pod` writes, named and shaped as Calico's CNI plugin does
 // (surfaces.md §3.3), so `get wep -A` and `ipam check` see CLI-assigned pods like CNI ones.
-import { createHash } from 'node:crypto';
 import type { ResourceClient } from '../client/types.js';
 import { API_VERSION_V3, type WorkloadEndpoint } from '../resources/types.js';
+import { hostInterfaceName } from '../resources/workload-interface.js';
+
+export { hostInterfaceName };
 
 /** Calico's name escaping: each `-` inside a segment is doubled so `-` can join segments. */
 const escapeSegment = (segment: string): string => segment.replace(/-/g, '--');
@@ -10,10 +12,6 @@ const escapeSegment = (segment: string): string => segment.replace(/-/g, '--');
 /** `<node>-k8s-<pod>-<iface>`, with `-` doubled inside each segment. */
 export const endpointName = (node: string, pod: string, iface: string): string =>
   [node, 'k8s', pod, iface].map(escapeSegment).join('-');
-
-/** Calico's host-side interface name for a pod: `cali` + 11 hex digits of sha1(ns.pod). */
-export const hostInterfaceName = (namespace: string, pod: string): string =>
-  `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`;
 
 /** `10.0.0.5/26` -> `10.0.0.5/32`: endpoints hold single addresses. */
 export const toHostNetwork = (address: string): string => {

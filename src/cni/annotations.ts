@@ -4,6 +4,8 @@
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import { goJsonError, resolveAnnotations } from '../ipam/annotations.js';
 import type { IpamSection } from './config.js';
+import type { CallContext } from './context.js';
+import type { PodInfo } from './pod-info.js';
 
 type Annotations = Readonly<Record<string, string>>;
 
@@ -148,4 +150,20 @@ function parseFloatingIps(
     });
   }
   return (value as string[] | null) ?? [];
+}
+
+/**
+ * applyAnnotations for a call: its IPAM section and feature switches, the workload's names, and
+ * the annotations read from the Kubernetes API. Throws as applyAnnotations.
+ */
+export function applyCallAnnotations(ctx: CallContext, podInfo: PodInfo): AnnotationRequest {
+  return applyAnnotations({
+    ipam: ctx.conf.ipam,
+    namespaceName: ctx.workload.namespace,
+    namespaceAnnotations: podInfo.namespaceAnnotations,
+    podName: ctx.workload.pod ?? '',
+    podAnnotations: podInfo.podAnnotations,
+    ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
+    floatingIpsEnabled: ctx.conf.floatingIps,
+  });
 }

@@ -2,7 +2,7 @@
 // result. Anything done before a failure is undone (STYLE.md: CNI ADD rolls back).
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import type { FamilyAssignment } from '../ipam/types.js';
-import { applyAnnotations, type AnnotationRequest } from './annotations.js';
+import { applyCallAnnotations, type AnnotationRequest } from './annotations.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import { buildWorkloadEndpoint, endpointNameOf, toHostNetwork } from './endpoint.js';
@@ -188,15 +188,7 @@ export async function runAdd(ctx: CallContext): Promise<string> {
   try {
     const [podInfo, opened] = await Promise.all([readPodInfo(ctx), sessionPromise]);
     session = opened;
-    const request = applyAnnotations({
-      ipam: ctx.conf.ipam,
-      namespaceName: ctx.workload.namespace,
-      namespaceAnnotations: podInfo.namespaceAnnotations,
-      podName: ctx.workload.pod ?? '',
-      podAnnotations: podInfo.podAnnotations,
-      ipAddrsNoIpamEnabled: ctx.conf.ipAddrsNoIpam,
-      floatingIpsEnabled: ctx.conf.floatingIps,
-    });
+    const request = applyCallAnnotations(ctx, podInfo);
 
     let addresses: AssignedAddress[];
     if (request.ipAddrsNoIpam) {
@@ -222,7 +214,8 @@ export async function runAdd(ctx: CallContext): Promise<string> {
         floatingIps: request.floatingIps,
         creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       });
-      await writeEndpoint(session.store, wep);
+      // Under cidrpool-cni the pod plugin writes the endpoint, with interface and MAC.
+      if (!ctx.conf.endpointOwnedByPodPlugin) await writeEndpoint(session.store, wep);
     } catch (err) {
       if (!request.ipAddrsNoIpam)
         await releaseIfPresent(session, ctx.handleId).catch(() => undefined);

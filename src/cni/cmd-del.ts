@@ -22,6 +22,8 @@ export async function runDel(ctx: CallContext): Promise<void> {
       const legacy = legacyHandleIdOf(ctx.workload);
       if (legacy !== ctx.handleId) await releaseIfPresent(session, legacy);
     });
+    // Under cidrpool-cni the endpoint is the pod plugin's to delete.
+    if (ctx.conf.endpointOwnedByPodPlugin) return;
     await deleteEndpoint(
       session.store,
       endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),

@@ -58,9 +58,18 @@ export interface NetConf {
   readonly prevResult?: unknown;
   /** GC (1.1.0): attachments that must be kept. */
   readonly validAttachments?: readonly { containerID: string; ifname: string }[];
+  /**
+   * The config's own `type` is `cidrpool-cni`: the pod plugin delegated this IPAM call and writes
+   * the WorkloadEndpoint itself (with interface and MAC), as Calico's `calico` plugin does for
+   * calico-ipam; the IPAM plugin then leaves the endpoint alone.
+   */
+  readonly endpointOwnedByPodPlugin: boolean;
   /** The raw object, for keys nobody above needed. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
+
+/** The CNI type of the pod plugin (bin/cidrpool-cni). */
+export const POD_PLUGIN_TYPE = 'cidrpool-cni';
 
 const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
 const BAD_NAME_MESSAGE =
@@ -258,6 +267,7 @@ export function parseNetConf(stdin: string): NetConf {
     policyK8s: policyType === 'k8s',
     kube,
     prevResult: parsed.prevResult,
+    endpointOwnedByPodPlugin: parsed.type === POD_PLUGIN_TYPE,
     validAttachments: Array.isArray(attachments)
       ? (attachments as { containerID: string; ifname: string }[])
       : undefined,

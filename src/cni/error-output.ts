@@ -28,8 +28,10 @@ export function toCniError(err: unknown): { code: number; msg: string; details?:
       (err.code.startsWith('DS_') && err.spec.cniCode === 7
         ? 'check datastore_type, etcd_endpoints, etcd_*_file and data_dir in the network config'
         : undefined);
+    // A delegated plugin's error keeps its own code (Calico passes IPAM errors on unchanged).
+    const passedOn = err.details.cniCode;
     return {
-      code: err.spec.cniCode,
+      code: typeof passedOn === 'number' ? passedOn : err.spec.cniCode,
       msg: err.message,
       ...(typeof hint === 'string' && hint !== '' ? { details: hint } : {}),
     };

@@ -4,6 +4,7 @@ import { CNI_CODES } from './codes/cni.js';
 import { DS_CODES } from './codes/datastore.js';
 import { GENERAL_CODES } from './codes/general.js';
 import { IPAM_CODES } from './codes/ipam.js';
+import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
 import { NODE_CODES } from './codes/node.js';
 import { RES_CODES } from './codes/resources.js';
@@ -19,6 +20,7 @@ export const ERROR_CODES = {
   ...DS_CODES,
   ...IPAM_CODES,
   ...CLIENT_CODES,
+  ...KERNEL_CODES,
   ...CLI_CODES,
   ...CNI_CODES,
   ...NODE_CODES,

@@ -220,6 +220,7 @@ describe('cidrpool-ipam start-up: the code cache', () => {
     mkdirSync(join(copy, 'dist/cni'), { recursive: true });
     copyFileSync(`${REPO_ROOT}package.json`, join(copy, 'package.json'));
     copyFileSync(PLUGIN, join(copy, 'bin/cidrpool-ipam'));
+    copyFileSync(`${REPO_ROOT}bin/cni-bundle.js`, join(copy, 'bin/cni-bundle.js'));
     copyFileSync(`${SCRIPT}.cache`, join(copy, 'dist/cni/plugin.js.cache'));
     const original = readFileSync(SCRIPT, 'utf8');
     const edited = original.replace('cniVersion: CURRENT_VERSION', 'cniVersion: "edited-bytes!"');

@@ -94,6 +94,38 @@ export const CNI_CODES = {
     summary:
       'The per-node IPAM lock file stayed held by a live process for longer than the wait limit.',
   },
+  CNI_IPAM_PLUGIN_NOT_FOUND: {
+    category: 'validation',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'cidrpool-cni: the IPAM plugin named in ipam.type is not an executable file in any folder of CNI_PATH.',
+  },
+  CNI_IPAM_PLUGIN_FAILED: {
+    category: 'internal',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      "cidrpool-cni: the delegated IPAM plugin failed; its CNI error (code, msg, details) is passed on as the plugin's own.",
+  },
+  CNI_IPAM_RESULT_INVALID: {
+    category: 'internal',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'cidrpool-cni: the IPAM plugin exited 0 but printed no usable result (not JSON, or no IP addresses).',
+  },
+  CNI_ALREADY_ADDED: {
+    category: 'conflict',
+    retryable: false,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'cidrpool-cni: ADD for a container and interface that already have a WorkloadEndpoint (ADD twice without DEL); nothing is changed.',
+  },
   CNI_NOT_READY: {
     category: 'unavailable',
     retryable: true,

@@ -1,9 +1,8 @@
 import type { ErrorSpec } from '../types.js';
 
 /**
- * Error codes raised by the node agent (`cidrpool node run`, src/node) and by the kernel adapters
- * it drives (src/kernel). NODE_ codes are about the agent's input; KERNEL_ codes about the
- * programs (`ip`, `bridge`) that read and change the kernel.
+ * Error codes raised by the node agent (`cidrpool node run`, src/node) about its input. The
+ * kernel adapters it drives raise KERNEL_ codes (codes/kernel.ts).
  */
 export const NODE_CODES = {
   NODE_INVALID_ADDRESS: {
@@ -37,20 +36,5 @@ export const NODE_CODES = {
     cniCode: 999,
     summary:
       'Autodetection found no address for the node on its interfaces (no interface matched, or the matching ones carry no global address of that family).',
-  },
-  KERNEL_TOOL_MISSING: {
-    category: 'not-found',
-    retryable: false,
-    exitCode: 1,
-    cniCode: 999,
-    summary: 'A program the agent needs (`ip`, `bridge` from iproute2) is not installed.',
-  },
-  KERNEL_COMMAND_FAILED: {
-    category: 'unavailable',
-    retryable: true,
-    exitCode: 1,
-    cniCode: 999,
-    summary:
-      'An `ip` or `bridge` command failed (details.command and details.stderr say which and why); the agent retries on its next pass.',
   },
 } as const satisfies Record<string, ErrorSpec>;
