@@ -367,6 +367,19 @@ function suite(store: StoreKind): void {
           return links.some((l) => String(l.ifname).startsWith('vxlan')) ? undefined : true;
         });
       }
+      // No pool qualifies any more: the tunnel addresses are released and the fields cleared.
+      for (const node of ['n1', 'n2']) {
+        await waitFor(`${node} to lose its tunnel addresses`, async () => {
+          const stored = JSON.parse(
+            (await cluster.cli(['get', 'node', node, '-o', 'json'])).stdout,
+          ) as {
+            spec: Json;
+          };
+          return stored.spec.ipv4VXLANTunnelAddr || stored.spec.ipv6VXLANTunnelAddr
+            ? undefined
+            : true;
+        });
+      }
       // Pod routes (not the agent's) stay.
       assert.ok((await cluster.routes('n1')).has('10.244.1.5'));
     });
