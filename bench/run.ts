@@ -17,6 +17,7 @@ const SCENARIO_MODULES = [
   './embedded-vs-etcd.js',
   './podman-run.js',
   './dashboard.js',
+  './node-agent.js',
   './pod-plugin-latency.js',
   './agent-ipam.js',
   './bird-config.js',

@@ -192,19 +192,23 @@ export class DataplaneRunner implements RunningService {
   }
 }
 
+/** The period of the full resync from --route-refresh-interval, in seconds. Throws NODE_INVALID_FLAG. */
+export const resyncSecondsFromFlags = (flags: AgentContext['options']['flags']): number =>
+  intFlag(
+    flags,
+    'routeRefreshInterval',
+    '--route-refresh-interval',
+    1,
+    86_400,
+    DEFAULT_RESYNC_SECONDS,
+  );
+
 /** The dataplane service of `cidrpool node run`. */
 export const dataplaneService: AgentService = {
   name: 'dataplane',
   async start(context) {
     const flags = context.options.flags;
-    const resyncSeconds = intFlag(
-      flags,
-      'routeRefreshInterval',
-      '--route-refresh-interval',
-      1,
-      86_400,
-      DEFAULT_RESYNC_SECONDS,
-    );
+    const resyncSeconds = resyncSecondsFromFlags(flags);
     const runner = new DataplaneRunner(
       context.store,
       context.options.nodeName,

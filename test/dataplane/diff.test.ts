@@ -11,17 +11,10 @@ import {
   type FdbEntry,
   type KernelRoute,
 } from '../../src/dataplane/index.js';
+import { vxlanRoute } from './fixtures.js';
 
 const route = (dst: string, gateway: string, extra: Partial<ActualRoute> = {}): ActualRoute => ({
-  family: 4,
-  dst,
-  type: 'unicast',
-  gateway,
-  device: 'vxlan.calico',
-  onlink: true,
-  protocol: 3,
-  scope: 'global',
-  mtu: 1450,
+  ...vxlanRoute(dst, gateway),
   ...extra,
 });
 

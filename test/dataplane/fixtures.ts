@@ -8,6 +8,7 @@ import {
   type DataplaneSettings,
 } from '../../src/dataplane/index.js';
 import type { IPPoolSpec, NodeSpec } from '../../src/resources/types.js';
+import type { KernelRoute } from '../../src/dataplane/index.js';
 
 export const poolKey = (name: string): string => resourceKey('IPPool', name);
 export const nodeKey = (name: string): string => resourceKey('Node', name);
@@ -97,3 +98,34 @@ export function seedTopology(model: DataplaneModel, vxlanMode = 'Always'): void 
     );
   }
 }
+
+/** The routes of spec §3.3: via a VTEP, directly via a node address, a local blackhole. */
+export const vxlanRoute = (dst: string, gateway: string): KernelRoute => ({
+  family: 4,
+  dst,
+  type: 'unicast',
+  gateway,
+  device: 'vxlan.calico',
+  onlink: true,
+  protocol: 3,
+  scope: 'global',
+  mtu: 1450,
+});
+export const directRoute = (dst: string, gateway: string): KernelRoute => ({
+  family: 4,
+  dst,
+  type: 'unicast',
+  gateway,
+  device: 'eth0',
+  onlink: true,
+  protocol: 80,
+  scope: 'global',
+});
+export const blackhole = (dst: string): KernelRoute => ({
+  family: 4,
+  dst,
+  type: 'blackhole',
+  onlink: false,
+  protocol: 80,
+  scope: 'global',
+});

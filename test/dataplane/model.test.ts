@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { vtepMac, type KernelRoute } from '../../src/dataplane/index.js';
 import {
+  blackhole,
   blockJson,
+  directRoute,
+  vxlanRoute,
   blockKey,
   newModel,
   nodeJson,
@@ -14,36 +17,6 @@ import {
   put,
   seedTopology,
 } from './fixtures.js';
-
-const vxlanRoute = (dst: string, gateway: string): KernelRoute => ({
-  family: 4,
-  dst,
-  type: 'unicast',
-  gateway,
-  device: 'vxlan.calico',
-  onlink: true,
-  protocol: 3,
-  scope: 'global',
-  mtu: 1450,
-});
-const directRoute = (dst: string, gateway: string): KernelRoute => ({
-  family: 4,
-  dst,
-  type: 'unicast',
-  gateway,
-  device: 'eth0',
-  onlink: true,
-  protocol: 80,
-  scope: 'global',
-});
-const blackhole = (dst: string): KernelRoute => ({
-  family: 4,
-  dst,
-  type: 'blackhole',
-  onlink: false,
-  protocol: 80,
-  scope: 'global',
-});
 
 function routesOf(model: ReturnType<typeof newModel>): Record<string, KernelRoute> {
   model.takeChanges();

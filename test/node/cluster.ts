@@ -5,7 +5,8 @@
 // root namespace changes. Agents run as real `cidrpool node run` processes inside the node
 // namespaces; the datastore is the embedded store (one data dir shared by every process) or an
 // etcd started inside the router namespace on 192.168.10.1, which every node reaches through the
-// underlay. Datastore writes of the test go through the `cidrpool` CLI run in the router namespace.
+// underlay. Datastore writes of the test go through the `cidrpool` CLI run in the router namespace;
+// pods are made by the `cidrpool-cni` plugin with `cidrpool-ipam`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -350,81 +351,44 @@ export class Cluster {
   }
 
   /**
-   * A pod on `node`, wired as Calico's CNI plugin does: veth `cali` + 11 hex digits, the pod's
-   * address as /32 on eth0, 169.254.1.1 as gateway answered by proxy ARP, a host route to the
-   * pod. The address comes from `cidrpool ipam assign` (given, or auto-assigned to the node).
-   * This is the one place pods are made; it moves to the `cidrpool-cni` plugin once that exists.
+   * A pod on `node`, made by the `cidrpool-cni` pod plugin (run in the node's namespace, as a
+   * runtime runs it) with `cidrpool-ipam` as its IPAM plugin: veth `cali` + 11 hex digits, the
+   * address as /32 on eth0 behind 169.254.1.1 with proxy ARP, a host route, the WorkloadEndpoint.
+   * `ip` is passed as `IP=` in CNI_ARGS, as calico-ipam takes it.
    */
   async createPod(name: string, node: string, ip?: string, mtu = 1450): Promise<Pod> {
-    const assigned = await this.cli([
-      'ipam',
-      'assign',
-      '--node',
-      node,
-      '--handle',
-      `pod-${name}`,
-      ...(ip ? ['--ip', ip] : []),
-    ]);
-    const address = assigned.stdout.trim().split('\n')[0]!.split('/')[0]!;
     const ns = await this.addNamespace(name);
-    const nodeNs = this.ns(node);
-    const hostIface = `cali${createHash('sha1').update(name).digest('hex').slice(0, 11)}`;
-    await must(undefined, 'ip', [
-      '-n',
-      nodeNs,
-      'link',
-      'add',
-      hostIface,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      ns,
-    ]);
-    await must(undefined, 'ip', ['-n', ns, 'link', 'set', 'eth0', 'mtu', String(mtu), 'up']);
-    await must(undefined, 'ip', ['-n', ns, 'addr', 'add', `${address}/32`, 'dev', 'eth0']);
-    await must(undefined, 'ip', [
-      '-n',
-      ns,
-      'route',
-      'add',
-      '169.254.1.1',
-      'dev',
-      'eth0',
-      'scope',
-      'link',
-    ]);
-    await must(undefined, 'ip', [
-      '-n',
-      ns,
-      'route',
-      'add',
-      'default',
-      'via',
-      '169.254.1.1',
-      'dev',
-      'eth0',
-    ]);
-    await must(undefined, 'ip', ['-n', nodeNs, 'link', 'set', hostIface, 'up']);
-    await this.sysctl(
-      nodeNs,
-      `net.ipv4.conf.${hostIface}.proxy_arp=1`,
-      `net.ipv4.neigh.${hostIface}.proxy_delay=0`,
-    );
-    await must(undefined, 'ip', [
-      '-n',
-      nodeNs,
-      'route',
-      'add',
-      `${address}/32`,
-      'dev',
-      hostIface,
-      'scope',
-      'link',
-    ]);
-    const pod = { name, node, ns, ip: address, hostIface };
+    const containerId = createHash('sha1').update(name).digest('hex');
+    const config = {
+      cniVersion: '1.0.0',
+      name: 'k8s-pod-network',
+      type: 'cidrpool-cni',
+      mtu,
+      nodename: node,
+      ...(this.store === 'embedded'
+        ? { datastore_type: 'embedded', data_dir: this.storeEnv.CIDRPOOL_DATA_DIR }
+        : { datastore_type: 'etcdv3', etcd_endpoints: this.storeEnv.ETCD_ENDPOINTS }),
+      ipam: { type: 'cidrpool-ipam' },
+    };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: containerId,
+      CNI_NETNS: `/var/run/netns/${ns}`,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: `${REPO_ROOT}bin`,
+      CNI_ARGS: ip ? `IgnoreUnknown=1;IP=${ip}` : 'IgnoreUnknown=1',
+    };
+    const r = await execIn(this.ns(node), `${REPO_ROOT}bin/cidrpool-cni`, [], {
+      env,
+      stdin: JSON.stringify(config),
+      timeoutMs: 30_000,
+    });
+    if (r.code !== 0)
+      throw new Error(`cidrpool-cni ADD of ${name} failed: ${r.stdout} ${r.stderr}`);
+    const result = JSON.parse(r.stdout) as { ips: { address: string }[] };
+    const address = result.ips[0]!.address.split('/')[0]!;
+    const pod = { name, node, ns, ip: address, hostIface: `cali${containerId.slice(0, 11)}` };
     this.pods.set(name, pod);
     return pod;
   }

@@ -367,8 +367,53 @@ function suite(store: StoreKind): void {
           return links.some((l) => String(l.ifname).startsWith('vxlan')) ? undefined : true;
         });
       }
+      // No pool qualifies any more: the tunnel addresses are released and the fields cleared.
+      for (const node of ['n1', 'n2']) {
+        await waitFor(`${node} to lose its tunnel addresses`, async () => {
+          const stored = JSON.parse(
+            (await cluster.cli(['get', 'node', node, '-o', 'json'])).stdout,
+          ) as {
+            spec: Json;
+          };
+          return stored.spec.ipv4VXLANTunnelAddr || stored.spec.ipv6VXLANTunnelAddr
+            ? undefined
+            : true;
+        });
+      }
       // Pod routes (not the agent's) stay.
       assert.ok((await cluster.routes('n1')).has('10.244.1.5'));
+    });
+
+    it('T15: an IPIP pool gives IPIP tunnel addresses; without the ipip module tunl0 and its routes are left out, with a warning', async () => {
+      await cluster.apply(poolYaml('  ipipMode: Always\n', 'pool-ipip', '10.245.0.0/16'));
+      for (const node of ['n1', 'n2']) {
+        const address = await waitFor(`${node}'s IPIP tunnel address`, async () => {
+          const stored = JSON.parse(
+            (await cluster.cli(['get', 'node', node, '-o', 'json'])).stdout,
+          ) as {
+            spec: { bgp?: Json };
+          };
+          return stored.spec.bgp?.ipv4IPIPTunnelAddr as string | undefined;
+        });
+        assert.match(address, /^10\.245\./);
+        await waitFor(`${node}'s warning about tunl0`, async () =>
+          /tunl0 cannot be set up/.test(cluster.agentLog(node)) ? true : undefined,
+        );
+      }
+      // The local block's blackhole is programmed; nothing points at a tunl0 that cannot exist.
+      const blackholes = await waitFor('the IPIP block blackhole on n1', async () => {
+        const found = [...(await cluster.routes('n1')).keys()].filter((k) =>
+          k.startsWith('blackhole 10.245.'),
+        );
+        return found.length > 0 ? found : undefined;
+      });
+      assert.equal(blackholes.length, 1);
+      const routes = [...(await cluster.routes('n1')).values()];
+      assert.ok(!routes.some((r) => r.dev === 'tunl0'));
+      assert.equal(
+        (await cluster.ipJson('n1', ['link', 'show'])).some((l) => l.ifname === 'tunl0'),
+        false,
+      );
     });
   });
 }

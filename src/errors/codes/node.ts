@@ -1,8 +1,8 @@
 import type { ErrorSpec } from '../types.js';
 
 /**
- * Error codes raised by the node agent (`cidrpool node run`, src/node), about its input. The
- * kernel adapters it drives (src/kernel) raise the KERNEL_ codes of codes/kernel.ts.
+ * Error codes raised by the node agent (`cidrpool node run`, src/node) about its input. The
+ * kernel adapters it drives raise KERNEL_ codes (codes/kernel.ts).
  */
 export const NODE_CODES = {
   NODE_INVALID_ADDRESS: {
