@@ -175,4 +175,4 @@ async function startBgp(context: AgentContext): Promise<RunningService> {
 }
 
 /** The BGP service (see the file comment). */
-export const BGP_SERVICE: AgentService = { name: 'bgp', start: startBgp };
+export const bgpService: AgentService = { name: 'bgp', start: startBgp };

@@ -219,7 +219,7 @@ export async function startNatService(
 }
 
 /** The NAT service as the agent lists it (src/node/services.ts). */
-export const NAT_SERVICE: AgentService = {
+export const natService: AgentService = {
   name: 'nat',
   start: (context) => startNatService(context),
 };

@@ -2,11 +2,11 @@
 // Each lives in its own module of src/node; add a service here to make it part of the agent.
 // Metrics first (every later service reports there), then Node registration (every later
 // service reads the Node it writes), the IPAM socket, the tunnel addresses (the dataplane's VTEP needs the node's own), then the dataplane, NAT and BGP.
-import { BGP_SERVICE } from './bgp.js';
+import { bgpService } from './bgp.js';
 import { dataplaneService } from './dataplane-service.js';
 import { ipamSocketService } from './ipam-service.js';
 import { metricsService } from './metrics-service.js';
-import { NAT_SERVICE } from './nat-service.js';
+import { natService } from './nat-service.js';
 import { nodeRegistrationService } from './registration.js';
 import { tunnelAddressService } from './tunnel-addresses.js';
 import type { AgentService } from './types.js';
@@ -17,6 +17,6 @@ export const AGENT_SERVICES: readonly AgentService[] = [
   ipamSocketService,
   tunnelAddressService,
   dataplaneService,
-  NAT_SERVICE,
-  BGP_SERVICE,
+  natService,
+  bgpService,
 ];
