@@ -10,7 +10,6 @@ import { IPAM_CODES } from './codes/ipam.js';
 import { KERNEL_CODES } from './codes/kernel.js';
 import { NET_CODES } from './codes/net.js';
 import { NODE_CODES } from './codes/node.js';
-import { KERNEL_NFT_CODES } from './codes/kernel-nft.js';
 import { NODE_NAT_CODES } from './codes/node-nat.js';
 import { RES_CODES } from './codes/resources.js';
 import { SEL_CODES } from './codes/selector.js';
@@ -30,7 +29,6 @@ export const ERROR_CODES = {
   ...CNI_CODES,
   ...HTTP_CODES,
   ...NODE_CODES,
-  ...KERNEL_NFT_CODES,
   ...BGP_CODES,
   ...AGENT_CODES,
   ...NODE_NAT_CODES,

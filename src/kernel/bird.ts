@@ -1,12 +1,13 @@
 // The thin adapter to BIRD 2 (Debian `bird2`): check a configuration with `bird -p`, write it
 // atomically, ask a running BIRD to reload it (`birdc configure`), read its protocols, and run
 // our own `bird -f` under supervision (restarted with backoff when it dies).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CidrpoolError } from '../errors/index.js';
+import { runTool, type ToolOutput } from './run-tool.js';
 
 /** Where the programs are (tests and packagers may point elsewhere). */
 export interface BirdPrograms {
@@ -18,24 +19,20 @@ export const DEFAULT_BIRD_PROGRAMS: BirdPrograms = { bird: 'bird', birdc: 'birdc
 
 const COMMAND_TIMEOUT_MS = 10_000;
 
-function runProgram(
-  program: string,
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(program, args, { timeout: COMMAND_TIMEOUT_MS }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      if (error && typeof error.code === 'string') {
-        reject(
-          new CidrpoolError('BGP_BIRD_UNAVAILABLE', `cannot run ${program}: ${error.message}`, {
-            cause: error,
-          }),
-        );
-        return;
-      }
-      resolve({ code, stdout, stderr });
+/** Run a BIRD program. Throws BGP_BIRD_UNAVAILABLE when it cannot run or times out. */
+async function runProgram(program: string, args: readonly string[]): Promise<ToolOutput> {
+  try {
+    return await runTool(program, args, undefined, {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+      installHint: 'install bird2 (apt-get install bird2)',
     });
-  });
+  } catch (err) {
+    throw new CidrpoolError(
+      'BGP_BIRD_UNAVAILABLE',
+      `cannot run ${program}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
 // Runs iproute2's `ip` (and `sysctl`) in the current network namespace or in another one given
 // by path (`nsenter --net=<path>`, as CNI_NETNS names it), and translates their failures into
 // KERNEL_* errors: this is the one place where the text of a failed kernel command is read.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CidrpoolError, type ErrorCode } from '../errors/index.js';
+import { runTool } from './run-tool.js';
 
 /** Where a command runs: the caller's own namespace, or the namespace at `netns` (a path). */
 export interface Where {
@@ -12,34 +12,6 @@ export interface Where {
 
 /** Longest one command may take: a wedged kernel call must fail the CNI call, not hang it. */
 const TIMEOUT_MS = 20_000;
-
-interface Run {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number | string | null;
-  readonly spawnError?: NodeJS.ErrnoException;
-}
-
-function run(argv: readonly string[], stdin: string | undefined): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      argv[0]!,
-      argv.slice(1),
-      { timeout: TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-        resolve({
-          stdout,
-          stderr,
-          code: e ? (e.code ?? 1) : 0,
-          spawnError: e && typeof e.code === 'string' ? e : undefined,
-        });
-      },
-    );
-    child.stdin?.on('error', () => undefined); // the program may exit without reading stdin
-    child.stdin?.end(stdin ?? '');
-  });
-}
 
 /** The command line that runs `argv` at `where`. */
 function inNamespace(where: Where, argv: readonly string[]): string[] {
@@ -68,16 +40,13 @@ export async function runCommand(
   stdin?: string,
 ): Promise<string> {
   const full = inNamespace(where, argv);
-  const result = await run(full, stdin);
+  const result = await runTool(full[0]!, full.slice(1), stdin, {
+    timeoutMs: TIMEOUT_MS,
+    installHint:
+      'install iproute2 (ip), util-linux (nsenter) and procps (sysctl); scripts/setup.sh does',
+  });
   if (result.code === 0) return result.stdout;
   const shown = `${argv.join(' ')}${where.netns ? ` (in ${where.netns})` : ''}`;
-  if (result.spawnError?.code === 'ENOENT') {
-    throw new CidrpoolError('KERNEL_TOOL_MISSING', `${full[0]} is not installed or not on PATH`, {
-      details: {
-        hint: 'install iproute2 (ip), util-linux (nsenter) and procps (sysctl); scripts/setup.sh does',
-      },
-    });
-  }
   const text = (result.stderr || result.stdout).trim() || `exit ${String(result.code)}`;
   const code = classify(result.stderr, where);
   const message =

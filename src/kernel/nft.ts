@@ -1,8 +1,8 @@
 // The nftables adapter: list one table as JSON (`nft -j list table`), apply a script
 // (`nft -f -` on stdin). It only ever names the tables its caller gives it, and it is the one
-// place where nft's failures become CidrpoolErrors (KERNEL_NFT_MISSING, KERNEL_NFT_FAILED).
-import { spawn } from 'node:child_process';
+// place where nft's failures become CidrpoolErrors (KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED).
 import { CidrpoolError } from '../errors/index.js';
+import { runTool, type ToolOutput } from './run-tool.js';
 
 /** One object of `nft -j` output (`{ "table": {...} }`, `{ "rule": {...} }`, ...). */
 export type NftObject = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -10,10 +10,10 @@ export type NftObject = Readonly<Record<string, Readonly<Record<string, unknown>
 export interface Nft {
   /**
    * The objects of one table (table, sets, chains, rules; no metainfo), or undefined when the
-   * table does not exist. Throws KERNEL_NFT_MISSING, KERNEL_NFT_FAILED.
+   * table does not exist. Throws KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED.
    */
   listTable(family: 'ip' | 'ip6', name: string): Promise<NftObject[] | undefined>;
-  /** Run a script as one transaction: all of it applies or none. Throws KERNEL_NFT_MISSING, KERNEL_NFT_FAILED. */
+  /** Run a script as one transaction: all of it applies or none. Throws KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED. */
   applyScript(script: string): Promise<void>;
 }
 
@@ -24,50 +24,24 @@ export interface NftOptions {
   readonly timeoutMs?: number;
 }
 
-interface NftRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(program: string, args: string[], stdin: string, timeoutMs: number): Promise<NftRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        reject(
-          new CidrpoolError(
-            'KERNEL_NFT_MISSING',
-            `cannot run ${program}: not found; install nftables (apt-get install nftables)`,
-            { cause: err },
-          ),
-        );
-      } else reject(err);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined); // nft may exit before reading all of stdin
-    child.stdin.end(stdin);
-  });
-}
-
-const failed = (what: string, result: NftRun): CidrpoolError =>
+const failed = (what: string, result: ToolOutput): CidrpoolError =>
   new CidrpoolError(
     'KERNEL_NFT_FAILED',
-    `nft ${what} failed (exit ${result.code ?? 'killed'}): ${result.stderr.trim() || 'no message'}`,
+    `nft ${what} failed (exit ${result.code}): ${result.stderr.trim() || 'no message'}`,
     { details: { stderr: result.stderr } },
   );
 
 /** The nftables adapter of the network namespace this process runs in. */
 export function createNft(options: NftOptions = {}): Nft {
   const program = options.program ?? 'nft';
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const run = (args: readonly string[], stdin: string) =>
+    runTool(program, args, stdin, {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      installHint: 'install nftables (apt-get install nftables)',
+    });
   return {
     async listTable(family, name) {
-      const result = await run(program, ['-j', 'list', 'table', family, name], '', timeoutMs);
+      const result = await run(['-j', 'list', 'table', family, name], '');
       if (result.code !== 0) {
         // ENOENT from the kernel: the table does not exist, which is an answer, not a failure.
         if (/No such file or directory/.test(result.stderr)) return undefined;
@@ -77,7 +51,7 @@ export function createNft(options: NftOptions = {}): Nft {
       return (parsed.nftables ?? []).filter((object) => !('metainfo' in object));
     },
     async applyScript(script) {
-      const result = await run(program, ['-f', '-'], script, timeoutMs);
+      const result = await run(['-f', '-'], script);
       if (result.code !== 0) throw failed('-f', result);
     },
   };

@@ -1,6 +1,7 @@
-// Running iproute2's programs (`ip`, `bridge`) for the node agent: the one place where their
-// failures become CidrpoolErrors. Every call is bounded by a timeout, so a wedged program cannot
-// stall the agent's reconcile loop.
+// Running the kernel's programs (`ip`, `bridge`, `nft`, `sysctl`, `nsenter`, `unshare`, `bird`,
+// `birdc`): the one place where a process is spawned and where its failure to run becomes a
+// CidrpoolError. Every call is bounded by a timeout, so a wedged program cannot stall the agent's
+// reconcile loop or a CNI call. What a program's non-zero exit means is each adapter's to say.
 import { execFile } from 'node:child_process';
 import { CidrpoolError } from '../errors/index.js';
 
@@ -15,6 +16,13 @@ export interface ToolOutput {
   readonly code: number;
 }
 
+export interface ToolOptions {
+  /** Kill the program after this long; default 30 s. */
+  readonly timeoutMs?: number;
+  /** What to install when the program is missing (the KERNEL_TOOL_MISSING hint). */
+  readonly installHint?: string;
+}
+
 /**
  * Run `program args...` with `stdin`, and return its output whatever the exit code.
  * @throws CidrpoolError KERNEL_TOOL_MISSING when the program is not installed;
@@ -24,23 +32,27 @@ export function runTool(
   program: string,
   args: readonly string[],
   stdin?: string,
+  options: ToolOptions = {},
 ): Promise<ToolOutput> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       program,
       args,
-      { timeout: TOOL_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024 },
+      {
+        timeout: options.timeoutMs ?? TOOL_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+        maxBuffer: 256 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = (error as NodeJS.ErrnoException | null)?.code;
         if (code === 'ENOENT') {
           reject(
-            new CidrpoolError(
-              'KERNEL_TOOL_MISSING',
-              `${program} is not installed; install iproute2`,
-              {
-                details: { command: program },
+            new CidrpoolError('KERNEL_TOOL_MISSING', `${program} is not installed or not on PATH`, {
+              details: {
+                command: program,
+                hint: options.installHint ?? 'install iproute2 (scripts/setup.sh does)',
               },
-            ),
+            }),
           );
         } else if (error && typeof (error as { code?: unknown }).code !== 'number') {
           reject(
@@ -58,7 +70,7 @@ export function runTool(
         }
       },
     );
-    child.stdin?.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined); // the program may exit without reading stdin
     child.stdin?.end(stdin ?? '');
   });
 }

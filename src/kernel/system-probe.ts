@@ -3,27 +3,24 @@
 // holds nothing of the host's and vanishes with the probe process; sysctls and /sys/module are
 // only read. The one exception to "try it" is ipip: loading that module creates `tunl0` in every
 // namespace, the host's included, so a not-yet-loaded ipip is looked up in modules.dep instead.
-import { spawn } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PROGRAMS, type Probe, type SystemFacts } from '../dataplane/system-requirements.js';
+import { runTool } from './run-tool.js';
 
-function run(
+/** Run `argv`; the exit code (null when it could not run) and what it printed. */
+async function run(
   argv: readonly string[],
   stdin = '',
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { timeout: 10_000, killSignal: 'SIGKILL' });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (err) => resolve({ code: null, output: err.message }));
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+  try {
+    const result = await runTool(argv[0]!, argv.slice(1), stdin, { timeoutMs: 10_000 });
+    return { code: result.code, output: `${result.stderr}${result.stdout}` };
+  } catch (err) {
+    return { code: null, output: (err as Error).message };
+  }
 }
 
 /** The first line of a program's complaint, for the report. */

@@ -41,6 +41,14 @@ export const KERNEL_CODES = {
     exitCode: 1,
     cniCode: 999,
     summary:
-      'A kernel operation (an ip or sysctl command) failed for another reason; the message quotes the command and its error.',
+      'A kernel operation (an ip or sysctl command) failed for another reason, or a kernel program could not be started or timed out; the message quotes the command and its error.',
+  },
+  KERNEL_NFT_FAILED: {
+    category: 'unavailable',
+    retryable: true,
+    exitCode: 1,
+    cniCode: 999,
+    summary:
+      'nft rejected a script or a listing (details.stderr has its words); nothing of the script was applied.',
   },
 } as const satisfies Record<string, ErrorSpec>;
