@@ -22,6 +22,9 @@ export function createKeyedQueue() {
   };
 }
 
+/** Numbers the temporary files of lock attempts made by this process. */
+let attemptSerial = 0;
+
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
 export const processAlive = (pid: number): boolean => {
   try {
@@ -54,7 +57,8 @@ export async function withHostLockFile<T>(
   for (let attempt = 0; ; attempt++) {
     // Written to a file of our own, then linked into place: the lock never exists without its
     // pid (a kill between create and write would leave a lock no one could break).
-    const mine = `${path}.${process.pid}.new`;
+    // Named per attempt, not only per process: several engines of one process may race here.
+    const mine = `${path}.${process.pid}.${++attemptSerial}.new`;
     try {
       await writeFile(mine, String(process.pid));
       try {
