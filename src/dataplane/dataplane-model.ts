@@ -293,6 +293,8 @@ export class DataplaneModel {
       // A local block gets a blackhole, never a /32 (/128) one (issue #2624).
       const isLocalBlock = block?.host === this.localNode && borrower === undefined;
       if (!isLocalBlock || cidr.prefix === bitsOf(cidr.family)) return undefined;
+      // BIRD, when it runs, installs the blackholes of pools without encapsulation (§6.3).
+      if (pool.type === 'noencap' && !this.settings.programNoEncapRoutes) return undefined;
       return {
         family: cidr.family,
         dst: key,
@@ -355,6 +357,8 @@ export class DataplaneModel {
       remoteHost !== undefined &&
       cidrContainsIp(localHost.subnet, remoteHost.ip);
     const base = { family, dst, type: 'unicast', onlink: true, scope: 'global' } as const;
+    // BIRD, when it runs, installs the routes of pools without encapsulation (§6.3).
+    if (pool.type === 'noencap' && !this.settings.programNoEncapRoutes) return undefined;
     if (remoteHost && parent && (pool.type === 'noencap' || sameSubnet)) {
       return {
         ...base,

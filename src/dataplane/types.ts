@@ -132,6 +132,12 @@ export interface DataplaneSettings {
   readonly routeProtocol: number;
   /** Protocol of VXLAN routes (Felix's deviceRouteProtocol, 3 = boot). */
   readonly deviceRouteProtocol: number;
+  /**
+   * Whether the agent routes remote blocks of pools without encapsulation itself (directly via
+   * the node's address, on-link). False when BIRD installs them (BGP mode), as Felix's
+   * programClusterRoutes `EnabledIPIPOnly` leaves them to BIRD (§1.4, §6.3).
+   */
+  readonly programNoEncapRoutes: boolean;
 }
 
 export const DEFAULT_DATAPLANE_SETTINGS: DataplaneSettings = {
@@ -142,6 +148,7 @@ export const DEFAULT_DATAPLANE_SETTINGS: DataplaneSettings = {
   ipipMtu: 0,
   routeProtocol: 80,
   deviceRouteProtocol: 3,
+  programNoEncapRoutes: true,
 };
 
 /** Calico's device names. */

@@ -13,6 +13,7 @@ import {
 import { CidrpoolError } from '../errors/index.js';
 import { DataplaneReconciler } from './dataplane-reconciler.js';
 import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
+import { networkingBackend } from './bgp.js';
 
 /** Felix's routeRefreshInterval. */
 const DEFAULT_RESYNC_SECONDS = 90;
@@ -58,6 +59,7 @@ export function dataplaneSettingsFromFlags(
     vxlanMtu: intFlag(flags, 'vxlanMtu', '--vxlan-mtu', 0, 65_535, d.vxlanMtu),
     vxlanMtuV6: intFlag(flags, 'vxlanMtuV6', '--vxlan-mtu-v6', 0, 65_535, d.vxlanMtuV6),
     ipipMtu: intFlag(flags, 'ipipMtu', '--ipip-mtu', 0, 65_535, d.ipipMtu),
+    programNoEncapRoutes: networkingBackend(flags) !== 'bird',
   };
 }
 

@@ -504,3 +504,27 @@ describe('incremental cost', () => {
     assert.deepEqual(changes.vteps, ['n3']);
   });
 });
+
+describe('pools without encapsulation (§3.4, §6.3)', () => {
+  it('are routed directly by the agent without BIRD', () => {
+    const n1 = newModel('n1');
+    seedTopology(n1, 'Never');
+    const routes = routesOf(n1);
+    assert.deepEqual(routes['10.244.2.0/26'], directRoute('10.244.2.0/26', '192.168.10.12'));
+    assert.deepEqual(routes['10.244.1.0/26'], blackhole('10.244.1.0/26'));
+  });
+
+  it('are left to BIRD in BGP mode: no remote route and no blackhole from the agent', () => {
+    const n1 = newModel('n1', { programNoEncapRoutes: false });
+    seedTopology(n1, 'Never');
+    assert.deepEqual(routesOf(n1), {});
+  });
+
+  it('leave VXLAN pools to the agent in BGP mode too', () => {
+    const n1 = newModel('n1', { programNoEncapRoutes: false });
+    seedTopology(n1, 'Always');
+    const routes = routesOf(n1);
+    assert.ok(routes['10.244.2.0/26'], 'the VXLAN route stays');
+    assert.deepEqual(routes['10.244.1.0/26'], blackhole('10.244.1.0/26'));
+  });
+});
