@@ -165,7 +165,20 @@ async function runOnStore(
     const started = now();
     const agent = spawn(
       'ip',
-      ['netns', 'exec', ns, CLI, 'node', 'run', '--name', LOCAL_NODE, '--ip', '192.168.10.11/24'],
+      [
+        'netns',
+        'exec',
+        ns,
+        CLI,
+        'node',
+        'run',
+        '--name',
+        LOCAL_NODE,
+        '--ip',
+        '192.168.10.11/24',
+        '--socket',
+        'none',
+      ],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(agent);

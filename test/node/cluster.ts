@@ -280,6 +280,10 @@ export class Cluster {
         'run',
         '--name',
         node.name,
+        // Not the machine-wide default socket: agents of other tests would answer this one's
+        // plugins (same node names). This suite's plugins go to the datastore directly.
+        '--socket',
+        'none',
         '--ip6',
         node.ip6,
         ...node.flags,

@@ -155,6 +155,37 @@ function suite(store: StoreKind): void {
       assert.equal(await cluster.ping('p1', '10.244.3.5', ['-M', 'do', '-s', '1423']), false);
     });
 
+    it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
+      // p3 counts the echo requests it receives by source address.
+      const count = async (comment: string) => {
+        const listed = JSON.parse(
+          await must(cluster.ns('p3'), 'nft', ['-j', 'list', 'table', 'inet', 'cp11d-t13']),
+        ) as {
+          nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[];
+        };
+        const rule = listed.nftables.find((o) => o.rule?.comment === comment)!.rule!;
+        return rule.expr.find((e) => e.counter)!.counter!.packets;
+      };
+      await must(
+        cluster.ns('p3'),
+        'nft',
+        ['-f', '-'],
+        `table inet cp11d-t13 {
+\tchain input {
+\t\ttype filter hook input priority 0; policy accept;
+\t\ticmp type echo-request ip saddr 10.244.1.0 counter comment "tunnel-src"
+\t\ticmp type echo-request ip saddr 192.168.10.11 counter comment "node-src"
+\t}
+}
+`,
+      );
+      // From n1 itself, forced onto its eth0 address: the packet leaves vxlan.calico and the
+      // NAT table masquerades it to n1's tunnel address (§5.3).
+      await cluster.pingEventually('n1', '10.244.3.5', ['-I', '192.168.10.11']);
+      assert.ok((await count('tunnel-src')) >= 1, "p3 saw n1's tunnel address");
+      assert.equal(await count('node-src'), 0, "p3 never saw n1's eth0 address");
+    });
+
     it('T4: CrossSubnet routes n1 -> n2 directly (no VXLAN packet) and n1 -> n3 through VXLAN', async () => {
       await cluster.apply(poolYaml('  vxlanMode: CrossSubnet\n  natOutgoing: true\n'));
       await routeOn('n1', '10.244.2.0/26', {
