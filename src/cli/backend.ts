@@ -1,7 +1,6 @@
 // The datastore, IPAM engine and resource client one CLI invocation works on. The CLI is an
 // entry point, so it is where the concrete datastore is chosen (-c file, environment, or the
 // embedded default).
-import { randomInt } from 'node:crypto';
 import type { ResourceClient } from '../client/types.js';
 import type { Datastore } from '../datastore/api.js';
 import type { DatastoreConfig } from '../datastore/config-types.js';
@@ -9,7 +8,7 @@ import { openDatastore } from '../datastore/open.js';
 import { DEFAULT_CONFIG_FILE, loadDatastoreConfig } from '../datastore/config.js';
 import { createResourceClient } from '../client/index.js';
 import type { Ipam, IpamEnvironment } from '../ipam/types.js';
-import { createIpam } from '../ipam/index.js';
+import { createIpam, createProcessEnvironment } from '../ipam/index.js';
 import { log } from './log.js';
 
 /** What a command works on; close() releases the datastore connection. */
@@ -27,16 +26,8 @@ export interface DatastoreOptions {
 }
 
 /** The clock, randomness and logger the IPAM engine is given (STYLE.md: injected). */
-export function cliEnvironment(): IpamEnvironment {
-  const start = process.hrtime.bigint();
-  const epochNanos = BigInt(Date.now()) * 1_000_000n;
-  return {
-    now: () => Date.now(),
-    nowNanos: () => epochNanos + (process.hrtime.bigint() - start),
-    random: () => randomInt(0, 2 ** 48 - 1) / 2 ** 48,
-    log: (level, message, fields) => log(level, message, fields),
-  };
-}
+export const cliEnvironment = (): IpamEnvironment =>
+  createProcessEnvironment((level, message, fields) => log(level, message, fields));
 
 /**
  * The datastore configuration of this invocation: the -c file, by default calicoctl's

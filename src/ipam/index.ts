@@ -26,6 +26,24 @@ export const systemEnvironment: IpamEnvironment = {
   random: () => Math.random(),
 };
 
+/**
+ * The clock and randomness of a process that allocates for a while (the CLI, the node agent):
+ * nanoseconds from the epoch at start plus a monotonic clock, so they never go backwards, and
+ * crypto-quality randomness for the host-seeded block search; `log` receives the engine's log.
+ */
+export function createProcessEnvironment(log?: IpamEnvironment['log']): IpamEnvironment {
+  // Loaded here, not at start-up: the CNI plugin bundles this module and uses systemEnvironment.
+  const { randomInt } = process.getBuiltinModule('node:crypto');
+  const start = process.hrtime.bigint();
+  const epochNanos = BigInt(Date.now()) * 1_000_000n;
+  return {
+    now: () => Date.now(),
+    nowNanos: () => epochNanos + (process.hrtime.bigint() - start),
+    random: () => randomInt(0, 2 ** 48 - 1) / 2 ** 48,
+    ...(log ? { log } : {}),
+  };
+}
+
 const toReserved = (spec?: HostReservedAttrSpec): HostReservedAttr | undefined =>
   spec && (spec.startOfBlock > 0 || spec.endOfBlock > 0)
     ? {

@@ -1,10 +1,9 @@
 // `cidrpool node run`: open the datastore, start every service, run until SIGTERM or SIGINT, then
 // stop the services in reverse order. Stopping leaves the kernel as it is (routes stay, so pods
 // keep working while the agent restarts); a restarted agent removes what is no longer wanted.
-import { randomInt } from 'node:crypto';
 import { createResourceClient } from '../client/index.js';
 import { openDatastore } from '../datastore/open.js';
-import { createIpam } from '../ipam/index.js';
+import { createIpam, createProcessEnvironment } from '../ipam/index.js';
 import type { IpamEnvironment } from '../ipam/types.js';
 import type {
   AgentContext,
@@ -15,16 +14,10 @@ import type {
 } from './types.js';
 
 /** The clock, randomness and logger the agent's IPAM engine is given. */
-export function agentEnvironment(log: AgentLog): IpamEnvironment {
-  const start = process.hrtime.bigint();
-  const epochNanos = BigInt(Date.now()) * 1_000_000n;
-  return {
-    now: () => Date.now(),
-    nowNanos: () => epochNanos + (process.hrtime.bigint() - start),
-    random: () => randomInt(0, 2 ** 48 - 1) / 2 ** 48,
-    log: (level, message, fields) => log(level === 'warn' ? 'warning' : level, message, fields),
-  };
-}
+export const agentEnvironment = (log: AgentLog): IpamEnvironment =>
+  createProcessEnvironment((level, message, fields) =>
+    log(level === 'warn' ? 'warning' : level, message, fields),
+  );
 
 /** Resolves on the first SIGTERM or SIGINT. */
 function untilSignal(log: AgentLog): Promise<void> {
