@@ -34,6 +34,7 @@ import {
 import { formatResult, type AssignedAddress } from './result.js';
 import {
   epochNanos,
+  heldAddresses,
   openCallSession,
   releaseIfPresent,
   withCallLock,
@@ -212,6 +213,8 @@ async function assign(
     return done;
   }
   const { ipam } = request;
+  const again = await heldAlready(session, ctx.handleId, ipam.assignIpv4, ipam.assignIpv6);
+  if (again) return again;
   // Names become CIDRs first, with calico-ipam's messages (before AutoAssign sees them).
   const [ipv4Pools, ipv6Pools] = await Promise.all([
     resolvePools(session.store, ipam.ipv4Pools, 4),
@@ -255,6 +258,26 @@ async function assign(
     address,
     family: familyOf(address),
   }));
+}
+
+/**
+ * The addresses a retried ADD already holds: an earlier attempt wrote them and lost its answer
+ * (the node agent was killed mid-call, so the plugin said "try again" and its rollback may have
+ * run before the write landed). Handing them out again, rather than taking more, keeps one
+ * address per family under the handle. Undefined when the handle holds nothing, or not exactly
+ * one address of each family asked for (then the normal assignment runs).
+ */
+async function heldAlready(
+  session: Session,
+  handleId: string,
+  v4: boolean,
+  v6: boolean,
+): Promise<AssignedAddress[] | undefined> {
+  const held = await heldAddresses(session, handleId);
+  if (held.length === 0) return undefined;
+  const count = (family: 4 | 6) => held.filter((ip) => familyOf(ip) === family).length;
+  if (count(4) !== (v4 ? 1 : 0) || count(6) !== (v6 ? 1 : 0)) return undefined;
+  return held.map((ip) => ({ address: toHostNetwork(ip), family: familyOf(ip) }));
 }
 
 /**
