@@ -306,6 +306,21 @@ for (const datastore of ['embedded', 'etcd'] as const) {
         };
       }
       await cli(['apply', '-f', '-'], poolYaml(true));
+      // n1's tunnel address held in IPAM under Calico's handle, so the agent's tunnel-address
+      // service keeps it (an address IPAM does not hold would be replaced, and the NAT table
+      // rewritten with the new one while a test compares it).
+      await cli([
+        'ipam',
+        'assign',
+        '--node',
+        'n1',
+        '--ip',
+        TUNNEL_IP,
+        '--handle',
+        'vxlan-tunnel-addr-n1',
+        '--use',
+        'Tunnel',
+      ]);
     });
 
     after(async () => {
