@@ -521,12 +521,16 @@ s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
     it('a table changed by hand is put back at the next resync', async () => {
       const good = await agentTable(t.node);
       await sh(t.node, 'nft flush chain ip calico nat-cali-nat-outgoing');
-      // The periodic resync runs every 30 s; a pool change triggers the same check at once.
+      // The periodic resync runs every 30 s; a pool change usually triggers the same check at
+      // once (on etcd it was seen to miss once in CI), so the bound covers the periodic one.
       await cli(['label', 'ippools', 'excluded', 'touched=yes']);
-      await waitFor('the masquerade rule to be restored', async () =>
-        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
-          ? true
-          : undefined,
+      await waitFor(
+        'the masquerade rule to be restored',
+        async () =>
+          (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+            ? true
+            : undefined,
+        40_000,
       );
       assert.notEqual(await agentTable(t.node), good, 'rewritten: new handles');
       assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
