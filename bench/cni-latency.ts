@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
-import { percentile, seedCluster } from './support.js';
+import { percentile, percentileFigures, seedCluster } from './support.js';
 import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
 
 export const PLUGIN = fileURLToPath(new URL('../../bin/cidrpool-ipam', import.meta.url));
@@ -137,25 +137,7 @@ export const scenario: BenchScenario = {
       ratioMeaning: 'cidrpool-ipam / host-local (lower is better)',
       notes,
     });
-    const figure = (
-      metric: string,
-      a: number[],
-      b: number[],
-      p: number,
-      notes?: string,
-    ): BenchFigure => {
-      const value = percentile(a, p);
-      const anchor = percentile(b, p);
-      return {
-        metric,
-        value,
-        unit: 'ms',
-        anchor: { name: 'host-local', value: anchor, unit: 'ms' },
-        ratio: value / anchor,
-        ratioMeaning: 'cidrpool-ipam / host-local (lower is better)',
-        notes,
-      };
-    };
+    const figure = percentileFigures('host-local', 'cidrpool-ipam / host-local (lower is better)');
     return [
       figure(
         'ADD+DEL p50',

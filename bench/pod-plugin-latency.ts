@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { NetnsScope } from '../test/helpers/netns.js';
 import { POD_PLUGIN, runPodPlugin } from '../test/helpers/pod-plugin.js';
 import { prepareConfigs } from './cni-latency.js';
-import { percentile } from './support.js';
+import { percentile, percentileFigures } from './support.js';
 import type { BenchContext, BenchFigure, BenchScenario } from './types.js';
 
 const PTP = '/usr/lib/cni/ptp';
@@ -61,25 +61,10 @@ export const scenario: BenchScenario = {
     context.log(
       `${rounds} rounds; cidrpool-cni ADD+DEL p50 ${percentile(times.ours, 50).toFixed(1)} ms`,
     );
-    const figure = (
-      metric: string,
-      a: number[],
-      b: number[],
-      p: number,
-      notes?: string,
-    ): BenchFigure => {
-      const value = percentile(a, p);
-      const anchor = percentile(b, p);
-      return {
-        metric,
-        value,
-        unit: 'ms',
-        anchor: { name: 'ptp + host-local', value: anchor, unit: 'ms' },
-        ratio: value / anchor,
-        ratioMeaning: 'cidrpool-cni + cidrpool-ipam / ptp + host-local (lower is better)',
-        notes,
-      };
-    };
+    const figure = percentileFigures(
+      'ptp + host-local',
+      'cidrpool-cni + cidrpool-ipam / ptp + host-local (lower is better)',
+    );
     return [
       figure(
         'ADD+DEL p50',

@@ -5,6 +5,7 @@ import type { Datastore } from '../src/datastore/api.js';
 import { createIpam } from '../src/ipam/index.js';
 import type { Ipam } from '../src/ipam/types.js';
 import { API_VERSION_V3, type IPPool, type Node } from '../src/resources/types.js';
+import type { BenchFigure } from './types.js';
 
 /** The p-th percentile (0..100) of the values, nearest-rank. */
 export function percentile(values: readonly number[], p: number): number {
@@ -12,6 +13,32 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;
+}
+
+/**
+ * A figure comparing the p-th percentile of our times (ms) with the anchor's, side by side:
+ * `figure(metric, ours, anchor's, p, notes)`.
+ */
+export function percentileFigures(anchorName: string, ratioMeaning: string) {
+  return (
+    metric: string,
+    ours: readonly number[],
+    anchor: readonly number[],
+    p: number,
+    notes?: string,
+  ): BenchFigure => {
+    const value = percentile(ours, p);
+    const anchorValue = percentile(anchor, p);
+    return {
+      metric,
+      value,
+      unit: 'ms',
+      anchor: { name: anchorName, value: anchorValue, unit: 'ms' },
+      ratio: value / anchorValue,
+      ratioMeaning,
+      notes,
+    };
+  };
 }
 
 /** Milliseconds taken by `work`. */
