@@ -20,6 +20,7 @@ const SCENARIO_MODULES = [
   './node-agent.js',
   './pod-plugin-latency.js',
   './agent-ipam.js',
+  './agent-scale.js',
   './bird-config.js',
 ];
 

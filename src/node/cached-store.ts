@@ -6,6 +6,13 @@
 // is behind the datastore (another node, the CLI, a watch event still on its way) can only make
 // a write fail with DS_CONFLICT; the key that failed is then marked stale and read from the
 // datastore on the engine's retry. Writes made through this store update the copy at once.
+//
+// What it watches: a few small prefixes (pools, reservations, this node's affinities) and keys
+// (config, this Node), and each of this node's blocks on its own, opened and closed as the
+// affinities come and go. A watch of every block would bring every allocation of the cluster
+// to every agent (the agent would keep one in N of them): with 100 agents' engines in one
+// process the block events were 100 per allocation, queued behind the writes
+// (docs/benchmarks.md section 14).
 import {
   type Datastore,
   type KeyValue,
@@ -30,10 +37,12 @@ export interface CacheScope {
   /** Single keys held completely (watched through their prefix, filtered exactly). */
   readonly keys: readonly string[];
   /**
-   * Prefixes held in part: only values `keep` accepts are copied (this node's blocks), so a
-   * key missing from the copy is read from the datastore.
+   * Keys followed one by one: while a key held under `prefixes` names one (`named` returns it;
+   * an affinity names its block), that key is watched on its own and held once read or written
+   * at or after the revision its watch starts from, so no event between a value and its watch
+   * is missed. A followed key missing from the copy is read from the datastore.
    */
-  readonly partial: readonly { prefix: string; keep(value: string): boolean }[];
+  readonly named?: (key: string) => string | undefined;
 }
 
 /** What the cache reports (metrics). */
@@ -57,6 +66,8 @@ export class CachedStore implements Datastore {
   /** Keys a caller presumes absent for its next read (a new CNI handle): no read, CAS checks. */
   private readonly presumedAbsent = new Set<string>();
   private watchers: Watcher[] = [];
+  /** Keys named by held keys, each with its own watch and the revision it watches after. */
+  private readonly followed = new Map<string, { watcher: Watcher; from: bigint }>();
   private revision: Revision = '0';
   private synced = false;
   private stopped = false;
@@ -68,6 +79,11 @@ export class CachedStore implements Datastore {
     private readonly events: CacheEvents = {},
   ) {
     this.type = store.type;
+  }
+
+  /** Watch streams open now. */
+  get watchCount(): number {
+    return this.watchers.length + this.followed.size;
   }
 
   /** True once the first listing is in and the watches run. */
@@ -82,8 +98,15 @@ export class CachedStore implements Datastore {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.watchers.map((w) => w.close().catch(() => undefined)));
+    await Promise.all(this.closeWatches().map((w) => w.close().catch(() => undefined)));
+  }
+
+  /** Forget every watch (prefixes and followed keys); returns them, to be closed. */
+  private closeWatches(): Watcher[] {
+    const all = [...this.watchers, ...[...this.followed.values()].map((f) => f.watcher)];
     this.watchers = [];
+    this.followed.clear();
+    return all;
   }
 
   /** The next read of `key` answers "absent" without asking the datastore (one-shot). */
@@ -96,7 +119,7 @@ export class CachedStore implements Datastore {
   }
 
   private watchPrefixes(): string[] {
-    return [...this.scope.prefixes, ...this.scope.keys, ...this.scope.partial.map((p) => p.prefix)];
+    return [...this.scope.prefixes, ...this.scope.keys];
   }
 
   private async sync(): Promise<void> {
@@ -108,7 +131,7 @@ export class CachedStore implements Datastore {
     this.entries.clear();
     this.stale.clear();
     batch.responses.forEach((response) => {
-      if ('items' in response) for (const kv of response.items) this.keep(kv);
+      if ('items' in response) for (const kv of response.items) this.keep(kv, batch.revision);
     });
     this.revision = batch.revision;
     for (const prefix of prefixes) {
@@ -122,6 +145,18 @@ export class CachedStore implements Datastore {
       );
     }
     this.synced = true;
+    const named: ReadRequest[] = [];
+    for (const key of [...this.entries.keys()]) {
+      const follows = this.scope.named?.(key);
+      if (follows === undefined) continue;
+      this.follow(follows, batch.revision);
+      named.push({ get: follows });
+    }
+    // Their values now (read after their watches start), so the first allocation reads nothing.
+    if (named.length > 0) {
+      const values = await this.timed('read', () => this.store.readMany(named));
+      named.forEach((r, i) => this.learn(r, values.responses[i]!, values.revision));
+    }
   }
 
   /** Drop the copy and the watches and start again (after a watch error). */
@@ -129,8 +164,7 @@ export class CachedStore implements Datastore {
     if (this.stopped || this.resyncing) return;
     this.synced = false;
     this.events.onResync?.(reason);
-    const old = this.watchers;
-    this.watchers = [];
+    const old = this.closeWatches();
     this.resyncing = (async () => {
       await Promise.all(old.map((w) => w.close().catch(() => undefined)));
       for (let attempt = 0; !this.stopped; attempt++) {
@@ -144,28 +178,61 @@ export class CachedStore implements Datastore {
     })().finally(() => (this.resyncing = undefined));
   }
 
-  /** Is the key in scope; undefined when not, `full` or `partial` otherwise. */
-  private scopeOf(key: string): { full: boolean; keep?: (value: string) => boolean } | undefined {
+  /**
+   * Is the key in scope; undefined when not. `full`: an absent key is absent from the datastore
+   * (prefixes and keys); a followed key is held only once read.
+   */
+  private scopeOf(key: string): { full: boolean } | undefined {
     if (this.scope.keys.includes(key)) return { full: true };
     if (this.scope.prefixes.some((p) => key.startsWith(p))) return { full: true };
-    const partial = this.scope.partial.find((p) => key.startsWith(p.prefix));
-    return partial ? { full: false, keep: partial.keep } : undefined;
+    return this.followed.has(key) ? { full: false } : undefined;
   }
 
-  /** Take a value read or written at its revision into the copy (if it is in scope and newer). */
-  private keep(kv: KeyValue): void {
-    const scope = this.scopeOf(kv.key);
-    if (!scope) return;
+  /**
+   * Take a value into the copy if it is in scope and newer than the one held. `knownAt` is the
+   * revision at which the datastore had this value (a read's revision, a write's or event's own):
+   * a followed key takes only values known at or after the start of its watch.
+   */
+  private keep(kv: KeyValue, knownAt: Revision = kv.revision): void {
+    if (!this.scopeOf(kv.key)) return;
+    const following = this.followed.get(kv.key);
+    if (following && BigInt(knownAt) < following.from) return;
     const held = this.entries.get(kv.key);
     if (held && !newer(kv.revision, held.revision)) return;
-    if (scope.keep && !scope.keep(kv.value)) this.entries.delete(kv.key);
-    else this.entries.set(kv.key, kv);
+    this.entries.set(kv.key, kv);
+    const named = this.scope.named?.(kv.key);
+    if (named !== undefined) this.follow(named, knownAt);
   }
 
   private forget(key: string, revision: Revision): void {
     const held = this.entries.get(key);
     if (held && newer(held.revision, revision)) return;
     this.entries.delete(key);
+    const named = this.scope.named?.(key);
+    if (named !== undefined) this.unfollow(named);
+  }
+
+  /** Watch `key` after revision `from` (the revision its naming key was known at). */
+  private follow(key: string, from: Revision): void {
+    if (this.followed.has(key) || this.stopped || !this.synced) return;
+    const watcher = this.store.watch(
+      key,
+      from,
+      (event) => {
+        if (event.key === key) this.apply(event);
+      },
+      (err) => this.resync(String(err)),
+    );
+    this.followed.set(key, { watcher, from: BigInt(from) });
+  }
+
+  private unfollow(key: string): void {
+    const following = this.followed.get(key);
+    if (!following) return;
+    this.followed.delete(key);
+    this.entries.delete(key);
+    this.stale.delete(key);
+    void following.watcher.close().catch(() => undefined);
   }
 
   private apply(event: WatchEvent): void {
@@ -197,16 +264,16 @@ export class CachedStore implements Datastore {
     return { items: items.slice(0, limit), more: items.length > limit };
   }
 
-  /** Refresh the copy from what the datastore answered. */
-  private learn(request: ReadRequest, response: ReadResponse): void {
+  /** Refresh the copy from what the datastore answered at `revision`. */
+  private learn(request: ReadRequest, response: ReadResponse, revision: Revision): void {
     if ('get' in request && 'kv' in response) {
       this.stale.delete(request.get);
-      if (response.kv) this.keep(response.kv);
-      else if (this.scopeOf(request.get)) this.entries.delete(request.get);
+      if (response.kv) this.keep(response.kv, revision);
+      else if (this.scopeOf(request.get)) this.forget(request.get, revision);
     } else if ('list' in request && 'items' in response) {
       for (const kv of response.items) {
         this.stale.delete(kv.key);
-        this.keep(kv);
+        this.keep(kv, revision);
       }
     }
   }
@@ -232,7 +299,7 @@ export class CachedStore implements Datastore {
     const responses = requests.map((r, i) => {
       if (answers[i] !== undefined) return answers[i]!;
       const response = fresh.responses[next++]!;
-      this.learn(r, response);
+      this.learn(r, response, fresh.revision);
       return response;
     });
     return { responses, revision: fresh.revision };
@@ -251,7 +318,7 @@ export class CachedStore implements Datastore {
         return { items: cached.items, more: cached.more, revision: this.revision };
     }
     const result = await this.timed('read', () => this.store.list(prefix, options));
-    if (!options.keysOnly) for (const kv of result.items) this.keep(kv);
+    if (!options.keysOnly) for (const kv of result.items) this.keep(kv, result.revision);
     return result;
   }
 
@@ -296,7 +363,8 @@ export class CachedStore implements Datastore {
 
   async delete(key: string, expectedRevision?: Revision): Promise<void> {
     await this.write([key], () => this.store.delete(key, expectedRevision));
-    this.entries.delete(key);
+    const held = this.entries.get(key);
+    this.forget(key, held?.revision ?? '0');
   }
 
   async txn(

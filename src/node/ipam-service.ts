@@ -19,9 +19,10 @@ import {
 } from '../client/agent-protocol.js';
 import type { Datastore } from '../datastore/api.js';
 import {
-  BLOCKS_PREFIX,
   IPAM_CONFIG_KEY,
+  blockKey,
   handleKey,
+  parseAffinityKey,
   resourceKey,
   resourcePrefix,
   IPAM_PREFIX,
@@ -32,21 +33,25 @@ import { createIpam } from '../ipam/index.js';
 import type { AutoAssignResult, Ipam, ReleaseOptions, ReleaseResult } from '../ipam/types.js';
 import { agentEnvironment } from './agent.js';
 import { createAllocationBatcher } from './allocation-batcher.js';
-import { CachedStore } from './cached-store.js';
+import { CachedStore, type CacheScope } from './cached-store.js';
 import { agentMetrics, type AgentMetrics } from './metrics.js';
 import type { AgentContext, AgentService, RunningService } from './types.js';
 
-/** What one node's allocations read: config, pools, reservations, its Node, affinities, blocks. */
-export function ipamCacheScope(node: string) {
-  const affinity = `"affinity":"host:${node}"`;
+/** The prefix of one node's host affinities (both families). */
+const nodeAffinities = (node: string) => `${IPAM_PREFIX}host/${node}/`;
+
+/**
+ * What one node's allocations read: config, pools, reservations, its Node, its affinities, and
+ * the blocks they name (each followed on its own: cached-store.ts).
+ */
+export function ipamCacheScope(node: string): CacheScope {
   return {
-    prefixes: [
-      resourcePrefix('IPPool'),
-      resourcePrefix('IPReservation'),
-      `${IPAM_PREFIX}host/${node}/`,
-    ],
+    prefixes: [resourcePrefix('IPPool'), resourcePrefix('IPReservation'), nodeAffinities(node)],
     keys: [IPAM_CONFIG_KEY, resourceKey('Node', node)],
-    partial: [{ prefix: BLOCKS_PREFIX, keep: (value: string) => value.includes(affinity) }],
+    named: (key) => {
+      const affinity = parseAffinityKey(key);
+      return affinity?.host === node ? blockKey(affinity.family, affinity.cidr) : undefined;
+    },
   };
 }
 
@@ -320,7 +325,7 @@ export const ipamSocketService: AgentService = {
     metrics.registerReadiness('ipam-cache', () => cache.ready);
     metrics.cacheReady.set(1);
     const ipam = createIpam(cache, agentEnvironment(log));
-    metrics.setNodeBlocksSource(() => cache.held(BLOCKS_PREFIX).length);
+    metrics.setNodeBlocksSource(() => cache.held(nodeAffinities(options.nodeName)).length);
     metrics.setUsageSource(async () => {
       const [pools, borrowed] = await Promise.all([
         context.ipam.getUtilization(),
