@@ -223,17 +223,7 @@ export const scenario: BenchScenario = {
 
       const allocations = Math.max(200, Math.round(1000 * scale));
       const raw = await measureRawTxnRate(cluster.endpoints, allocations, 100);
-      const rate = await cachedAllocationRate(etcd, hosts, allocations);
-      log(`agent engine: ${rate.toFixed(0)} allocations/s; raw txn ${raw.toFixed(0)}/s`);
-      figures.push({
-        metric: '100 hosts, 100 in flight, the agent engine (watch-fed cache)',
-        value: rate,
-        unit: 'alloc/s',
-        anchor: { name: 'raw single-key txn', value: raw, unit: 'txn/s' },
-        ratio: rate / raw,
-        ratioMeaning: 'allocations per raw txn (goal >= 1.0)',
-        notes: 'one agent engine per host in one process, as 100 agents would run',
-      });
+      // 100 hosts' engines: scenario 14 (bench/agent-scale.ts).
       const oneHost = await cachedAllocationRate(etcd, ['node-0'], allocations, true);
       log(`one agent, 100 in flight (batched): ${oneHost.toFixed(0)} allocations/s`);
       figures.push({

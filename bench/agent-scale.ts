@@ -4,10 +4,17 @@
 // and the watch streams the engines hold are reported beside each figure.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import type { DatastoreConfig } from '../src/datastore/config-types.js';
-import type { Datastore } from '../src/datastore/api.js';
+import { listKeys, type Datastore } from '../src/datastore/api.js';
 import { openDatastore } from '../src/datastore/open.js';
-import { handleKey } from '../src/datastore/keys.js';
+import {
+  BLOCKS_PREFIX,
+  IPAM_CONFIG_KEY,
+  IPAM_PREFIX,
+  handleKey,
+  resourcePrefix,
+} from '../src/datastore/keys.js';
 import { createIpam } from '../src/ipam/index.js';
 import { createAllocationBatcher } from '../src/node/allocation-batcher.js';
 import { CachedStore } from '../src/node/cached-store.js';
@@ -16,6 +23,7 @@ import { startEtcd, type EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import { measureRawTxnRate } from './etcd-throughput.js';
 import { nodeNames, runPool, seedCluster, timeMs } from './support.js';
 import type { BenchFigure, BenchScenario } from './types.js';
+import { startWatchHub } from './watch-hub.js';
 
 /** CPU time (user + system, ms) of a process so far, from /proc (USER_HZ = 100 ticks/s). */
 export function processCpuMs(pid: number): number {
@@ -49,7 +57,7 @@ export interface AgentEngines {
   readonly hosts: readonly string[];
   /** Watch streams held by every cache together. */
   watchStreams(): number;
-  allocate(host: number, handleId: string): Promise<void>;
+  allocate(host: number, handleId: string, attrs?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,13 +74,14 @@ export async function startEngines(
   return {
     hosts,
     watchStreams: () => caches.reduce((sum, c) => sum + c.watchCount, 0),
-    async allocate(h, handleId) {
+    async allocate(h, handleId, attrs) {
       // As the socket server does for a CNI handle: presumed new, the write checks it.
       caches[h]!.presumeAbsent(handleKey(handleId));
       const result = await batchers[h]!.autoAssign({
         num4: 1,
         num6: 0,
         handleId,
+        attrs,
         hostname: hosts[h]!,
         intendedUse: 'Workload',
       });
@@ -83,6 +92,31 @@ export async function startEngines(
       await Promise.all(caches.map((c) => c.stop()));
     },
   };
+}
+
+/**
+ * Milliseconds of `count` compare-and-swap writes through the datastore API, `parallel` at a
+ * time (each writer on its own key, so none conflicts): the floor of one write per allocation.
+ */
+async function rawWritesMs(
+  store: Datastore,
+  count: number,
+  parallel: number,
+  valueBytes = 0,
+): Promise<number> {
+  const per = Math.ceil(count / parallel);
+  const pad = 'x'.repeat(valueBytes);
+  const firsts = await Promise.all(
+    Array.from({ length: parallel }, (_, w) => store.put(`/bench/raw/${w}`, '0')),
+  );
+  return timeMs(() =>
+    Promise.all(
+      firsts.map(async (first) => {
+        let kv = first;
+        for (let i = 1; i <= per; i++) kv = await store.update(kv.key, `${i}${pad}`, kv.revision);
+      }),
+    ),
+  );
 }
 
 async function seed(config: DatastoreConfig, nodes: string[]): Promise<void> {
@@ -129,27 +163,190 @@ async function hundredHosts(cluster: EtcdCluster, count: number, log: (m: string
   }
 }
 
+const PODS_PER_NODE = 110;
+
+/** Where the caches' watches live: one datastore watch each, shared by every agent. */
+const HUB_ROOTS = [
+  resourcePrefix('Node'),
+  resourcePrefix('IPPool'),
+  resourcePrefix('IPReservation'),
+  IPAM_CONFIG_KEY,
+  `${IPAM_PREFIX}host/`,
+  BLOCKS_PREFIX,
+];
+
+interface ClusterRun {
+  readonly nodes: number;
+  readonly allocations: number;
+  /** Pods started at once on one node (a batch can carry them), and nodes starting pods at once. */
+  readonly perNode: number;
+  readonly nodesAtOnce: number;
+}
+
+/**
+ * `nodes` x 110 pods allocated through one agent engine per node (cache + batcher), `perNode`
+ * pods of a node at once on `nodesAtOnce` nodes at once, then `ipam check`; beside the same
+ * number of raw CAS writes at the same concurrency (a sample, scaled).
+ */
+async function wholeCluster(
+  config: DatastoreConfig,
+  run: ClusterRun,
+  pids: readonly number[],
+  log: (m: string) => void,
+) {
+  const store = await openDatastore(config);
+  try {
+    // Each run starts from an empty store (etcd is shared by the runs of the scenario).
+    for (const kv of await listKeys(store, '/')) await store.delete(kv.key);
+    const hosts = nodeNames(run.nodes);
+    await seedCluster(store, {
+      pools: [{ name: 'cluster-pool', cidr: '10.0.0.0/12' }],
+      nodes: hosts,
+    });
+    const hub = await startWatchHub(store, HUB_ROOTS);
+    try {
+      const started = performance.now();
+      const engines = await startEngines(hub.view(), hosts);
+      const startMs = performance.now() - started;
+      const streams = engines.watchStreams();
+      const inFlight = run.perNode * run.nodesAtOnce;
+      log(
+        `${run.nodes} agents started in ${(startMs / 1000).toFixed(1)} s, ${streams} watches; allocating ${run.allocations}...`,
+      );
+      const agents = await measured(pids, () =>
+        runPool(run.allocations, inFlight, async (i) => {
+          // Consecutive `perNode` allocations go to one node: its pods started together.
+          const slot = Math.floor(i / run.perNode);
+          const h = slot % run.nodes;
+          const pod = Math.floor(slot / run.nodes) * run.perNode + (i % run.perNode);
+          const node = hosts[h]!;
+          await engines.allocate(h, `k8s-pod-network.${node}-${pod}`, {
+            node,
+            namespace: 'default',
+            pod: `pod-${pod}`,
+          });
+        }),
+      );
+      await engines.stop();
+      const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+      const sample = Math.min(run.allocations, 5000);
+      const rawSampleMs = await rawWritesMs(store, sample, inFlight);
+      const rawMs = (rawSampleMs / sample) * run.allocations;
+      // The same writes with a value as large as a block of the run (the agents' write carries
+      // a whole block): how much of the gap is the size of Calico's block value.
+      const blockBytes =
+        (await store.list(BLOCKS_PREFIX, { limit: 1 })).items[0]?.value.length ?? 0;
+      const rawBlockMs =
+        ((await rawWritesMs(store, sample, inFlight, blockBytes)) / sample) * run.allocations;
+      const checkMs = await timeMs(async () => {
+        const report = await createIpam(store).check();
+        if (
+          report.invalidBlocks.length +
+          report.leakedHandles.length +
+          report.missingHandles.length
+        )
+          throw new Error(
+            `ipam check after the run is not clean: ${JSON.stringify(report).slice(0, 300)}`,
+          );
+      });
+      log(
+        `agents ${(agents.ms / 1000).toFixed(1)} s (own CPU ${(agents.ownCpuMs / 1000).toFixed(1)} s, ` +
+          `load ${agents.load.map((l) => l.toFixed(1)).join('->')}), raw writes ${(rawMs / 1000).toFixed(1)} s ` +
+          `(${sample} sampled), peak RSS ${peakRssMiB.toFixed(0)} MiB, ipam check clean in ${(checkMs / 1000).toFixed(1)} s`,
+      );
+      return { agents, rawMs, rawBlockMs, blockBytes, peakRssMiB, startMs, streams, inFlight };
+    } finally {
+      await hub.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** Which parts run: `CIDRPOOL_BENCH14=hosts,embedded,etcd` (default: all three). */
+const parts = new Set((process.env.CIDRPOOL_BENCH14 ?? 'hosts,embedded,etcd').split(','));
+/** The etcd cluster row allocates for a tenth of the nodes (at scale 1: 500 x 110 pods). */
+const ETCD_CLUSTER_FRACTION = 0.1;
+/**
+ * Pod starts at once per node (`CIDRPOOL_BENCH14_SHAPES=1,10`, the default): one at a time (no
+ * batch can form), and ten together; 8 nodes start pods at once either way.
+ */
+const SHAPES = (process.env.CIDRPOOL_BENCH14_SHAPES ?? '1,10')
+  .split(',')
+  .map((n) => ({ perNode: Number(n), nodesAtOnce: 8 }));
+
 export const scenario: BenchScenario = {
   title: '14. Node agent IPAM engine at scale',
-  async run({ scale, log }) {
+  async run({ workDir, scale, log }) {
     const figures: BenchFigure[] = [];
     const cluster = await startEtcd({ members: 3 });
+    const etcdPids = cluster.members.map((m) => m.pid).filter((p): p is number => p !== undefined);
     try {
-      const count = Math.max(300, Math.round(3000 * scale));
-      const r = await hundredHosts(cluster, count, log);
-      figures.push({
-        metric: '100 hosts, 100 in flight (1 per host), 3-member etcd: agent engines',
-        value: r.rate,
-        unit: 'alloc/s',
-        anchor: { name: 'raw single-key txn, 100 in flight', value: r.rawRate, unit: 'txn/s' },
-        ratio: r.rate / r.rawRate,
-        ratioMeaning: 'allocations per raw txn (goal >= 1.0)',
-        notes:
-          `${count} allocations after one per host (the block claims, not timed); 100 engines ` +
-          `(cache + batcher each) in one process over one etcd connection, ${r.streams} watch ` +
-          `streams; CPU ms this process/etcd: ${r.run.ownCpuMs.toFixed(0)}/${r.run.othersCpuMs} ` +
-          `(raw: ${r.raw.ownCpuMs.toFixed(0)}/${r.raw.othersCpuMs}); load ${r.run.load[1].toFixed(1)}`,
-      });
+      if (parts.has('hosts')) {
+        const count = Math.max(300, Math.round(3000 * scale));
+        const r = await hundredHosts(cluster, count, log);
+        figures.push({
+          metric: '100 hosts, 100 in flight (1 per host), 3-member etcd: agent engines',
+          value: r.rate,
+          unit: 'alloc/s',
+          anchor: { name: 'raw single-key txn, 100 in flight', value: r.rawRate, unit: 'txn/s' },
+          ratio: r.rate / r.rawRate,
+          ratioMeaning: 'allocations per raw txn (goal >= 1.0)',
+          notes:
+            `${count} allocations after one per host (the block claims, not timed); 100 engines ` +
+            `(cache + batcher each) in one process over one etcd connection, ${r.streams} watch ` +
+            `streams; CPU ms this process/etcd: ${r.run.ownCpuMs.toFixed(0)}/${r.run.othersCpuMs} ` +
+            `(raw: ${r.raw.ownCpuMs.toFixed(0)}/${r.raw.othersCpuMs}); load ${r.run.load[1].toFixed(1)}`,
+        });
+      }
+      const stores: {
+        name: string;
+        config: (i: number) => DatastoreConfig;
+        nodes: number;
+        pids: number[];
+      }[] = [];
+      if (parts.has('embedded'))
+        stores.push({
+          name: 'embedded',
+          config: (i) => ({ type: 'embedded', dataDir: join(workDir, `cluster-${i}`) }),
+          nodes: Math.max(10, Math.round(5000 * scale)),
+          pids: [],
+        });
+      if (parts.has('etcd'))
+        stores.push({
+          name: '3-member etcd',
+          config: () => ({ type: 'etcdv3', endpoints: cluster.endpoints }),
+          nodes: Math.max(10, Math.round(5000 * scale * ETCD_CLUSTER_FRACTION)),
+          pids: etcdPids,
+        });
+      for (const [k, s] of stores.entries()) {
+        for (const [j, shape] of SHAPES.entries()) {
+          const run = { ...shape, nodes: s.nodes, allocations: s.nodes * PODS_PER_NODE };
+          const r = await wholeCluster(s.config(k * SHAPES.length + j), run, s.pids, log);
+          const cpu =
+            s.pids.length > 0 ? `, etcd ${(r.agents.othersCpuMs / 1000).toFixed(1)} s` : '';
+          figures.push({
+            metric:
+              `whole cluster, ${s.name}: ${s.nodes.toLocaleString('en-US')} nodes x ${PODS_PER_NODE} pods ` +
+              `through ${s.nodes.toLocaleString('en-US')} agent engines, ${shape.perNode} pod(s) per node at once on ${shape.nodesAtOnce} nodes`,
+            value: r.agents.ms / 1000,
+            unit: 's',
+            anchor: {
+              name: `one raw CAS write per allocation, ${r.inFlight} in flight`,
+              value: r.rawMs / 1000,
+              unit: 's',
+            },
+            ratio: r.agents.ms / r.rawMs,
+            ratioMeaning: 'agents / raw writes (goal <= 2)',
+            notes:
+              `raw writes of a block-sized value (${r.blockBytes} B): ${(r.rawBlockMs / 1000).toFixed(1)} s, ` +
+              `ratio ${(r.agents.ms / r.rawBlockMs).toFixed(2)}; peak RSS ${r.peakRssMiB.toFixed(0)} MiB (the whole process: every agent, the store); ` +
+              `CPU this process ${(r.agents.ownCpuMs / 1000).toFixed(1)} s${cpu}; ${r.streams} agent watches ` +
+              `served by ${HUB_ROOTS.length} datastore watches (bench/watch-hub.ts); agents started in ` +
+              `${(r.startMs / 1000).toFixed(1)} s (not timed); ipam check clean after; load ${r.agents.load[1].toFixed(1)}`,
+          });
+        }
+      }
       return figures;
     } finally {
       await cluster.stop();
