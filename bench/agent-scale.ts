@@ -119,15 +119,6 @@ async function rawWritesMs(
   );
 }
 
-async function seed(config: DatastoreConfig, nodes: string[]): Promise<void> {
-  const store = await openDatastore(config);
-  try {
-    await seedCluster(store, { pools: [{ name: 'bench-pool', cidr: '10.0.0.0/14' }], nodes });
-  } finally {
-    await store.close();
-  }
-}
-
 /**
  * 100 hosts, 100 in flight (one per host) on a 3-member etcd: every host first allocates one
  * address (its block claim, not timed), then `count` allocations are timed.
@@ -135,12 +126,15 @@ async function seed(config: DatastoreConfig, nodes: string[]): Promise<void> {
 async function hundredHosts(cluster: EtcdCluster, count: number, log: (m: string) => void) {
   const etcd: DatastoreConfig = { type: 'etcdv3', endpoints: cluster.endpoints };
   const hosts = nodeNames(100);
-  await seed(etcd, hosts);
   const pids = cluster.members.map((m) => m.pid).filter((p): p is number => p !== undefined);
-  const raw = await measured(pids, () => measureRawTxnRate(cluster.endpoints, count, 100));
-  const rawRate = (count / raw.ms) * 1000;
   const store = await openDatastore(etcd);
   try {
+    await seedCluster(store, {
+      pools: [{ name: 'bench-pool', cidr: '10.0.0.0/14' }],
+      nodes: hosts,
+    });
+    const raw = await measured(pids, () => measureRawTxnRate(cluster.endpoints, count, 100));
+    const rawRate = (count / raw.ms) * 1000;
     const engines = await startEngines(store, hosts);
     try {
       await runPool(hosts.length, 100, (h) => engines.allocate(h, `warm.${h}`));
