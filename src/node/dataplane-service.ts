@@ -11,6 +11,7 @@ import {
   type DataplaneSettings,
 } from '../dataplane/index.js';
 import { CidrpoolError } from '../errors/index.js';
+import { CALICO_MTU_FILE } from '../kernel/mtu-file.js';
 import { DataplaneReconciler } from './dataplane-reconciler.js';
 import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
 import { networkingBackend } from './bgp.js';
@@ -83,9 +84,10 @@ export class DataplaneRunner implements RunningService {
     settings: DataplaneSettings,
     private readonly resyncMs: number,
     private readonly log: AgentLog,
+    mtuFile?: string,
   ) {
     this.model = new DataplaneModel(nodeName, settings);
-    this.reconciler = new DataplaneReconciler(this.model, log);
+    this.reconciler = new DataplaneReconciler(this.model, log, mtuFile);
   }
 
   /** Load, program and start watching. Rejects when the first load or resync fails. */
@@ -205,6 +207,13 @@ export const resyncSecondsFromFlags = (flags: AgentContext['options']['flags']):
     DEFAULT_RESYNC_SECONDS,
   );
 
+/** Where the pod MTU goes: --mtu-file, Calico's path by default; undefined for "none". */
+export function mtuFileFromFlags(flags: AgentContext['options']['flags']): string | undefined {
+  const value = flags.mtuFile;
+  if (value === 'none') return undefined;
+  return typeof value === 'string' && value !== '' ? value : CALICO_MTU_FILE;
+}
+
 /** The dataplane service of `cidrpool node run`. */
 export const dataplaneService: AgentService = {
   name: 'dataplane',
@@ -217,6 +226,7 @@ export const dataplaneService: AgentService = {
       dataplaneSettingsFromFlags(flags),
       resyncSeconds * 1000,
       context.log,
+      mtuFileFromFlags(flags),
     );
     await runner.start();
     const { stats } = runner.reconciler;

@@ -197,7 +197,8 @@ for (const store of ['embedded', 'etcd'] as const) {
       // prettier-ignore
       const child = spawn('ip', [
         'netns', 'exec', netns[name]!, process.execPath, CLI, 'node', 'run',
-        '--name', name, '--networking-backend', 'bird', '--socket', 'none', ...birdFlags,
+        '--name', name, '--networking-backend', 'bird', '--socket', 'none',
+        '--mtu-file', join(dir, name, 'mtu'), ...birdFlags,
       ], { stdio: ['ignore', 'ignore', 'pipe'], env });
       agentLogs[name] = '';
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (agentLogs[name] += d));

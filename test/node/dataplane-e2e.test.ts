@@ -4,6 +4,7 @@
 // and `bridge -j`, and with real pings. The same body runs on the embedded store (one data dir
 // shared by every process) and on etcd (inside the router namespace). Needs root.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { vtepMac } from '../../src/dataplane/index.js';
 import { execIn, netnsSkipReason } from '../helpers/netns.js';
@@ -153,6 +154,9 @@ function suite(store: StoreKind): void {
     it('T18: pod MTU 1450 passes 1422-byte pings, refuses 1423 locally; VXLAN routes carry mtu 1450', async () => {
       assert.equal(await cluster.ping('p1', '10.244.3.5', ['-M', 'do', '-s', '1422']), true);
       assert.equal(await cluster.ping('p1', '10.244.3.5', ['-M', 'do', '-s', '1423']), false);
+      // The pod MTU for the CNI plugin, in Calico's MTU file format (the number alone).
+      for (const node of NODES)
+        assert.equal(readFileSync(cluster.mtuFile(node.name), 'utf8'), '1450');
     });
 
     it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
@@ -495,6 +499,10 @@ function suite(store: StoreKind): void {
       }
       // Pod routes (not the agent's) stay.
       assert.ok((await cluster.routes('n1')).has('10.244.1.5'));
+      // No tunnel left: pods get the host MTU (eth0's 1500).
+      await waitFor("n1's pod MTU back at the host MTU", async () =>
+        readFileSync(cluster.mtuFile('n1'), 'utf8') === '1500' ? true : undefined,
+      );
     });
 
     it('T15: an IPIP pool gives IPIP tunnel addresses; without the ipip module tunl0 and its routes are left out, with a warning', async () => {

@@ -64,6 +64,10 @@ export function addNodeCommand(program: Command): void {
       .option('--vxlan-mtu-v6 <MTU>', 'MTU of vxlan-v6.calico; 0 = host MTU - 70 (vxlanMTUV6)', '0')
       .option('--ipip-mtu <MTU>', 'MTU of tunl0; 0 = host MTU - 20 (ipipMTU)', '0')
       .option(
+        '--mtu-file <PATH>',
+        'where the pod MTU (the smallest enabled tunnel MTU, else the host MTU) is written for the CNI plugin (default /var/lib/calico/mtu, as calico/node; "none" turns it off)',
+      )
+      .option(
         '--route-refresh-interval <SECONDS>',
         'period of the full resync of routes, devices and FDB with the kernel (routeRefreshInterval)',
         '90',
