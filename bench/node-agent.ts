@@ -178,6 +178,8 @@ async function runOnStore(
         '192.168.10.11/24',
         '--socket',
         'none',
+        '--mtu-file',
+        'none',
       ],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
     );

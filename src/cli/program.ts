@@ -21,7 +21,7 @@ export function buildProgram(): Command {
   const program = new Command('cidrpool');
   program
     .description(
-      'Calico-compatible IP pools and IPAM: manage IPPool, IPReservation, IPAMConfiguration, Node, WorkloadEndpoint, BGPConfiguration and BGPPeer resources and IP address assignments.',
+      'Calico-compatible IP pools and IPAM: manage IPPool, IPReservation, IPAMConfiguration, Node, WorkloadEndpoint, BGPConfiguration, BGPPeer and FelixConfiguration resources and IP address assignments.',
     )
     .usage('[options] <command> [<args>...]')
     .addOption(

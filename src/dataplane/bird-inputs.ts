@@ -1,12 +1,8 @@
 // Reads what a node's BIRD configuration is made from (bird-config.ts), in one consistent read:
-// pools, nodes, BGPConfiguration `default`, BGPPeers and this node's IPv4 block affinities.
+// pools, nodes, the BGPConfigurations (`default` and the per-node `node.<name>` ones), BGPPeers
+// and this node's block affinities of both families.
 import { readAll, type Datastore } from '../datastore/api.js';
-import {
-  hostAffinityPrefix,
-  parseAffinityKey,
-  resourceKey,
-  resourcePrefix,
-} from '../datastore/keys.js';
+import { hostAffinityPrefix, parseAffinityKey, resourcePrefix } from '../datastore/keys.js';
 import { decodeResource } from '../client/stored-form.js';
 import { decodeAffinity } from '../ipam/model.js';
 import type { BGPConfiguration, BGPPeer, IPPool, Node, Resource } from '../resources/index.js';
@@ -19,6 +15,7 @@ export const birdWatchPrefixes = (nodeName: string): string[] => [
   resourcePrefix('BGPConfiguration'),
   resourcePrefix('BGPPeer'),
   hostAffinityPrefix(nodeName, 4),
+  hostAffinityPrefix(nodeName, 6),
 ];
 
 const ofKind = <K extends Resource['kind']>(kind: K, items: Resource[]) =>
@@ -29,21 +26,24 @@ const ofKind = <K extends Resource['kind']>(kind: K, items: Resource[]) =>
  * (DS_UNAVAILABLE, DS_CORRUPT) unchanged.
  */
 export async function readBirdInputs(store: Datastore, nodeName: string): Promise<BirdInputs> {
-  const [pools, nodes, configs, peers, affinities] = await readAll(store, [
+  const [pools, nodes, configs, peers, affinities4, affinities6] = await readAll(store, [
     { list: resourcePrefix('IPPool') },
     { list: resourcePrefix('Node') },
-    { get: resourceKey('BGPConfiguration', 'default') },
+    { list: resourcePrefix('BGPConfiguration') },
     { list: resourcePrefix('BGPPeer') },
     { list: hostAffinityPrefix(nodeName, 4) },
+    { list: hostAffinityPrefix(nodeName, 6) },
   ]);
   const decode = (kvs: typeof pools) => kvs!.map(decodeResource);
+  const bgpConfigs = ofKind('BGPConfiguration', decode(configs)) as BGPConfiguration[];
   return {
     nodeName,
     pools: ofKind('IPPool', decode(pools)) as IPPool[],
     nodes: ofKind('Node', decode(nodes)) as Node[],
-    config: ofKind('BGPConfiguration', decode(configs))[0] as BGPConfiguration | undefined,
+    config: bgpConfigs.find((c) => c.metadata.name === 'default'),
+    nodeConfigs: bgpConfigs.filter((c) => c.metadata.name.startsWith('node.')),
     peers: ofKind('BGPPeer', decode(peers)) as BGPPeer[],
-    affinities: affinities!.flatMap((kv) => {
+    affinities: [...affinities4!, ...affinities6!].flatMap((kv) => {
       const parsed = parseAffinityKey(kv.key);
       return parsed ? [{ cidr: parsed.cidr, state: decodeAffinity(kv.value, kv.key).state }] : [];
     }),

@@ -207,6 +207,19 @@ export class DataplaneModel {
     return this.settings.ipipMtu || this.env.hostMtu - 20;
   }
 
+  /**
+   * The MTU pods should use (felix `determinePodMTU`): the smallest MTU of the enabled tunnel
+   * devices (VXLAN v4, VXLAN v6, IPIP), else the host MTU.
+   */
+  podMtu(): number {
+    const tunnels = [
+      this.vxlanEnabled(4) ? this.vxlanMtu(4) : 0,
+      this.vxlanEnabled(6) ? this.vxlanMtu(6) : 0,
+      this.ipipEnabled() ? this.ipipMtu() : 0,
+    ].filter((mtu) => mtu > 0);
+    return tunnels.length > 0 ? Math.min(...tunnels) : this.env.hostMtu;
+  }
+
   /** `node`'s VTEP for `family`: it needs spec.bgp, a host IP and a tunnel IP (vxlan_resolver.go). */
   vtepOf(name: string, family: IpFamily): Vtep | undefined {
     const node = this.nodes.get(name);

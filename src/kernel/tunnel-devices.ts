@@ -114,6 +114,28 @@ export function vxlanCreateArgs(wanted: VxlanDevice): string[] {
 }
 
 /**
+ * Leave `wanted` (when given) as the only address of `device`. The new address goes on before
+ * the old ones come off: when a device loses its last IPv4 address the kernel flushes every
+ * route through it, so the other order would silently drop all tunnel routes (seen when a
+ * node's tunnel address moved to a borrowed one, T9).
+ * @throws CidrpoolError KERNEL_COMMAND_FAILED, KERNEL_TOOL_MISSING
+ */
+async function setAddress(
+  device: string,
+  actual: readonly string[],
+  wanted: string | undefined,
+  nodad: boolean,
+): Promise<void> {
+  if (wanted && !actual.includes(wanted)) {
+    const args = ['addr', 'add', wanted, 'dev', device];
+    await runToolOk('ip', nodad ? [...args, 'nodad'] : args);
+  }
+  for (const address of actual) {
+    if (address !== wanted) await runToolOk('ip', ['addr', 'del', address, 'dev', device]);
+  }
+}
+
+/**
  * Make the link `wanted.name` match `wanted`: create it, or delete and recreate it when an
  * attribute differs that cannot change in place; then MTU, address and up. Returns whether the
  * link was (re)created (its routes, FDB and neighbours are then gone).
@@ -139,14 +161,7 @@ export async function ensureVxlanDevice(
   if (!actual) return created;
   if (actual.mtu !== wanted.mtu)
     await runToolOk('ip', ['link', 'set', wanted.name, 'mtu', String(wanted.mtu)]);
-  for (const address of actual.addresses) {
-    if (address !== wanted.address)
-      await runToolOk('ip', ['addr', 'del', address, 'dev', wanted.name]);
-  }
-  if (!actual.addresses.includes(wanted.address)) {
-    const args = ['addr', 'add', wanted.address, 'dev', wanted.name];
-    await runToolOk('ip', wanted.family === 6 ? [...args, 'nodad'] : args);
-  }
+  await setAddress(wanted.name, actual.addresses, wanted.address, wanted.family === 6);
   if (!actual.up) await runToolOk('ip', ['link', 'set', wanted.name, 'up']);
   return created;
 }
@@ -180,13 +195,7 @@ export async function ensureIpipDevice(
   try {
     if (actual.mtu !== wanted.mtu)
       await runToolOk('ip', ['link', 'set', wanted.name, 'mtu', String(wanted.mtu)]);
-    for (const address of actual.addresses) {
-      if (address !== wanted.address)
-        await runToolOk('ip', ['addr', 'del', address, 'dev', wanted.name]);
-    }
-    if (wanted.address && !actual.addresses.includes(wanted.address)) {
-      await runToolOk('ip', ['addr', 'add', wanted.address, 'dev', wanted.name]);
-    }
+    await setAddress(wanted.name, actual.addresses, wanted.address, false);
     if (!actual.up) await runToolOk('ip', ['link', 'set', wanted.name, 'up']);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };

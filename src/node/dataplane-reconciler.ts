@@ -21,6 +21,7 @@ import {
   type VtepEntries,
 } from '../dataplane/index.js';
 import { readInterfaces } from '../kernel/interfaces.js';
+import { writeMtuFile } from '../kernel/mtu-file.js';
 import { readOwnedRoutes, routeDeleteLine, routeReplaceLine } from '../kernel/routes.js';
 import { runBatch, type BatchFailure } from '../kernel/run-tool.js';
 import {
@@ -72,10 +73,14 @@ export class DataplaneReconciler {
   /** Devices routes may use (present tunnel devices and parents). */
   private devices = new Set<string>();
   private ipipWarned = '';
+  /** The pod MTU last written to the MTU file. */
+  private writtenMtu: number | undefined;
 
+  /** `mtuFile`: where the pod MTU is written for the CNI plugin (undefined: nowhere). */
   constructor(
     private readonly model: DataplaneModel,
     private readonly log: AgentLog,
+    private readonly mtuFile?: string,
   ) {}
 
   /**
@@ -220,7 +225,25 @@ export class DataplaneReconciler {
       }
     }
     this.devices = await linkNames();
+    await this.writePodMtu();
     return recreated;
+  }
+
+  /** Write the pod MTU when it changed (pools' encapsulation, host MTU, configured MTUs). */
+  private async writePodMtu(): Promise<void> {
+    const mtu = this.model.podMtu();
+    if (!this.mtuFile || mtu === this.writtenMtu) return;
+    try {
+      await writeMtuFile(this.mtuFile, mtu);
+      this.writtenMtu = mtu;
+      this.log('info', 'pod MTU written', { file: this.mtuFile, mtu });
+    } catch (err) {
+      // The routes matter more than the file: log, and try again on the next pass.
+      this.log('warning', 'pod MTU file not written', {
+        file: this.mtuFile,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   /** The model's routes that can be programmed now: their device exists (IPIP may not). */

@@ -11,6 +11,8 @@ import {
   type DataplaneSettings,
 } from '../dataplane/index.js';
 import { CidrpoolError } from '../errors/index.js';
+import type { FelixConfigurationSpec } from '../resources/index.js';
+import { CALICO_MTU_FILE } from '../kernel/mtu-file.js';
 import { DataplaneReconciler } from './dataplane-reconciler.js';
 import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
 import { networkingBackend } from './bgp.js';
@@ -47,13 +49,55 @@ function intFlag(
   return value;
 }
 
-/** The dataplane settings from the flags of `cidrpool node run` (FelixConfiguration's names). */
+/** The FelixConfiguration fields the dataplane takes, in its settings' names. */
+export type FelixDataplaneFields = Partial<
+  Pick<DataplaneSettings, 'vxlanVni' | 'vxlanPort' | 'vxlanMtu' | 'vxlanMtuV6' | 'ipipMtu'>
+> & { readonly routeRefreshSeconds?: number };
+
+/** `90s`, `1m30s`, `1h` (a Go duration) in whole seconds; undefined when it is none. */
+function durationSeconds(text: string | undefined): number | undefined {
+  if (!text || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let seconds = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    seconds += Number(m[1]) * unit[m[2]!]!;
+  return Math.round(seconds);
+}
+
+/**
+ * The dataplane fields of FelixConfiguration `default` overlaid by `node.<name>` (Calico's
+ * precedence); a field set in neither is left out. Validation already checked the values.
+ */
+export function felixDataplaneFields(
+  ...specs: readonly (FelixConfigurationSpec | undefined)[]
+): FelixDataplaneFields {
+  const out: Record<string, number> = {};
+  for (const spec of specs) {
+    if (!spec) continue;
+    const fields: Record<string, number | undefined> = {
+      vxlanVni: spec.vxlanVNI,
+      vxlanPort: spec.vxlanPort,
+      vxlanMtu: spec.vxlanMTU,
+      vxlanMtuV6: spec.vxlanMTUV6,
+      ipipMtu: spec.ipipMTU,
+      routeRefreshSeconds: durationSeconds(spec.routeRefreshInterval),
+    };
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * The dataplane settings of `cidrpool node run`: a flag given wins, then `felix` (the
+ * FelixConfiguration fields), then Felix's defaults. Throws NODE_INVALID_FLAG.
+ */
 export function dataplaneSettingsFromFlags(
   flags: AgentContext['options']['flags'],
+  felix: FelixDataplaneFields = {},
 ): DataplaneSettings {
-  const d = DEFAULT_DATAPLANE_SETTINGS;
+  const d = { ...DEFAULT_DATAPLANE_SETTINGS, ...felix };
   return {
-    ...d,
+    ...DEFAULT_DATAPLANE_SETTINGS,
     vxlanVni: intFlag(flags, 'vxlanVni', '--vxlan-vni', 1, 16_777_215, d.vxlanVni),
     vxlanPort: intFlag(flags, 'vxlanPort', '--vxlan-port', 1, 65_535, d.vxlanPort),
     vxlanMtu: intFlag(flags, 'vxlanMtu', '--vxlan-mtu', 0, 65_535, d.vxlanMtu),
@@ -83,9 +127,10 @@ export class DataplaneRunner implements RunningService {
     settings: DataplaneSettings,
     private readonly resyncMs: number,
     private readonly log: AgentLog,
+    mtuFile?: string,
   ) {
     this.model = new DataplaneModel(nodeName, settings);
-    this.reconciler = new DataplaneReconciler(this.model, log);
+    this.reconciler = new DataplaneReconciler(this.model, log, mtuFile);
   }
 
   /** Load, program and start watching. Rejects when the first load or resync fails. */
@@ -194,29 +239,62 @@ export class DataplaneRunner implements RunningService {
   }
 }
 
-/** The period of the full resync from --route-refresh-interval, in seconds. Throws NODE_INVALID_FLAG. */
-export const resyncSecondsFromFlags = (flags: AgentContext['options']['flags']): number =>
+/**
+ * The period of the full resync in seconds: --route-refresh-interval, else FelixConfiguration's
+ * routeRefreshInterval, else 90. Throws NODE_INVALID_FLAG.
+ */
+export const resyncSecondsFromFlags = (
+  flags: AgentContext['options']['flags'],
+  felix: FelixDataplaneFields = {},
+): number =>
   intFlag(
     flags,
     'routeRefreshInterval',
     '--route-refresh-interval',
     1,
     86_400,
-    DEFAULT_RESYNC_SECONDS,
+    felix.routeRefreshSeconds && felix.routeRefreshSeconds > 0
+      ? felix.routeRefreshSeconds
+      : DEFAULT_RESYNC_SECONDS,
   );
+
+/** FelixConfiguration `default` and `node.<name>` as the datastore holds them at start. */
+async function readFelixFields(context: AgentContext): Promise<FelixDataplaneFields> {
+  const specOf = async (name: string) => {
+    const found = await context.client.find('FelixConfiguration', name);
+    return found?.kind === 'FelixConfiguration' ? found.spec : undefined;
+  };
+  const fields = felixDataplaneFields(
+    await specOf('default'),
+    await specOf(`node.${context.options.nodeName}`),
+  );
+  if (Object.keys(fields).length > 0)
+    context.log('info', 'FelixConfiguration read (flags given win)', { ...fields });
+  return fields;
+}
+
+/** Where the pod MTU goes: --mtu-file, Calico's path by default; undefined for "none". */
+export function mtuFileFromFlags(flags: AgentContext['options']['flags']): string | undefined {
+  const value = flags.mtuFile;
+  if (value === 'none') return undefined;
+  return typeof value === 'string' && value !== '' ? value : CALICO_MTU_FILE;
+}
 
 /** The dataplane service of `cidrpool node run`. */
 export const dataplaneService: AgentService = {
   name: 'dataplane',
   async start(context) {
     const flags = context.options.flags;
-    const resyncSeconds = resyncSecondsFromFlags(flags);
+    // Read once, at start: Felix too restarts to apply most of its configuration.
+    const felix = await readFelixFields(context);
+    const resyncSeconds = resyncSecondsFromFlags(flags, felix);
     const runner = new DataplaneRunner(
       context.store,
       context.options.nodeName,
-      dataplaneSettingsFromFlags(flags),
+      dataplaneSettingsFromFlags(flags, felix),
       resyncSeconds * 1000,
       context.log,
+      mtuFileFromFlags(flags),
     );
     await runner.start();
     const { stats } = runner.reconciler;

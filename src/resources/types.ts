@@ -197,8 +197,68 @@ export interface BGPPeer {
   spec: BGPPeerSpec;
 }
 
+/**
+ * FelixConfiguration (`default`, or `node.<name>` for one node): the dataplane fields of
+ * spec/dataplane.md §1.4 and the ones `calicoctl get felixconfiguration default -o yaml` shows
+ * on a fresh cluster. Other Felix fields are not part of cidrpool's schema.
+ */
+export interface FelixConfigurationSpec {
+  logSeverityScreen?: string;
+  logSeverityFile?: string;
+  logSeveritySys?: string;
+  reportingInterval?: string;
+  healthPort?: number;
+  prometheusMetricsEnabled?: boolean;
+  prometheusMetricsPort?: number;
+  ipv6Support?: boolean;
+  iptablesBackend?: 'Legacy' | 'NFT' | 'Auto';
+  nftablesMode?: 'Disabled' | 'Enabled' | 'Auto';
+  ipipEnabled?: boolean;
+  ipipMTU?: number;
+  vxlanEnabled?: boolean;
+  vxlanMTU?: number;
+  vxlanMTUV6?: number;
+  vxlanPort?: number;
+  vxlanVNI?: number;
+  mtuIfacePattern?: string;
+  natOutgoingAddress?: string;
+  natPortRange?: number | string;
+  natOutgoingExclusions?: 'IPPoolsOnly' | 'IPPoolsAndHostIPs';
+  iptablesNATOutgoingInterfaceFilter?: string;
+  routeSource?: 'CalicoIPAM' | 'WorkloadIPs';
+  programClusterRoutes?: string;
+  deviceRouteProtocol?: number;
+  deviceRouteSourceAddress?: string;
+  deviceRouteSourceAddressIPv6?: string;
+  removeExternalRoutes?: boolean;
+  routeRefreshInterval?: string;
+  routeSyncDisabled?: boolean;
+  externalNodesList?: string[];
+  bpfEnabled?: boolean;
+  bpfLogLevel?: string;
+  bpfConnectTimeLoadBalancing?: string;
+  bpfHostNetworkedNATWithoutCTLB?: string;
+  floatingIPs?: 'Enabled' | 'Disabled';
+  wireguardEnabled?: boolean;
+  wireguardEnabledV6?: boolean;
+}
+
+export interface FelixConfiguration {
+  apiVersion: typeof API_VERSION_V3;
+  kind: 'FelixConfiguration';
+  metadata: ObjectMeta;
+  spec: FelixConfigurationSpec;
+}
+
 export type Resource =
-  IPPool | IPReservation | IPAMConfiguration | Node | WorkloadEndpoint | BGPConfiguration | BGPPeer;
+  | IPPool
+  | IPReservation
+  | IPAMConfiguration
+  | Node
+  | WorkloadEndpoint
+  | BGPConfiguration
+  | BGPPeer
+  | FelixConfiguration;
 export type ResourceKind = Resource['kind'];
 
 /** Kind -> facts used by keys, the CLI alias table and list output. */
@@ -261,5 +321,12 @@ export const KINDS: Readonly<Record<ResourceKind, KindInfo>> = {
     listKind: 'BGPPeerList',
     namespaced: false,
     aliases: ['bgppeer', 'bgppeers', 'bgpp', 'bgpps', 'bp', 'bps'],
+  },
+  FelixConfiguration: {
+    kind: 'FelixConfiguration',
+    plural: 'felixconfigurations',
+    listKind: 'FelixConfigurationList',
+    namespaced: false,
+    aliases: ['felixconfiguration', 'felixconfigurations', 'felixconfig', 'felixconfigs'],
   },
 };

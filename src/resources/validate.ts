@@ -12,6 +12,7 @@ import {
   validateWorkloadEndpointSpec,
 } from './validation/other-kinds.js';
 import { validateBgpConfigurationSpec, validateBgpPeerSpec } from './validation/bgp.js';
+import { validateFelixConfigurationSpec } from './validation/felix.js';
 
 /** True when `kind` names one of the v3 kinds cidrpool stores. */
 export const isResourceKind = (kind: unknown): kind is ResourceKind =>
@@ -74,6 +75,9 @@ export function validateResource(resource: Resource): FieldIssue[] {
       break;
     case 'BGPPeer':
       issues.push(...validateBgpPeerSpec(resource));
+      break;
+    case 'FelixConfiguration':
+      issues.push(...validateFelixConfigurationSpec(resource));
       break;
   }
   return issues;

@@ -13,7 +13,7 @@ import {
   protocolName,
   type BirdInputs,
 } from '../../src/dataplane/bird-config.js';
-import type { BGPPeer, IPPool, Node } from '../../src/resources/index.js';
+import type { BGPConfiguration, BGPPeer, IPPool, Node } from '../../src/resources/index.js';
 
 const GOLDEN_DIR = new URL('../../../test/fixtures/golden/bird/', import.meta.url);
 const run = promisify(execFile);
@@ -193,6 +193,89 @@ describe('BIRD configuration', () => {
       peers: [],
     });
     assert.deepEqual(await birdParse(text, 'empty.conf'), { code: 0, stderr: '' });
+  });
+
+  /** The cluster with IPv6: node addresses, a routed and a VXLAN v6 pool, v6 blocks, a v6 peer. */
+  const DUAL: BirdInputs = {
+    ...CLUSTER,
+    nodes: [
+      node('n1', '192.168.10.11/24', { ipv6Address: '2001:db8:10::11/64' }, { rack: 'r1' }),
+      node('n2', '192.168.10.12/24', { ipv6Address: '2001:db8:10::12/64' }, { rack: 'r1' }),
+      node('n3', '192.168.20.13/24', { asNumber: 64513 }, { rack: 'r2' }),
+    ],
+    pools: [
+      ...CLUSTER.pools,
+      pool('overlay6', 'fd00:50::/48', { vxlanMode: 'Always' }),
+      pool('private6', 'fd00:99::/48', { disableBGPExport: true }),
+    ],
+    affinities: [
+      ...CLUSTER.affinities,
+      { cidr: 'fd00:10::100/122', state: 'confirmed' },
+      { cidr: 'fd00:50::/122', state: 'confirmed' },
+      { cidr: 'fd00:10::9/128', state: 'confirmed' },
+      { cidr: 'fd00:10::200/122', state: 'pending' },
+    ],
+    peers: [
+      ...CLUSTER.peers,
+      peer('tor6-r1', { peerIP: '2001:db8:10::1', asNumber: 65000, nodeSelector: "rack == 'r1'" }),
+    ],
+  };
+
+  it("IPv6: blocks, pools and sessions over the nodes' IPv6 addresses; bird -p accepts it", async () => {
+    const text = generateBirdConfig(DUAL);
+    assertGoldenBird('n1-dual-stack.conf', text);
+    assert.deepEqual(await birdParse(text, 'n1-dual-stack.conf'), { code: 0, stderr: '' });
+    const v6 = planBird(DUAL).ipv6!;
+    assert.equal(v6.localAddress, '2001:db8:10::11');
+    assert.deepEqual(v6.blocks, ['fd00:10::100/122', 'fd00:50::/122']);
+    assert.deepEqual(v6.noEncapPools, ['fd00:10::/48', 'fd00:99::/48']);
+    assert.deepEqual(v6.encapPools, ['fd00:50::/48']);
+    assert.deepEqual(v6.exportDisabledPools, ['fd00:99::/48']);
+    // The mesh over v6 reaches only nodes with an IPv6 address (n3 has none).
+    assert.deepEqual(
+      v6.peers.map((p) => `${protocolName(p)} as ${p.asNumber}${p.passive ? ' passive' : ''}`),
+      ['Mesh_2001_db8_10__12 as 64512 passive', 'Node_2001_db8_10__1 as 65000'],
+    );
+    // The IPv4 plan is the same as without IPv6.
+    const v4 = planBird(CLUSTER);
+    assert.deepEqual(planBird(DUAL).blocks, v4.blocks);
+    // A node without an IPv6 address gets no IPv6 part at all.
+    assert.equal(planBird({ ...DUAL, nodeName: 'n3' }).ipv6, undefined);
+    assert.doesNotMatch(generateBirdConfig({ ...DUAL, nodeName: 'n3' }), /ipv6/);
+  });
+
+  it('per-node BGPConfiguration node.<name>: its logSeverityScreen and listenPort win for that node', async () => {
+    const config = (name: string, spec: BGPConfiguration['spec']): BGPConfiguration => ({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPConfiguration',
+      metadata: meta(name),
+      spec,
+    });
+    const inputs: BirdInputs = {
+      ...CLUSTER,
+      config: config('default', { asNumber: 64512, logSeverityScreen: 'Info', listenPort: 1790 }),
+      nodeConfigs: [
+        // Only its own fields count: asNumber and the mesh switch stay global (as in Calico).
+        config('node.n1', { logSeverityScreen: 'Debug', listenPort: 1791, asNumber: 65999 }),
+        config('node.ghost', { listenPort: 2000 }),
+      ],
+    };
+    const n1 = planBird(inputs);
+    assert.deepEqual([n1.logLevel, n1.listenPort, n1.asNumber], ['debug', 1791, 64512]);
+    const n1Text = generateBirdConfig(inputs);
+    assert.match(n1Text, /^log stderr all;$/m);
+    assert.match(n1Text, /local 192\.168\.10\.11 port 1791 as 64512;/);
+    assert.deepEqual(await birdParse(n1Text, 'node-config.conf'), { code: 0, stderr: '' });
+    // n2 keeps the default's, and reaches n1 on n1's own port.
+    const n2 = planBird({ ...inputs, nodeName: 'n2' });
+    assert.deepEqual([n2.logLevel, n2.listenPort], ['info', 1790]);
+    const toN1 = n2.peers.find((p) => p.address === '192.168.10.11')!;
+    assert.equal(protocolName(toN1), 'Mesh_192_168_10_11_port_1791');
+    const toN3 = n2.peers.find((p) => p.address === '192.168.20.13')!;
+    assert.equal(toN3.port, 1790);
+    // Without a default, the node's own configuration still applies.
+    const alone = planBird({ ...inputs, config: undefined });
+    assert.deepEqual([alone.logLevel, alone.listenPort], ['debug', 1791]);
   });
 
   it('names the missing node address', () => {

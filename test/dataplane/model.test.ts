@@ -76,6 +76,42 @@ describe('T1 device', () => {
   });
 });
 
+describe('pod MTU (the MTU file for the CNI plugin)', () => {
+  it('is the smallest enabled tunnel MTU, else the host MTU (felix determinePodMTU)', () => {
+    const model = newModel('n1');
+    seedTopology(model, 'Never');
+    assert.equal(model.podMtu(), 1500, 'no tunnel: the host MTU');
+    seedTopology(model, 'Always');
+    assert.equal(model.podMtu(), 1450, 'VXLAN: host - 50');
+    put(
+      model,
+      poolKey('pool-6'),
+      poolJson('pool-6', { cidr: 'fd00:244::/112', vxlanMode: 'Always' }),
+    );
+    assert.equal(model.podMtu(), 1430, 'VXLAN v6 as well: host - 70, the smaller');
+    put(model, poolKey('pool-6'), undefined);
+    put(
+      model,
+      poolKey('pool-ipip'),
+      poolJson('pool-ipip', { cidr: '10.245.0.0/16', ipipMode: 'Always' }),
+    );
+    assert.equal(model.podMtu(), 1450, 'IPIP (1480) beside VXLAN (1450)');
+    assert.equal(newModelWith({ vxlanMtu: 9000, ipipMtu: 1400 }).podMtu(), 1400, 'configured MTUs');
+  });
+});
+
+/** The §8.1 model with a VXLAN pool and an IPIP pool, and `settings`. */
+function newModelWith(settings: Parameters<typeof newModel>[1]) {
+  const model = newModel('n1', settings);
+  seedTopology(model);
+  put(
+    model,
+    poolKey('pool-ipip'),
+    poolJson('pool-ipip', { cidr: '10.245.0.0/16', ipipMode: 'Always' }),
+  );
+  return model;
+}
+
 describe('T2 FDB and neighbours', () => {
   it('has a permanent entry per remote VTEP and none for itself; a deleted node loses both', () => {
     const model = newModel('n1');

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { formatCidr, parseCidrMasked } from '../../src/net/index.js';
 import { CLI } from '../cni/support.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
 
@@ -196,7 +197,8 @@ for (const store of ['embedded', 'etcd'] as const) {
       // prettier-ignore
       const child = spawn('ip', [
         'netns', 'exec', netns[name]!, process.execPath, CLI, 'node', 'run',
-        '--name', name, '--networking-backend', 'bird', '--socket', 'none', ...birdFlags,
+        '--name', name, '--networking-backend', 'bird', '--socket', 'none',
+        '--mtu-file', join(dir, name, 'mtu'), ...birdFlags,
       ], { stdio: ['ignore', 'ignore', 'pipe'], env });
       agentLogs[name] = '';
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (agentLogs[name] += d));
@@ -463,6 +465,52 @@ for (const store of ['embedded', 'etcd'] as const) {
           ? undefined
           : true,
       );
+    });
+
+    it("IPv6: the mesh adds a session over the nodes' IPv6 addresses that carries their v6 blocks", async () => {
+      for (const [name, ip6] of [
+        ['n1', 'fd00:10::11'],
+        ['n2', 'fd00:10::12'],
+      ] as const) {
+        await sh(netns[name], 'ip', ['-6', 'addr', 'add', `${ip6}/64`, 'dev', 'cp12up', 'nodad']);
+        const patch = JSON.stringify({ spec: { bgp: { ipv6Address: `${ip6}/64` } } });
+        await cli(['patch', 'node', name, '-p', patch]);
+      }
+      await cli(
+        ['apply', '-f', '-'],
+        'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: routed6\nspec:\n  cidr: fd00:244::/48\n  blockSize: 122\n  ipipMode: Never\n  vxlanMode: Never\n',
+      );
+      const assigned = await cli(['ipam', 'assign', '--node', 'n1', '--ipv4', '0', '--ipv6', '1']);
+      const block = formatCidr(parseCidrMasked(assigned.trim()));
+      const status = await eventually('the v6 mesh session on n1', async () => {
+        const r = await execIn(
+          netns.n1,
+          process.execPath,
+          [CLI, 'node', 'status', '--bird-run-dir', join(dir, 'n1')],
+          { env: { ...env, NODENAME: 'n1' } },
+        );
+        return /IPv6 BGP status\n[^]*\| fd00:10::12 +\| node-to-node mesh \| up +\| [^|]+\| Established/.test(
+          r.stdout,
+        )
+          ? r.stdout
+          : undefined;
+      });
+      assert.doesNotMatch(status, /No IPv6 peers found/);
+      // n2 learns n1's v6 block over BGP and BIRD installs it (the pool has no encapsulation).
+      await eventually(`n2 to learn ${block}`, async () =>
+        (await birdc('n2', ['show', 'route', 'protocol', 'Mesh_fd00_10__11'])).includes(block)
+          ? true
+          : undefined,
+      );
+      await eventually(`${block} in n2's kernel`, async () =>
+        (await sh(netns.n2, 'ip', ['-6', 'route', 'show', 'proto', 'bird'])).includes(
+          `${block} via fd00:10::11`,
+        )
+          ? true
+          : undefined,
+      );
+      // n3 has no IPv6 address: no v6 session, and nothing v6 in its BIRD's tables.
+      assert.doesNotMatch(await birdc('n3', ['show', 'protocols']), /fd00/);
     });
   });
 }

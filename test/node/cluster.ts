@@ -286,6 +286,8 @@ export class Cluster {
         'none',
         '--ip6',
         node.ip6,
+        '--mtu-file',
+        this.mtuFile(node.name),
         ...node.flags,
         ...extra,
       ],
@@ -311,6 +313,11 @@ export class Cluster {
     }
     this.agents.delete(name);
     return { code: agent.exited?.code ?? null, ms: Date.now() - started, log: agent.log };
+  }
+
+  /** Where the agent of `name` writes the pod MTU (not the machine's /var/lib/calico/mtu). */
+  mtuFile(name: string): string {
+    return join(this.tmp, `${name}.mtu`);
   }
 
   agentLog(name: string): string {

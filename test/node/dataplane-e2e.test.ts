@@ -4,6 +4,7 @@
 // and `bridge -j`, and with real pings. The same body runs on the embedded store (one data dir
 // shared by every process) and on etcd (inside the router namespace). Needs root.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { vtepMac } from '../../src/dataplane/index.js';
 import { execIn, netnsSkipReason } from '../helpers/netns.js';
@@ -153,6 +154,9 @@ function suite(store: StoreKind): void {
     it('T18: pod MTU 1450 passes 1422-byte pings, refuses 1423 locally; VXLAN routes carry mtu 1450', async () => {
       assert.equal(await cluster.ping('p1', '10.244.3.5', ['-M', 'do', '-s', '1422']), true);
       assert.equal(await cluster.ping('p1', '10.244.3.5', ['-M', 'do', '-s', '1423']), false);
+      // The pod MTU for the CNI plugin, in Calico's MTU file format (the number alone).
+      for (const node of NODES)
+        assert.equal(readFileSync(cluster.mtuFile(node.name), 'utf8'), '1450');
     });
 
     it('T13: host traffic into the tunnel with a non-tunnel source leaves with the tunnel address', async () => {
@@ -293,6 +297,88 @@ function suite(store: StoreKind): void {
       }
     });
 
+    // T5, T6 and T9 run under the CrossSubnet mode T4 set, on the cluster as the restart left it.
+    const setNodeAddress = (name: string, ipv4Address: string) =>
+      cluster.cli([
+        'patch',
+        'node',
+        name,
+        '-p',
+        JSON.stringify({ spec: { bgp: { ipv4Address } } }),
+      ]);
+    const direct = (gateway: string) => ({
+      gateway,
+      dev: 'eth0',
+      protocol: '80',
+      flags: ['onlink'],
+    });
+
+    it('T5: a node registered as /32 sees no peer in its subnet (calico#4254); back at /24 it routes directly again, without a restart', async () => {
+      await setNodeAddress('n1', '192.168.10.11/32');
+      await routeOn('n1', '10.244.2.0/26', { gateway: '10.244.2.0', dev: 'vxlan.calico' });
+      const before = await cluster.vxlanPackets('n2');
+      await cluster.pingEventually('p1', '10.244.2.5');
+      assert.ok((await cluster.vxlanPackets('n2')) > before, 'p1 -> p2 went through VXLAN');
+      await setNodeAddress('n1', '192.168.10.11/24');
+      await routeOn('n1', '10.244.2.0/26', direct('192.168.10.12'));
+    });
+
+    it('T6: the same-subnet decision is one-sided: n1 at /16 routes to n3 directly, n3 at /24 still through VXLAN', async () => {
+      await setNodeAddress('n1', '192.168.10.11/16');
+      await routeOn('n1', '10.244.3.0/26', direct('192.168.20.13'));
+      await routeOn('n3', '10.244.1.0/26', { gateway: '10.244.1.0', dev: 'vxlan.calico' });
+      // Not L2-adjacent: n1's direct route black-holes p1 -> p3 (calico#7923), silently.
+      assert.equal(await cluster.ping('p1', '10.244.3.5'), false);
+      await setNodeAddress('n1', '192.168.10.11/24');
+      await routeOn('n1', '10.244.3.0/26', { gateway: '10.244.3.0', dev: 'vxlan.calico' });
+      await cluster.pingEventually('p1', '10.244.3.5');
+    });
+
+    it("T9: n3's tunnel address borrowed from n1's block gets a connected route elsewhere, and n3's pods stay reachable", async () => {
+      // What Calico's allocate-tunnel-addrs does when n3's own block is full: the address comes
+      // from n1's block under n3's handle, and n3 publishes it on its Node.
+      await cluster.cli([
+        'ipam',
+        'assign',
+        '--node',
+        'n3',
+        '--ip',
+        '10.244.1.60',
+        '--handle',
+        'vxlan-tunnel-addr-n3',
+        '--use',
+        'Tunnel',
+      ]);
+      await cluster.cli([
+        'patch',
+        'node',
+        'n3',
+        '-p',
+        JSON.stringify({ spec: { ipv4VXLANTunnelAddr: '10.244.1.60' } }),
+      ]);
+      await cluster.cli(['ipam', 'release', '--ip', '10.244.3.0']);
+      const connected = { dev: 'vxlan.calico', scope: 'link' };
+      await routeOn('n2', '10.244.1.60', connected);
+      await routeOn('n1', '10.244.1.60', connected);
+      await routeOn('n2', '10.244.3.0/26', {
+        gateway: '10.244.1.60',
+        dev: 'vxlan.calico',
+        flags: ['onlink'],
+      });
+      await waitFor("n3's VTEP address on n3", async () => {
+        const [link] = await cluster.ipJson<Json>('n3', ['addr', 'show', 'dev', 'vxlan.calico']);
+        const global = (link?.addr_info as Json[] | undefined)?.filter((a) => a.scope !== 'link');
+        return global?.length === 1 && global[0]!.local === '10.244.1.60' ? true : undefined;
+      });
+      // n3 keeps its own routes while its device's address changes (the kernel flushes every
+      // route of a device that loses its last IPv4 address).
+      const n3Routes = await cluster.routes('n3');
+      assert.equal(n3Routes.get('10.244.2.0/26')?.dev, 'vxlan.calico');
+      assert.equal(n3Routes.get('10.244.1.0/26')?.dev, 'vxlan.calico');
+      await cluster.pingEventually('p2', '10.244.3.5');
+      await cluster.pingEventually('p1', '10.244.3.5');
+    });
+
     it('T16: an IPv6 VXLAN pool gives vxlan-v6.calico (VNI 4096, MTU 1430, /128) and v6 routes and neighbours', async () => {
       await cluster.apply(poolYaml('  vxlanMode: Always\n', 'pool-6', 'fd00:244::/112'));
       await cluster.cli([
@@ -413,6 +499,10 @@ function suite(store: StoreKind): void {
       }
       // Pod routes (not the agent's) stay.
       assert.ok((await cluster.routes('n1')).has('10.244.1.5'));
+      // No tunnel left: pods get the host MTU (eth0's 1500).
+      await waitFor("n1's pod MTU back at the host MTU", async () =>
+        readFileSync(cluster.mtuFile('n1'), 'utf8') === '1500' ? true : undefined,
+      );
     });
 
     it('T15: an IPIP pool gives IPIP tunnel addresses; without the ipip module tunl0 and its routes are left out, with a warning', async () => {

@@ -52,6 +52,8 @@ export async function startAgent(
       '127.0.0.1:0',
       '--ip',
       'none',
+      '--mtu-file',
+      'none',
     ],
     { env: cleanEnv(datastoreEnv(config)), stdio: ['ignore', 'ignore', 'pipe'] },
   );

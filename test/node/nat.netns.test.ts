@@ -193,7 +193,7 @@ async function startAgent(netns: string, env: NodeJS.ProcessEnv): Promise<Agent>
   const child = spawn(
     'ip',
     // prettier-ignore
-    ['netns', 'exec', netns, process.execPath, CLI, 'node', 'run', '--name', 'n1', '--socket', 'none'],
+    ['netns', 'exec', netns, process.execPath, CLI, 'node', 'run', '--name', 'n1', '--socket', 'none', '--mtu-file', 'none'],
     {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -462,7 +462,7 @@ s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
       const result = await execIn(
         t.node,
         process.execPath,
-        [CLI, 'node', 'run', '--name', 'n1', '--socket', 'none'],
+        [CLI, 'node', 'run', '--name', 'n1', '--socket', 'none', '--mtu-file', 'none'],
         {
           env: { ...env, FELIX_NATPORTRANGE: '40100:40000' },
           timeoutMs: 20_000,

@@ -54,19 +54,29 @@ export function addNodeCommand(program: Command): void {
         '--ip-autodetection-method <METHOD>',
         'how to find the address: first-found (the default), interface=REGEX, can-reach=ADDR or cidr=CIDR[,CIDR...]',
       )
+      // No commander defaults on the FelixConfiguration flags: an unset flag lets the
+      // FelixConfiguration (node.<name>, then default) decide, then Felix's default.
       .option(
         '--vxlan-vni <VNI>',
-        'VNI of vxlan.calico and vxlan-v6.calico (FelixConfiguration vxlanVNI)',
-        '4096',
+        'VNI of vxlan.calico and vxlan-v6.calico (FelixConfiguration vxlanVNI; default 4096)',
       )
-      .option('--vxlan-port <PORT>', 'UDP port of the VXLAN devices (vxlanPort)', '4789')
-      .option('--vxlan-mtu <MTU>', 'MTU of vxlan.calico; 0 = host MTU - 50 (vxlanMTU)', '0')
-      .option('--vxlan-mtu-v6 <MTU>', 'MTU of vxlan-v6.calico; 0 = host MTU - 70 (vxlanMTUV6)', '0')
-      .option('--ipip-mtu <MTU>', 'MTU of tunl0; 0 = host MTU - 20 (ipipMTU)', '0')
+      .option('--vxlan-port <PORT>', 'UDP port of the VXLAN devices (vxlanPort; default 4789)')
+      .option(
+        '--vxlan-mtu <MTU>',
+        'MTU of vxlan.calico; 0 (the default) = host MTU - 50 (vxlanMTU)',
+      )
+      .option(
+        '--vxlan-mtu-v6 <MTU>',
+        'MTU of vxlan-v6.calico; 0 (the default) = host MTU - 70 (vxlanMTUV6)',
+      )
+      .option('--ipip-mtu <MTU>', 'MTU of tunl0; 0 (the default) = host MTU - 20 (ipipMTU)')
+      .option(
+        '--mtu-file <PATH>',
+        'where the pod MTU (the smallest enabled tunnel MTU, else the host MTU) is written for the CNI plugin (default /var/lib/calico/mtu, as calico/node; "none" turns it off)',
+      )
       .option(
         '--route-refresh-interval <SECONDS>',
-        'period of the full resync of routes, devices and FDB with the kernel (routeRefreshInterval)',
-        '90',
+        'period of the full resync of routes, devices and FDB with the kernel (routeRefreshInterval; default 90)',
       )
       .option(
         '--socket <PATH>',

@@ -109,6 +109,12 @@ export const COLUMNS: Readonly<Record<ResourceKind, KindColumns>> = {
       ASNUMBER: (r) => str(spec(r).asNumber || '-'),
     },
   },
+  // calicoctl prints only the name of a FelixConfiguration.
+  FelixConfiguration: {
+    ps: ['NAME'],
+    wide: ['NAME'],
+    cells: { NAME: name },
+  },
   BGPPeer: {
     ps: ['NAME', 'PEERIP', 'NODE', 'ASN'],
     wide: ['NAME', 'PEERIP', 'NODE', 'ASN'],

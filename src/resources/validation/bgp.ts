@@ -40,13 +40,27 @@ const COMMUNITY = /^(\d+):(\d+)$|^(\d+):(\d+):(\d+)$/;
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PROGRAM_CLUSTER_ROUTES = ['Enabled', 'Disabled', 'EnabledNoEncapOnly'];
 
+/** Calico's log levels (case-insensitive), or empty. */
+export function checkLogSeverity(path: string, text: string | undefined): FieldIssue[] {
+  if (text === undefined || LOG_SEVERITY.test(text)) return [];
+  return [
+    {
+      path,
+      value: text,
+      message: 'must be a log level',
+      hint: 'one of Trace, Debug, Info, Warning, Error, Fatal',
+    },
+  ];
+}
+
 function checkSelectorField(path: string, text: string | undefined): FieldIssue[] {
   if (text === undefined || text === '') return [];
   const issue = validateSelectorText(text);
   return issue ? [{ path, value: text, message: issue.message }] : [];
 }
 
-function checkDuration(path: string, text: string | undefined): FieldIssue[] {
+/** A Go duration (`90s`, `2m0s`), as metav1.Duration fields take it. */
+export function checkDuration(path: string, text: string | undefined): FieldIssue[] {
   if (text === undefined || GO_DURATION.test(text)) return [];
   return [{ path, value: text, message: 'must be a duration', hint: 'e.g. "90s" or "2m0s"' }];
 }
@@ -115,14 +129,7 @@ function checkCommunities(spec: BGPConfiguration['spec']): FieldIssue[] {
 export function validateBgpConfigurationSpec(config: BGPConfiguration): FieldIssue[] {
   const spec = config.spec ?? {};
   const issues: FieldIssue[] = [];
-  if (spec.logSeverityScreen !== undefined && !LOG_SEVERITY.test(spec.logSeverityScreen)) {
-    issues.push({
-      path: 'spec.logSeverityScreen',
-      value: spec.logSeverityScreen,
-      message: 'must be a log level',
-      hint: 'one of Trace, Debug, Info, Warning, Error, Fatal',
-    });
-  }
+  issues.push(...checkLogSeverity('spec.logSeverityScreen', spec.logSeverityScreen));
   issues.push(...checkCidrList('spec.serviceLoadBalancerIPs', spec.serviceLoadBalancerIPs));
   issues.push(...checkCidrList('spec.serviceExternalIPs', spec.serviceExternalIPs));
   issues.push(...checkCidrList('spec.serviceClusterIPs', spec.serviceClusterIPs));
