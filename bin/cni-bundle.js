@@ -13,8 +13,8 @@ const { Script } = process.getBuiltinModule('node:vm');
 /** How the cache file starts (its format: scripts/build-cni-cache.mjs). */
 const MAGIC = 'cidrpool CNI code cache 1\n';
 
-/** Compile dist/cni/`name`.js (with its cache when it fits) and call its `main`. */
-export function runBundle(name) {
+/** Compile dist/cni/`name`.js (with its cache when it fits) and call its `main` with `input`. */
+export function runBundle(name, input) {
   const dir = fileURLToPath(new URL('../dist/cni', import.meta.url));
   const file = `${dir}/${name}.js`;
   const source = readFileSync(file);
@@ -42,5 +42,5 @@ export function runBundle(name) {
   const script = new Script(source.toString('utf8'), { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
-  return module.exports.main();
+  return module.exports.main(input);
 }
