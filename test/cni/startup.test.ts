@@ -225,6 +225,7 @@ describe('cidrpool-ipam start-up: the code cache', () => {
     copyFileSync(`${REPO_ROOT}package.json`, join(copy, 'package.json'));
     copyFileSync(PLUGIN, join(copy, 'bin/cidrpool-ipam'));
     copyFileSync(`${REPO_ROOT}bin/cni-bundle.js`, join(copy, 'bin/cni-bundle.js'));
+    copyFileSync(`${REPO_ROOT}bin/package.json`, join(copy, 'bin/package.json'));
     copyFileSync(`${SCRIPT}.cache`, join(copy, 'dist/cni/plugin.js.cache'));
     copyFileSync(THIN, join(copy, 'dist/cni/ipam-thin.js'));
     const original = readFileSync(SCRIPT, 'utf8');
@@ -285,7 +286,12 @@ describe('cidrpool-ipam start-up: through the node agent, and on etcd', () => {
       `ADD through the agent compiled more than the thin entry:\n${run.loads}`,
     );
     // Nothing from node_modules or tsc's output: the thin entry needs node:net and itself.
-    assert.ok(!/^require /m.test(run.loads), run.loads);
+    const loaded = run.loads.split('\n').filter((line) => /^(require|import) /.test(line));
+    assert.deepEqual(
+      loaded.filter((line) => !line.includes(`${REPO_ROOT}bin/`)),
+      [],
+      run.loads,
+    );
     assert.equal((await runRecorded('DEL', viaAgent)).code, 0);
   });
 

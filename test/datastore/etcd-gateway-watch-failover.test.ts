@@ -9,7 +9,7 @@ import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 
 /** Poll `ready` every 20 ms for up to `ms`; false if it never held. */
 async function eventually(ready: () => boolean, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
     if (ready()) return true;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
