@@ -1,7 +1,7 @@
 // Undoing an ADD whose answer never reached the runtime: the node agent's caller timed out or
 // went away (the agent undoes it), or the agent died during the call (the plugin undoes it on
 // the datastore). The runtime then retries the ADD or sends DEL, and finds nothing doubled.
-import { deleteEndpoint, endpointNameOf } from '../client/workload-endpoint.js';
+import { deleteCallEndpoint } from './cmd-del.js';
 import type { CallContext } from './context.js';
 import { releaseIfPresent, type Session } from './session.js';
 
@@ -12,13 +12,6 @@ import { releaseIfPresent, type Session } from './session.js';
  * errors.
  */
 export async function undoAdd(ctx: CallContext, session: Session): Promise<void> {
-  if (!ctx.conf.endpointOwnedByPodPlugin) {
-    await deleteEndpoint(
-      session.store,
-      endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),
-      ctx.workload.namespace,
-      ctx.workload.containerId,
-    );
-  }
+  await deleteCallEndpoint(ctx, session);
   await releaseIfPresent(session, ctx.handleId);
 }

@@ -64,12 +64,16 @@ function toWireError(err: unknown): WireError {
 /** The CNI commands a plugin sends; anything else is counted as `other`. */
 const COMMANDS = new Set(['ADD', 'DEL', 'CHECK']);
 
-/** The call of a `cni.call` request, or undefined when its arguments are not one. */
+/**
+ * The call of a `cni.call` request, or undefined when its arguments are not one. Only ADD, DEL
+ * and CHECK: STATUS and GC would open the datastore of the config here, beside the cache.
+ */
 function callOf(request: AgentRequest): CniCallRequest | undefined {
   const call = request.args?.[0] as Partial<CniCallRequest> | undefined;
   if (typeof call?.stdin !== 'string' || typeof call.env !== 'object' || call.env === null) {
     return undefined;
   }
+  if (!COMMANDS.has(String(call.env.CNI_COMMAND))) return undefined;
   return Object.values(call.env).every((v) => typeof v === 'string')
     ? (call as CniCallRequest)
     : undefined;
@@ -196,9 +200,11 @@ class IpamServer {
     const command = call?.env.CNI_COMMAND ?? '';
     try {
       if (!call) {
-        throw new CidrpoolError('AGENT_BAD_REQUEST', `unknown operation ${String(request.op)}`, {
-          details: { op: request.op },
-        });
+        throw new CidrpoolError(
+          'AGENT_BAD_REQUEST',
+          `not a cni.call of ADD, DEL or CHECK: ${String(request.op)}`,
+          { details: { op: request.op } },
+        );
       }
       const outcome = await runCallInAgent(call, {
         node: this.node,

@@ -194,24 +194,16 @@ describe('node agent IPAM socket (real agent, plugin and etcd)', () => {
       );
       assert.deepEqual(impatient, { kind: 'timed-out', timeoutMs: 1 });
       // The retry waits on the agent for the first attempt (same handle) and its undo.
-      const retry = await runPlugin({
-        command: 'ADD',
-        containerId: 'late',
-        args: podArgs('pod-late'),
-        config,
-      });
+      const call = (command: string) =>
+        runPlugin({ command, containerId: 'late', args: podArgs('pod-late'), config });
+      const retry = await call('ADD');
       assert.equal(retry.code, 0, retry.stdout);
       const ips = (retry.json!.ips as { address: string }[]).map((ip) => plain(ip.address));
       assert.equal(ips.length, 1);
       assert.deepEqual(await ipsOfHandle(dsA, 'net1.late'), ips);
       const metrics = (await getMetricsPath(agent, '/metrics')).body;
       assert.equal(counterSum(metrics, 'cidrpool_ipam_undone_assignments_total'), 1);
-      const del = await runPlugin({
-        command: 'DEL',
-        containerId: 'late',
-        args: podArgs('pod-late'),
-        config,
-      });
+      const del = await call('DEL');
       assert.equal(del.code, 0, del.stdout);
     } finally {
       await agent.stop();
