@@ -2,11 +2,8 @@
 // received the whole call on its socket (src/cni/thin-main.ts sent it) and runs this very code,
 // with its watch-fed cache and batched engine as the call's session. The one module of src/cni
 // that src/node imports (eslint.config.js).
-import {
-  datastoreIdentity,
-  type CniCallAnswer,
-  type CniCallRequest,
-} from '../client/agent-protocol.js';
+import type { CniCallAnswer, CniCallRequest } from '../client/agent-protocol.js';
+import type { DatastoreConfig } from '../datastore/config-types.js';
 import { CidrpoolError } from '../errors/index.js';
 import type { CallContext } from './context.js';
 import { handleIdOf } from './handle.js';
@@ -18,8 +15,11 @@ import { undoAdd } from './undo-add.js';
 export interface AgentHost {
   /** The node the agent serves (calls for another node are refused). */
   readonly node: string;
-  /** datastoreIdentity of the agent's datastore (calls naming another are refused). */
-  readonly datastore: string;
+  /**
+   * Why the agent does not serve the datastore a call's config names (another data dir, another
+   * etcd cluster), or undefined when it does.
+   */
+  otherDatastore(config: DatastoreConfig): Promise<string | undefined>;
   /** The agent's store and engine; never closed by a call. */
   readonly session: Omit<Session, 'close' | 'viaAgent'>;
   /** True once the caller is gone or its timeout has passed: a finished ADD is then undone. */
@@ -60,15 +60,12 @@ export async function runCallInAgent(
     viaAgent: true,
     close: async () => undefined,
   };
-  const sessionSource = async (
-    ctx: CallContext,
-    config: Parameters<typeof datastoreIdentity>[0],
-  ) => {
-    const datastore = datastoreIdentity(config);
-    if (ctx.node !== host.node) refused = `this agent serves node ${host.node}, not ${ctx.node}`;
-    else if (datastore !== host.datastore)
-      refused = `this agent serves datastore ${host.datastore}, not ${datastore}`;
-    if (refused) throw new CidrpoolError('AGENT_MISMATCH', refused);
+  const sessionSource = async (ctx: CallContext, config: DatastoreConfig) => {
+    refused =
+      ctx.node !== host.node
+        ? `this agent serves node ${host.node}, not ${ctx.node}`
+        : await host.otherDatastore(config);
+    if (refused !== undefined) throw new CidrpoolError('AGENT_MISMATCH', refused);
     if (ctx.env.command === 'ADD') added = ctx;
     return session;
   };

@@ -15,12 +15,12 @@ import {
   CNI_CALL,
   type CniCallRequest,
   DEFAULT_AGENT_SOCKET,
-  datastoreIdentity,
   encodeMessage,
   lineReader,
   type WireError,
 } from '../client/agent-protocol.js';
 import { runCallInAgent, type AgentHost } from '../cni/in-agent.js';
+import { etcdClusterId } from '../datastore/etcd-gateway/index.js';
 import {
   BLOCKS_PREFIX,
   IPAM_CONFIG_KEY,
@@ -36,6 +36,7 @@ import type { AutoAssignResult, Ipam } from '../ipam/types.js';
 import { agentEnvironment } from './agent.js';
 import { createAllocationBatcher } from './allocation-batcher.js';
 import { CachedStore } from './cached-store.js';
+import { datastoreMatcher } from './datastore-match.js';
 import { agentMetrics, type AgentMetrics } from './metrics.js';
 import type { AgentContext, AgentService, RunningService } from './types.js';
 
@@ -139,7 +140,7 @@ class IpamServer {
 
   constructor(
     private readonly node: string,
-    private readonly datastore: string,
+    private readonly otherDatastore: AgentHost['otherDatastore'],
     private readonly session: AgentHost['session'],
     private readonly metrics: AgentMetrics,
     private readonly log: AgentContext['log'],
@@ -208,7 +209,7 @@ class IpamServer {
       }
       const outcome = await runCallInAgent(call, {
         node: this.node,
-        datastore: this.datastore,
+        otherDatastore: this.otherDatastore,
         session: this.session,
         late: () => !connected() || Date.now() > deadline,
         serialize: (key, fn) => (key === undefined ? fn() : this.handles.run(key, fn)),
@@ -321,7 +322,7 @@ export const ipamSocketService: AgentService = {
     });
     const server = new IpamServer(
       options.nodeName,
-      datastoreIdentity(options.datastore),
+      datastoreMatcher(options.datastore, etcdClusterId),
       { store: cache, ipam: agentIpam(cache, ipam, batcher, metrics) },
       metrics,
       log,

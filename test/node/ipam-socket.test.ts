@@ -175,6 +175,52 @@ describe('node agent IPAM socket (real agent, plugin and etcd)', () => {
     assert.deepEqual(await ipsOfHandle(dsB, 'net1.lonely'), []);
   });
 
+  it('takes calls for its etcd cluster by another endpoint list, and refuses another cluster', async () => {
+    const agent = await startAgent(dsA, NODE, join(dir, 'cluster.sock'));
+    try {
+      const served = async () =>
+        counterSum(
+          (await getMetricsPath(agent, '/metrics')).body,
+          'cidrpool_ipam_allocations_total',
+          'result="ok"',
+        );
+      // The same cluster, listed with a member that is down: the agent's cluster ID matches.
+      const sameCluster: DatastoreConfig = {
+        type: 'etcdv3',
+        endpoints: [...etcdA.endpoints, 'http://127.0.0.1:9'],
+      };
+      const viaAgent = await runPlugin({
+        command: 'ADD',
+        containerId: 'same-cluster',
+        config: netConf(sameCluster, agent.socket),
+      });
+      assert.equal(viaAgent.code, 0, viaAgent.stdout);
+      assert.equal(await served(), 1, 'the agent ran the ADD');
+      // Another cluster through the same socket: refused, so the plugin runs it on that cluster.
+      const other = await runPlugin({
+        command: 'ADD',
+        containerId: 'other-cluster',
+        config: netConf(dsB, agent.socket),
+      });
+      assert.equal(other.code, 0, other.stdout);
+      assert.equal(await served(), 1, 'the agent ran nothing for another cluster');
+      assert.equal((await ipsOfHandle(dsB, 'net1.other-cluster')).length, 1);
+      for (const [id, ds] of [
+        ['same-cluster', sameCluster],
+        ['other-cluster', dsB],
+      ] as const) {
+        const del = await runPlugin({
+          command: 'DEL',
+          containerId: id,
+          config: netConf(ds, 'none'),
+        });
+        assert.equal(del.code, 0, del.stdout);
+      }
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('undoes an ADD whose caller timed out, so the retry leaves one address under the handle', async () => {
     const agent = await startAgent(dsA, NODE, join(dir, 'late.sock'));
     try {

@@ -96,14 +96,14 @@ const kvFromWire = (kv: WireKv) => ({
 });
 
 interface WireRange {
-  header?: { revision?: string };
+  header?: { revision?: string; cluster_id?: string };
   kvs?: WireKv[];
   more?: boolean;
   count?: string;
 }
 
 const rangeFromWire = (r: WireRange) => ({
-  header: { revision: r.header?.revision ?? '0' },
+  header: { revision: r.header?.revision ?? '0', cluster_id: r.header?.cluster_id ?? '' },
   kvs: (r.kvs ?? []).map(kvFromWire),
   more: r.more ?? false,
   count: r.count ?? '0',
@@ -286,6 +286,20 @@ export class GatewayConnection implements KvConnection {
       },
     };
     return kv as unknown as KvService;
+  }
+
+  /**
+   * The ID of the etcd cluster (decimal text, from a member's response header): the same for
+   * every member, whichever endpoints name them. Throws as `call`.
+   */
+  async clusterId(): Promise<string> {
+    const { value } = await this.call('reading the cluster ID', async ({ kv }) => {
+      const r = (await kv.range({ key: Buffer.from('\0'), limit: '1', keys_only: true })) as {
+        header: { cluster_id: string };
+      };
+      return r.header.cluster_id;
+    });
+    return value;
   }
 
   /**
