@@ -3,19 +3,19 @@
 // `npm run build:cni` writes: a function expression), compiled with V8's code cache
 // dist/cni/<name>.js.cache when that cache was made from these very bytes: most of what the call
 // runs is then deserialized, not parsed and compiled (docs/cni.md "Start-up cost").
-// Built-in modules through process.getBuiltinModule, not `import`: an ES module's import of
-// node:fs builds its ESM facade, which reads every export and so loads the fs streams (~2 ms).
+// CommonJS (bin/package.json): an ES module entry starts Node's ES module loader, ~3 ms of CPU
+// per plugin call, and the loaders here need nothing of it.
 const { readFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
-const { fileURLToPath } = process.getBuiltinModule('node:url');
+const { join } = process.getBuiltinModule('node:path');
 const { Script } = process.getBuiltinModule('node:vm');
 
 /** How the cache file starts (its format: scripts/build-cni-cache.mjs). */
 const MAGIC = 'cidrpool CNI code cache 1\n';
 
-/** Compile dist/cni/`name`.js (with its cache when it fits) and call its `main`. */
-export function runBundle(name) {
-  const dir = fileURLToPath(new URL('../dist/cni', import.meta.url));
+/** Compile dist/cni/`name`.js (with its cache when it fits) and call its `main` with `input`. */
+function runBundle(name, input) {
+  const dir = join(__dirname, '../dist/cni');
   const file = `${dir}/${name}.js`;
   const source = readFileSync(file);
   let cachedData;
@@ -42,5 +42,7 @@ export function runBundle(name) {
   const script = new Script(source.toString('utf8'), { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
-  return module.exports.main();
+  return module.exports.main(input);
 }
+
+module.exports = { runBundle };

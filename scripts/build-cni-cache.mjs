@@ -7,8 +7,8 @@
 // length of the cache made after VERSION alone (u32 LE), that cache, then the cache made after
 // all calls.
 //
-// cidrpool-ipam (`plugin`) runs VERSION, ADD, CHECK, DEL, DEL and a configuration error, then ADD,
-// CHECK and DEL through the node agent's socket.
+// cidrpool-ipam (`plugin`) runs VERSION, ADD, CHECK, DEL, DEL and a configuration error (through
+// the node agent the plugin runs the thin entry, dist/cni/ipam-thin.js, which has no cache).
 // cidrpool-cni (`pod-plugin`) runs VERSION, DEL (no namespace: no kernel change; the IPAM DEL
 // goes to bin/cidrpool-ipam), CHECK without prevResult and a configuration error: its ADD and
 // CHECK change or read network interfaces, which a build must not touch, so their wiring code is
@@ -33,42 +33,6 @@ const script = new Script(source.toString('utf8'), { filename: file });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
 const runCall = module.exports.runCall ?? module.exports.runPodCall;
-
-/**
- * ADD, CHECK and DEL through the node agent's IPAM socket (docs/cni.md, "Through the node
- * agent"), so that the plugin's socket client is in the cache too. Only the agent's IPAM socket
- * service runs (from dist/src), in this process, on the training store: no other service of
- * `node run` (they would touch the host's network).
- */
-async function trainAgentPath(conf, dataDir, call) {
-  const [{ ipamSocketService }, { openDatastore }, { createIpam }, { createResourceClient }] =
-    await Promise.all([
-      import('../dist/src/node/ipam-service.js'),
-      import('../dist/src/datastore/open.js'),
-      import('../dist/src/ipam/index.js'),
-      import('../dist/src/client/index.js'),
-    ]);
-  const datastore = { type: 'embedded', dataDir };
-  const store = await openDatastore(datastore);
-  const socket = join(dataDir, 'agent.sock');
-  const ipam = createIpam(store);
-  const service = await ipamSocketService.start({
-    options: { nodeName: conf.nodename, datastore, flags: { socket } },
-    store,
-    ipam,
-    client: createResourceClient(store, ipam),
-    log: () => undefined,
-  });
-  try {
-    const viaAgent = { ...conf, agent_socket: socket };
-    const result = JSON.parse(await call('ADD', viaAgent));
-    await call('CHECK', { ...viaAgent, prevResult: result });
-    await call('DEL', viaAgent);
-  } finally {
-    await service.stop();
-    await store.close();
-  }
-}
 
 const work = mkdtempSync(join(tmpdir(), 'cidrpool-cni-cache-'));
 try {
@@ -100,6 +64,8 @@ try {
     name: 'training',
     ...(name === 'pod-plugin' ? { type: 'cidrpool-cni' } : {}),
     nodename: 'training-node',
+    // Never an agent that may run on the build machine: the calls must train the direct path.
+    agent_socket: 'none',
     datastore_type: 'embedded',
     data_dir: dataDir,
     ipam: { type: 'cidrpool-ipam' },
@@ -135,7 +101,6 @@ try {
     await call('DEL', conf);
   }
   await call('ADD', '{"cniVersion":', 1);
-  if (name !== 'pod-plugin') await trainAgentPath(conf, dataDir, call);
 
   const fullCache = script.createCachedData();
   const u32 = (n) => {

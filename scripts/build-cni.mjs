@@ -1,7 +1,8 @@
 // `npm run build:cni`: each CNI plugin as one script plus a V8 code cache (docs/cni.md "Start-up
 // cost"). Run after tsc (the training below seeds its store with the CLI of dist/src).
 //
-// For each plugin of BUNDLES (cidrpool-ipam: `plugin`, cidrpool-cni: `pod-plugin`):
+// For each plugin of BUNDLES (cidrpool-ipam: `ipam-thin` then `plugin`, cidrpool-cni:
+// `pod-plugin`):
 // dist/cni/<name>.js  esbuild's CommonJS bundle of its main.ts (better-sqlite3's JavaScript
 //                     included; etcd3, yaml and better-sqlite3's `bindings` fallback stay
 //                     external, required only when a call needs them), wrapped in a function
@@ -15,6 +16,8 @@
 //                     compile, not only the top level).
 // dist/cni/<name>.meta.json
 //                     esbuild's metafile (which source modules are in the bundle).
+// `ipam-thin` (src/cni/thin-main.ts: hands the call to the node agent, else runs `plugin`) is a
+// few kB of node:net and JSON: it has no cache (compiling it costs less than reading one).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +29,7 @@ const out = join(root, 'dist/cni');
 
 /** The plugins: bundle name (dist/cni/<name>.js), entry point, and the bin that runs it. */
 const BUNDLES = [
+  { name: 'ipam-thin', entry: 'src/cni/thin-main.ts', bin: 'bin/cidrpool-ipam', cached: false },
   { name: 'plugin', entry: 'src/cni/main.ts', bin: 'bin/cidrpool-ipam' },
   { name: 'pod-plugin', entry: 'src/cni/pod/main.ts', bin: 'bin/cidrpool-cni' },
 ];
@@ -39,10 +43,10 @@ const TAIL = '\n})\n';
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-// In order: the pod plugin's training runs bin/cidrpool-ipam, which needs the first bundle.
+// In order: the pod plugin's training runs bin/cidrpool-ipam, which needs the first two bundles.
 for (const bundle of BUNDLES) {
   await buildBundle(bundle);
-  train(bundle);
+  if (bundle.cached !== false) train(bundle);
 }
 
 /** Write dist/cni/<name>.js and its metafile. */

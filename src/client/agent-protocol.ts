@@ -2,78 +2,67 @@
 // exchange. CONTRACT shared by both sides; docs/node-agent.md "## IPAM socket and metrics".
 //
 // Framing: a unix stream socket carrying one JSON object per line (UTF-8, `\n`-terminated).
-// The client opens a connection, sends `hello`, then any number of requests; several may be in
-// flight at once and the answers come back by `id`, in any order. The agent answers every
-// request exactly once. BigInt values travel as decimal strings.
+// The client opens a connection, sends `hello`, waits for its answer, then sends requests; the
+// answers come back by `id`. The agent answers every request exactly once.
+//
+// Version 2: the plugin sends its whole CNI call (`cni.call`: its environment and the network
+// config text) and gets back what it prints and its exit code; the agent runs the plugin's own
+// ADD/DEL/CHECK code over its cache (src/cni/in-agent.ts). Version 1 (one request per store and
+// engine call) is gone: each side refuses the other's hello, and the plugin then goes direct.
+//
+// This module imports nothing at run time: the plugin's thin entry (src/cni/thin-main.ts) is
+// bundled with it and must stay small.
 import type { DatastoreConfig } from '../datastore/config-types.js';
-import { CidrpoolError, type ErrorCode } from '../errors/index.js';
+import type { ErrorCode } from '../errors/registry.js';
 
 /** Bumped on any incompatible change; the agent refuses a hello with another version. */
-export const AGENT_PROTOCOL_VERSION = 1;
+export const AGENT_PROTOCOL_VERSION = 2;
 
 /** Where the plugin looks for the agent when the network config has no `agent_socket`. */
 export const DEFAULT_AGENT_SOCKET = '/var/run/cidrpool/ipam.sock';
 
-/** The first request of a connection: which node and datastore the caller works on. */
+/** The first request of a connection (`op: 'hello'`, `args: [AgentHello]`). */
 export interface AgentHello {
   readonly protocol: number;
+}
+
+/** What the agent answers to hello. */
+export interface AgentHelloAnswer {
+  readonly protocol: number;
   readonly node: string;
-  /** `datastoreIdentity` of the caller's datastore config. */
-  readonly datastore: string;
 }
 
 /**
- * The operations a client may call after `hello`: the Datastore methods the plugin uses (the
- * endpoint and pool reads go through the agent's cache), and the IPAM engine's CNI operations.
+ * The one operation after hello: a whole CNI call (ADD, DEL or CHECK), `args: [CniCallRequest]`.
+ * The agent answers a CniCallAnswer, or an error before it ran anything: AGENT_MISMATCH (the
+ * call is for another node or datastore), AGENT_BAD_REQUEST. On such an error the plugin runs
+ * the call itself.
  */
-export type AgentOperation =
-  | 'store.get'
-  | 'store.list'
-  | 'store.readMany'
-  | 'store.create'
-  | 'store.update'
-  | 'store.put'
-  | 'store.delete'
-  | 'store.txn'
-  | 'ipam.autoAssign'
-  | 'ipam.assignIp'
-  | 'ipam.releaseIps'
-  | 'ipam.releaseByHandle'
-  | 'ipam.ipsByHandle';
+export const CNI_CALL = 'cni.call';
 
-export const AGENT_OPERATIONS: ReadonlySet<string> = new Set<AgentOperation>([
-  'store.get',
-  'store.list',
-  'store.readMany',
-  'store.create',
-  'store.update',
-  'store.put',
-  'store.delete',
-  'store.txn',
-  'ipam.autoAssign',
-  'ipam.assignIp',
-  'ipam.releaseIps',
-  'ipam.releaseByHandle',
-  'ipam.ipsByHandle',
-]);
+/** A plugin call as the plugin process received it. */
+export interface CniCallRequest {
+  /** The plugin's environment (CNI_*, CNI_ARGS, datastore and Kubernetes variables, ...). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The network config text the runtime wrote on the plugin's stdin. */
+  readonly stdin: string;
+}
 
-/** Operations that read only: safe to repeat against the datastore when the agent went away. */
-export const READ_ONLY_OPERATIONS: ReadonlySet<string> = new Set<AgentOperation>([
-  'store.get',
-  'store.list',
-  'store.readMany',
-  'ipam.ipsByHandle',
-]);
+/** What the plugin prints on stdout and exits with. */
+export interface CniCallAnswer {
+  readonly stdout: string;
+  readonly exitCode: number;
+}
 
-/** A request: `op` is `hello` or an AgentOperation; `args` are the method's arguments. */
+/** A request: `op` is `hello` or CNI_CALL. */
 export interface AgentRequest {
   readonly id: number;
-  readonly op: 'hello' | AgentOperation;
+  readonly op: string;
   readonly args: readonly unknown[];
   /**
-   * Milliseconds the client waits for the answer. A mutating IPAM call whose answer is ready
-   * only after that (or after the client closed the connection) is undone by the agent, so a
-   * timed-out call and its retry never leave two addresses under one handle.
+   * Milliseconds the client waits for the answer. An ADD whose answer is ready only after that
+   * (or after the client closed the connection) is undone by the agent, so a timed-out call and
+   * its retry never leave two addresses under one handle.
    */
   readonly timeoutMs?: number;
 }
@@ -89,33 +78,9 @@ export type AgentResponse =
   | { readonly id: number; readonly result: unknown }
   | { readonly id: number; readonly error: WireError };
 
-/** A string naming a datastore, equal on both sides when they use the same one. */
-export function datastoreIdentity(config: DatastoreConfig): string {
-  if (config.type === 'embedded') return `embedded:${config.dataDir.replace(/\/+$/, '')}`;
-  return `etcdv3:${[...config.endpoints]
-    .map((e) => e.replace(/\/+$/, ''))
-    .sort()
-    .join(',')}`;
-}
-
-/** One line of JSON (bigint as decimal text). */
+/** One line of JSON. */
 export function encodeMessage(message: AgentRequest | AgentResponse): string {
-  return `${JSON.stringify(message, (_key, value: unknown) =>
-    typeof value === 'bigint' ? value.toString() : value,
-  )}\n`;
-}
-
-/** An error for the wire; anything not a CidrpoolError becomes INTERNAL. */
-export function toWireError(err: unknown): WireError {
-  if (err instanceof CidrpoolError) {
-    return { code: err.code, message: err.message, details: err.details };
-  }
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
-}
-
-/** The CidrpoolError a WireError stands for (same code, message and details). */
-export function fromWireError(wire: WireError): CidrpoolError {
-  return new CidrpoolError(wire.code, wire.message, { details: wire.details ?? {} });
+  return `${JSON.stringify(message)}\n`;
 }
 
 /**
@@ -146,4 +111,16 @@ export function lineReader(
       newline = pending.indexOf('\n');
     }
   };
+}
+
+/**
+ * A string naming a datastore, equal on both sides when they use the same one: the agent
+ * refuses a call whose network config names another (AGENT_MISMATCH).
+ */
+export function datastoreIdentity(config: DatastoreConfig): string {
+  if (config.type === 'embedded') return `embedded:${config.dataDir.replace(/\/+$/, '')}`;
+  return `etcdv3:${[...config.endpoints]
+    .map((e) => e.replace(/\/+$/, ''))
+    .sort()
+    .join(',')}`;
 }

@@ -4,7 +4,21 @@ import { deleteEndpoint, endpointNameOf } from '../client/workload-endpoint.js';
 import type { CallContext } from './context.js';
 import { toDatastoreConfig } from './datastore-config.js';
 import { legacyHandleIdOf } from './handle.js';
-import { openCallSession, releaseIfPresent, withCallLock } from './session.js';
+import { openCallSession, releaseIfPresent, withCallLock, type Session } from './session.js';
+
+/**
+ * Delete the call's WorkloadEndpoint if it belongs to this container. Under cidrpool-cni the
+ * endpoint is the pod plugin's to delete (before it calls IPAM DEL): nothing is done here.
+ */
+export async function deleteCallEndpoint(ctx: CallContext, session: Session): Promise<void> {
+  if (ctx.conf.endpointOwnedByPodPlugin) return;
+  await deleteEndpoint(
+    session.store,
+    endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),
+    ctx.workload.namespace,
+    ctx.workload.containerId,
+  );
+}
 
 /**
  * Run DEL: delete the endpoint if it belongs to this container, then ReleaseByHandle
@@ -17,15 +31,7 @@ export async function runDel(ctx: CallContext): Promise<void> {
   const dsConfig = toDatastoreConfig(ctx.conf, ctx.processEnv);
   const session = await openCallSession(ctx, dsConfig);
   try {
-    // Under cidrpool-cni the endpoint is the pod plugin's to delete (before it calls IPAM DEL).
-    if (!ctx.conf.endpointOwnedByPodPlugin) {
-      await deleteEndpoint(
-        session.store,
-        endpointNameOf(ctx.node, ctx.workload, ctx.env.ifName),
-        ctx.workload.namespace,
-        ctx.workload.containerId,
-      );
-    }
+    await deleteCallEndpoint(ctx, session);
     await withCallLock(session, ctx, dsConfig, async () => {
       await releaseIfPresent(session, ctx.handleId);
       const legacy = legacyHandleIdOf(ctx.workload);

@@ -4,8 +4,6 @@ import type { Datastore } from '../datastore/api.js';
 import type { DatastoreConfig } from '../datastore/config-types.js';
 import { isCidrpoolError } from '../errors/index.js';
 import type { Ipam, IpamEnvironment } from '../ipam/types.js';
-import { DEFAULT_AGENT_SOCKET, datastoreIdentity } from '../client/agent-protocol.js';
-import { openAgentSession } from './agent-client.js';
 import type { CallContext } from './context.js';
 import { withNodeLock } from './lock.js';
 
@@ -13,7 +11,7 @@ import { withNodeLock } from './lock.js';
 export interface Session {
   readonly store: Datastore;
   readonly ipam: Ipam;
-  /** True when the node agent answers this call (src/cni/agent-client.ts). */
+  /** True when the node agent runs this call over its cache (src/cni/in-agent.ts). */
   readonly viaAgent?: boolean;
   close(): Promise<void>;
 }
@@ -72,32 +70,16 @@ export async function openSession(config: DatastoreConfig): Promise<Session> {
   }
 }
 
-/** The agent socket of the call: `agent_socket`, else the default; `none` or "" turn it off. */
-export function agentSocketOf(ctx: CallContext): string | undefined {
-  const configured = ctx.conf.agentSocket;
-  if (configured === undefined) return DEFAULT_AGENT_SOCKET;
-  return configured === '' || configured === 'none' ? undefined : configured;
-}
-
 /**
- * The session of one plugin call: through the node agent when one answers on the call's socket
- * for this node and datastore, else the datastore opened here. Throws as openSession.
+ * The session of one plugin call: the node agent's when the agent runs the call, else the
+ * datastore opened here. Throws as openSession (and AGENT_MISMATCH in the agent).
  */
-export async function openCallSession(ctx: CallContext, config: DatastoreConfig): Promise<Session> {
-  const socket = agentSocketOf(ctx);
-  const viaAgent =
-    socket === undefined
-      ? undefined
-      : await openAgentSession(
-          socket,
-          { node: ctx.node, datastore: datastoreIdentity(config) },
-          () => openSession(config),
-        );
-  return viaAgent ?? openSession(config);
+export function openCallSession(ctx: CallContext, config: DatastoreConfig): Promise<Session> {
+  return ctx.sessionSource ? ctx.sessionSource(ctx, config) : openSession(config);
 }
 
 /**
- * `fn` under the per-node lock file (docs/cni.md), unless the agent answers the call: the agent
+ * `fn` under the per-node lock file (docs/cni.md), unless the agent runs the call: the agent
  * serialises the engine's calls per node itself, and the lock would only queue its clients.
  */
 export function withCallLock<T>(

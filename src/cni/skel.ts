@@ -3,7 +3,7 @@
 // out the node and the workload once, hand the command to the plugin's handler, and turn any
 // error into the CNI error JSON.
 import { parseNetConf, type NetConf } from './config.js';
-import type { CallContext } from './context.js';
+import type { CallContext, SessionSource } from './context.js';
 import { parseCniEnv, readCommand } from './env.js';
 import { formatCniError } from './error-output.js';
 import { handleIdOf, identifyWorkload } from './handle.js';
@@ -29,11 +29,13 @@ export interface PluginHandlers {
 /**
  * Run one call with `processEnv` and the network config text `stdin`; never throws. Exit code 0
  * with the result (ADD) or nothing (DEL, CHECK, STATUS, GC); 1 with a CNI error on stdout.
+ * `sessionSource` (the node agent's) replaces opening the datastore of the config.
  */
 export async function runPluginCall(
   processEnv: NodeJS.ProcessEnv,
   stdin: () => string,
   handlers: PluginHandlers,
+  sessionSource?: SessionSource,
 ): Promise<CallOutcome> {
   try {
     const command = readCommand(processEnv);
@@ -60,6 +62,7 @@ export async function runPluginCall(
       node,
       workload,
       handleId: handleIdOf(conf.name, env.containerId),
+      sessionSource,
     };
     if (command === 'ADD') return { stdout: await handlers.add(ctx, text), exitCode: 0 };
     if (command === 'DEL') await handlers.del(ctx, text);

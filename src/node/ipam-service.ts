@@ -1,23 +1,26 @@
-// The agent's IPAM socket (`node run --socket PATH`): the CNI plugin's fast path. The agent
-// answers the plugin's store and engine calls (src/client/agent-protocol.ts) with an engine over
-// a watch-fed cache (cached-store.ts), so a pod start loads no datastore client and an
-// allocation costs one conditional write. docs/node-agent.md "## IPAM socket and metrics".
+// The agent's IPAM socket (`node run --socket PATH`): the CNI plugin's fast path. The plugin
+// sends its whole ADD/DEL/CHECK (src/client/agent-protocol.ts) and the agent runs the plugin's
+// own command code (src/cni/in-agent.ts) with an engine over a watch-fed cache
+// (cached-store.ts), so a pod start loads no datastore client and an allocation costs one
+// conditional write. docs/node-agent.md "## IPAM socket and metrics".
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import {
-  AGENT_OPERATIONS,
   AGENT_PROTOCOL_VERSION,
   type AgentHello,
+  type AgentHelloAnswer,
   type AgentRequest,
   type AgentResponse,
+  CNI_CALL,
+  type CniCallRequest,
   DEFAULT_AGENT_SOCKET,
-  datastoreIdentity,
   encodeMessage,
   lineReader,
-  toWireError,
+  type WireError,
 } from '../client/agent-protocol.js';
-import type { Datastore } from '../datastore/api.js';
+import { runCallInAgent, type AgentHost } from '../cni/in-agent.js';
+import { etcdClusterId } from '../datastore/etcd-gateway/index.js';
 import {
   IPAM_CONFIG_KEY,
   blockKey,
@@ -30,10 +33,11 @@ import {
 import { CidrpoolError, isCidrpoolError } from '../errors/index.js';
 import { createKeyedQueue } from '../ipam/host-lock.js';
 import { createIpam } from '../ipam/index.js';
-import type { AutoAssignResult, Ipam, ReleaseOptions, ReleaseResult } from '../ipam/types.js';
+import type { AutoAssignResult, Ipam } from '../ipam/types.js';
 import { agentEnvironment } from './agent.js';
 import { createAllocationBatcher } from './allocation-batcher.js';
 import { CachedStore, type CacheScope } from './cached-store.js';
+import { datastoreMatcher } from './datastore-match.js';
 import { agentMetrics, type AgentMetrics } from './metrics.js';
 import type { AgentContext, AgentService, RunningService } from './types.js';
 
@@ -55,31 +59,96 @@ export function ipamCacheScope(node: string): CacheScope {
   };
 }
 
-/** The handle a request is about (its calls are answered one after another). */
-function handleIdOf(request: AgentRequest): string | undefined {
-  const first = request.args[0] as { handleId?: unknown } | string | undefined;
-  if (request.op === 'ipam.releaseByHandle' || request.op === 'ipam.ipsByHandle')
-    return typeof first === 'string' ? first : undefined;
-  if (request.op === 'ipam.autoAssign' || request.op === 'ipam.assignIp') {
-    const id = (first as { handleId?: unknown } | undefined)?.handleId;
-    return typeof id === 'string' ? id : undefined;
+/** An error for the wire; anything not a CidrpoolError becomes INTERNAL. */
+function toWireError(err: unknown): WireError {
+  if (err instanceof CidrpoolError) {
+    return { code: err.code, message: err.message, details: err.details };
   }
-  return undefined;
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-const plain = (ip: string) => ip.split('/')[0]!;
+/** The CNI commands a plugin sends; anything else is counted as `other`. */
+const COMMANDS = new Set(['ADD', 'DEL', 'CHECK']);
 
-/** Serves requests of one agent: the cached store, the engine over it, metrics. */
+/**
+ * The call of a `cni.call` request, or undefined when its arguments are not one. Only ADD, DEL
+ * and CHECK: STATUS and GC would open the datastore of the config here, beside the cache.
+ */
+function callOf(request: AgentRequest): CniCallRequest | undefined {
+  const call = request.args?.[0] as Partial<CniCallRequest> | undefined;
+  if (typeof call?.stdin !== 'string' || typeof call.env !== 'object' || call.env === null) {
+    return undefined;
+  }
+  if (!COMMANDS.has(String(call.env.CNI_COMMAND))) return undefined;
+  return Object.values(call.env).every((v) => typeof v === 'string')
+    ? (call as CniCallRequest)
+    : undefined;
+}
+
+/**
+ * The engine a call through the agent uses: the cache's engine, with AutoAssign and
+ * ReleaseByHandle joining the batcher's block writes, and every allocation and release counted.
+ */
+function agentIpam(
+  cache: CachedStore,
+  ipam: Ipam,
+  batcher: ReturnType<typeof createAllocationBatcher>,
+  metrics: AgentMetrics,
+): Ipam {
+  async function count<T>(
+    counter: 'allocations' | 'releases',
+    operation: string,
+    fn: () => Promise<T>,
+    resultOf: (value: T) => string = () => 'ok',
+  ): Promise<T> {
+    try {
+      const value = await fn();
+      metrics[counter].inc({ operation, result: resultOf(value), code: '' });
+      return value;
+    } catch (err) {
+      const code = isCidrpoolError(err) ? err.code : 'INTERNAL';
+      // DEL releases the legacy handle too, which is nearly always absent: not an error.
+      const notFound = isCidrpoolError(err) && err.spec.category === 'not-found';
+      metrics[counter].inc({ operation, result: notFound ? 'not_found' : 'error', code });
+      throw err;
+    }
+  }
+  return {
+    ...ipam,
+    async autoAssign(request) {
+      // A CNI handle is new (`<network>.<containerID>`): presume it absent and save its read. If
+      // it exists after all, the write's condition on it fails and the engine reads it then.
+      const key = request.handleId === undefined ? undefined : handleKey(request.handleId);
+      if (key) cache.presumeAbsent(key);
+      try {
+        return await count(
+          'allocations',
+          'autoAssign',
+          () => batcher.autoAssign(request),
+          (res: AutoAssignResult) =>
+            [res.ipv4, res.ipv6].some((a) => a.ips.length < a.numRequested) ? 'shortfall' : 'ok',
+        );
+      } finally {
+        if (key) cache.forgetPresumption(key);
+      }
+    },
+    assignIp: (request) => count('allocations', 'assignIp', () => ipam.assignIp(request)),
+    releaseIps: (options) => count('releases', 'releaseIps', () => ipam.releaseIps(options)),
+    releaseByHandle: (handleId) =>
+      count('releases', 'releaseByHandle', () => batcher.releaseByHandle(handleId)),
+  };
+}
+
+/** Serves the connections of one agent: hello, then whole CNI calls run over its cache. */
 class IpamServer {
   private readonly handles = createKeyedQueue();
 
   constructor(
     private readonly node: string,
-    private readonly datastore: string,
-    private readonly cache: CachedStore,
-    private readonly ipam: Ipam,
-    private readonly batcher: ReturnType<typeof createAllocationBatcher>,
+    private readonly otherDatastore: AgentHost['otherDatastore'],
+    private readonly session: AgentHost['session'],
     private readonly metrics: AgentMetrics,
+    private readonly log: AgentContext['log'],
   ) {}
 
   /** Attach to one connection: hello first, then requests answered as they complete. */
@@ -117,10 +186,6 @@ class IpamServer {
     if (request.op !== 'hello' || !hello) problem = 'the first message must be hello';
     else if (hello.protocol !== AGENT_PROTOCOL_VERSION)
       problem = `protocol ${String(hello.protocol)} is not ${AGENT_PROTOCOL_VERSION}`;
-    else if (hello.node !== this.node)
-      problem = `this agent serves node ${this.node}, not ${String(hello.node)}`;
-    else if (hello.datastore !== this.datastore)
-      problem = `this agent serves datastore ${this.datastore}, not ${String(hello.datastore)}`;
     if (problem) {
       send({
         id: request.id ?? 0,
@@ -128,7 +193,8 @@ class IpamServer {
       });
       return false;
     }
-    send({ id: request.id, result: { node: this.node, protocol: AGENT_PROTOCOL_VERSION } });
+    const answer: AgentHelloAnswer = { node: this.node, protocol: AGENT_PROTOCOL_VERSION };
+    send({ id: request.id, result: answer });
     return true;
   }
 
@@ -136,124 +202,36 @@ class IpamServer {
   private async answer(request: AgentRequest, connected: () => boolean): Promise<AgentResponse> {
     const start = process.hrtime.bigint();
     const deadline = Date.now() + (request.timeoutMs ?? Infinity);
-    const late = () => !connected() || Date.now() > deadline;
+    const call = request.op === CNI_CALL ? callOf(request) : undefined;
+    const command = call?.env.CNI_COMMAND ?? '';
     try {
-      if (!AGENT_OPERATIONS.has(request.op) || !Array.isArray(request.args)) {
-        throw new CidrpoolError('AGENT_BAD_REQUEST', `unknown operation ${String(request.op)}`, {
-          details: { op: request.op },
-        });
+      if (!call) {
+        throw new CidrpoolError(
+          'AGENT_BAD_REQUEST',
+          `not a cni.call of ADD, DEL or CHECK: ${String(request.op)}`,
+          { details: { op: request.op } },
+        );
       }
-      const handle = handleIdOf(request);
-      const run = () => this.dispatch(request, late);
-      const result = handle === undefined ? await run() : await this.handles.run(handle, run);
-      return { id: request.id, result };
+      const outcome = await runCallInAgent(call, {
+        node: this.node,
+        otherDatastore: this.otherDatastore,
+        session: this.session,
+        late: () => !connected() || Date.now() > deadline,
+        serialize: (key, fn) => (key === undefined ? fn() : this.handles.run(key, fn)),
+        onUndo: (error) => {
+          this.metrics.undone.inc();
+          if (error) this.log('warning', 'undoing a late ADD failed', { error: String(error) });
+        },
+      });
+      if ('refused' in outcome) throw new CidrpoolError('AGENT_MISMATCH', outcome.refused);
+      return { id: request.id, result: outcome.answer };
     } catch (err) {
       return { id: request.id, error: toWireError(err) };
     } finally {
       this.metrics.socketLatency.observe(
-        { operation: request.op },
+        { operation: COMMANDS.has(command) ? command : 'other' },
         Number(process.hrtime.bigint() - start) / 1e9,
       );
-    }
-  }
-
-  private async dispatch(request: AgentRequest, late: () => boolean): Promise<unknown> {
-    const args = request.args as never[];
-    const store: Datastore = this.cache;
-    switch (request.op) {
-      case 'store.get':
-        return store.get(args[0]);
-      case 'store.list':
-        return store.list(args[0], args[1]);
-      case 'store.readMany':
-        return store.readMany(args[0]);
-      case 'store.create':
-        return store.create(args[0], args[1]);
-      case 'store.update':
-        return store.update(args[0], args[1], args[2]);
-      case 'store.put':
-        return store.put(args[0], args[1]);
-      case 'store.delete':
-        return store.delete(args[0], args[1]);
-      case 'store.txn':
-        return store.txn(args[0], args[1]);
-      case 'ipam.autoAssign':
-        return this.autoAssign(request, late);
-      case 'ipam.assignIp':
-        return this.count('allocations', 'assignIp', async () => {
-          const r = request.args[0] as Parameters<Ipam['assignIp']>[0];
-          await this.ipam.assignIp(r);
-          if (late()) await this.undo([r.ip], r.handleId);
-        });
-      case 'ipam.releaseIps':
-        return this.count('releases', 'releaseIps', async () => {
-          const options = (request.args[0] as (ReleaseOptions & { sequenceNumber?: string })[]).map(
-            (o) => ({
-              ...o,
-              sequenceNumber: o.sequenceNumber === undefined ? undefined : BigInt(o.sequenceNumber),
-            }),
-          );
-          const result: ReleaseResult = await this.ipam.releaseIps(options);
-          return {
-            ...result,
-            failures: result.failures.map((f) => ({ ...f, error: toWireError(f.error) })),
-          };
-        });
-      case 'ipam.releaseByHandle':
-        return this.count('releases', 'releaseByHandle', () =>
-          this.batcher.releaseByHandle(args[0]),
-        );
-      case 'ipam.ipsByHandle':
-        return this.ipam.ipsByHandle(args[0]);
-      default:
-        throw new CidrpoolError('AGENT_BAD_REQUEST', `unknown operation ${String(request.op)}`);
-    }
-  }
-
-  private async autoAssign(request: AgentRequest, late: () => boolean): Promise<AutoAssignResult> {
-    const r = request.args[0] as Parameters<Ipam['autoAssign']>[0];
-    // A CNI handle is new (`<network>.<containerID>`): presume it absent and save its read. If
-    // it exists after all, the write's condition on it fails and the engine reads it then.
-    const key = r.handleId === undefined ? undefined : handleKey(r.handleId);
-    if (key) this.cache.presumeAbsent(key);
-    try {
-      const result = await this.count(
-        'allocations',
-        'autoAssign',
-        () => this.batcher.autoAssign(r),
-        (res) =>
-          [res.ipv4, res.ipv6].some((a) => a.ips.length < a.numRequested) ? 'shortfall' : 'ok',
-      );
-      if (late()) await this.undo([...result.ipv4.ips, ...result.ipv6.ips], r.handleId);
-      return result;
-    } finally {
-      if (key) this.cache.forgetPresumption(key);
-    }
-  }
-
-  /** Release what a call assigned whose caller is gone (so its retry cannot get a second one). */
-  private async undo(ips: readonly string[], handleId: string | undefined): Promise<void> {
-    if (ips.length === 0) return;
-    this.metrics.undone.inc();
-    await this.ipam.releaseIps(ips.map((ip) => ({ address: plain(ip), handleId })));
-  }
-
-  private async count<T>(
-    counter: 'allocations' | 'releases',
-    operation: string,
-    fn: () => Promise<T>,
-    resultOf: (value: T) => string = () => 'ok',
-  ): Promise<T> {
-    try {
-      const value = await fn();
-      this.metrics[counter].inc({ operation, result: resultOf(value), code: '' });
-      return value;
-    } catch (err) {
-      const code = isCidrpoolError(err) ? err.code : 'INTERNAL';
-      // DEL releases the legacy handle too, which is nearly always absent: not an error.
-      const notFound = isCidrpoolError(err) && err.spec.category === 'not-found';
-      this.metrics[counter].inc({ operation, result: notFound ? 'not_found' : 'error', code });
-      throw err;
     }
   }
 }
@@ -343,16 +321,16 @@ export const ipamSocketService: AgentService = {
         borrowed: borrowed.borrowed.filter((b) => b.borrowingNode === options.nodeName).length,
       };
     });
+    const batcher = createAllocationBatcher(cache, ipam, options.nodeName, Date.now, {
+      onBatch: (size) => metrics.batchSize.observe(size),
+      onReleaseBatch: (size) => metrics.releaseBatchSize.observe(size),
+    });
     const server = new IpamServer(
       options.nodeName,
-      datastoreIdentity(options.datastore),
-      cache,
-      ipam,
-      createAllocationBatcher(cache, ipam, options.nodeName, Date.now, {
-        onBatch: (size) => metrics.batchSize.observe(size),
-        onReleaseBatch: (size) => metrics.releaseBatchSize.observe(size),
-      }),
+      datastoreMatcher(options.datastore, etcdClusterId),
+      { store: cache, ipam: agentIpam(cache, ipam, batcher, metrics) },
       metrics,
+      log,
     );
     const connections = new Set<Socket>();
     const listener = createServer((socket) => {

@@ -55,12 +55,12 @@ function createAgentMetrics() {
     }),
     undone: new Counter({
       name: 'cidrpool_ipam_undone_assignments_total',
-      help: 'Assignments released again because their caller had gone or timed out before the answer.',
+      help: 'ADDs undone (endpoint deleted, addresses released) because their caller had gone or timed out before the answer.',
       registers: [registry],
     }),
     socketLatency: new Histogram({
       name: 'cidrpool_ipam_socket_request_duration_seconds',
-      help: 'Time the agent took to answer one request on the IPAM socket, by operation.',
+      help: 'Time the agent took to answer one CNI call on the IPAM socket, by operation (ADD, DEL, CHECK, other).',
       labelNames: ['operation'] as const,
       buckets: LATENCY_BUCKETS,
       registers: [registry],

@@ -1,8 +1,8 @@
 // The plugin loads only what a call needs (a pod start waits on it), and runs from its V8 code
 // cache (docs/cni.md "Start-up cost"). The real ./bin/cidrpool-ipam runs under a hook
 // (node --import) that records what it compiles and loads:
-// - every vm.Script (the bin compiles dist/cni/plugin.js with it), with the cache it was given
-//   and whether V8 rejected it;
+// - every vm.Script (the bin compiles dist/cni/ipam-thin.js, then dist/cni/plugin.js unless the
+//   node agent took the call), with the cache it was given and whether V8 rejected it;
 // - every require() of a package or file (Module._load) and every ES module resolved;
 // - with CIDRPOOL_TEST_INSTRUMENT, each source module of the bundle whose code runs: esbuild
 //   wraps the modules reached through import() in lazy initialisers (__esm, and __commonJS for
@@ -49,7 +49,8 @@ const edits = [
 const Script = vm.Script;
 vm.Script = class extends Script {
   constructor(code, options) {
-    if (process.env.CIDRPOOL_TEST_INSTRUMENT) {
+    // The thin entry has no lazy modules (nothing of it is instrumented).
+    if (process.env.CIDRPOOL_TEST_INSTRUMENT && !options.filename.endsWith('/ipam-thin.js')) {
       for (const [from, to] of edits) {
         if (!code.includes(from)) log('instrument-failed ' + from);
         code = code.replace(from, to);
@@ -106,6 +107,7 @@ function runRecorded(
 }
 
 const SCRIPT = `${REPO_ROOT}dist/cni/plugin.js`;
+const THIN = `${REPO_ROOT}dist/cni/ipam-thin.js`;
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The bundle ran (not tsc's dist/src), and the instrumentation took. */
@@ -223,7 +225,9 @@ describe('cidrpool-ipam start-up: the code cache', () => {
     copyFileSync(`${REPO_ROOT}package.json`, join(copy, 'package.json'));
     copyFileSync(PLUGIN, join(copy, 'bin/cidrpool-ipam'));
     copyFileSync(`${REPO_ROOT}bin/cni-bundle.js`, join(copy, 'bin/cni-bundle.js'));
+    copyFileSync(`${REPO_ROOT}bin/package.json`, join(copy, 'bin/package.json'));
     copyFileSync(`${SCRIPT}.cache`, join(copy, 'dist/cni/plugin.js.cache'));
+    copyFileSync(THIN, join(copy, 'dist/cni/ipam-thin.js'));
     const original = readFileSync(SCRIPT, 'utf8');
     const edited = original.replace('cniVersion: CURRENT_VERSION', 'cniVersion: "edited-bytes!"');
     assert.notEqual(edited, original, 'formatVersionInfo changed: update this test');
@@ -270,21 +274,33 @@ describe('cidrpool-ipam start-up: through the node agent, and on etcd', () => {
     await etcd?.stop();
   });
 
-  it('ADD through the agent opens no store and runs no engine', async () => {
+  it('ADD through the agent runs only the thin entry: no plugin bundle, no store, no engine', async () => {
     const viaAgent = { ...config, agent_socket: agent.socket };
-    const run = await runRecorded('ADD', viaAgent, { instrument: true });
+    const run = await runRecorded('ADD', viaAgent);
     assert.equal(run.code, 0, run.stdout);
-    assertBundleRan(run);
-    assert.match(run.loads, /^init src\/cni\/agent-client\.ts$/m);
-    for (const heavy of [
-      'better-sqlite3',
-      'src/ipam/index.ts',
-      'src/datastore/embedded/',
-      'etcd3',
-    ]) {
-      assert.ok(!run.loads.includes(heavy), `ADD through the agent loaded ${heavy}:\n${run.loads}`);
-    }
+    assert.ok(JSON.parse(run.stdout).ips.length === 1, run.stdout);
+    const scripts = run.loads.split('\n').filter((line) => line.startsWith('script '));
+    assert.deepEqual(
+      scripts.map((line) => line.split(' ')[1]),
+      [THIN],
+      `ADD through the agent compiled more than the thin entry:\n${run.loads}`,
+    );
+    // Nothing from node_modules or tsc's output: the thin entry needs node:net and itself.
+    const loaded = run.loads.split('\n').filter((line) => /^(require|import) /.test(line));
+    assert.deepEqual(
+      loaded.filter((line) => !line.includes(`${REPO_ROOT}bin/`)),
+      [],
+      run.loads,
+    );
     assert.equal((await runRecorded('DEL', viaAgent)).code, 0);
+  });
+
+  it('an agent for another node is refused: the full plugin runs the call on the datastore', async () => {
+    const otherNode = { ...config, nodename: 'n2', agent_socket: agent.socket };
+    const run = await runRecorded('DEL', otherNode);
+    assert.equal(run.code, 0, run.stdout);
+    assert.match(run.loads, new RegExp(`^script ${THIN} `, 'm'));
+    assert.match(run.loads, new RegExp(`^script ${SCRIPT} `, 'm'));
   });
 
   it('ADD on etcd talks to its JSON gateway and never loads the gRPC client', async () => {

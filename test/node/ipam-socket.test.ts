@@ -10,8 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { listAll } from '../../src/datastore/api.js';
 import type { DatastoreConfig } from '../../src/datastore/config-types.js';
 import { resourcePrefix } from '../../src/datastore/keys.js';
-import { openAgentSession } from '../../src/cni/agent-client.js';
-import { datastoreIdentity } from '../../src/client/agent-protocol.js';
+import { callAgent } from '../../src/cni/agent-call.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import { execIn } from '../helpers/netns.js';
 import {
@@ -176,37 +175,86 @@ describe('node agent IPAM socket (real agent, plugin and etcd)', () => {
     assert.deepEqual(await ipsOfHandle(dsB, 'net1.lonely'), []);
   });
 
-  it('undoes an assignment whose caller timed out, so the retry leaves one address under the handle', async () => {
-    const agent = await startAgent(dsA, NODE, join(dir, 'late.sock'));
+  it('takes calls for its etcd cluster by another endpoint list, and refuses another cluster', async () => {
+    const agent = await startAgent(dsA, NODE, join(dir, 'cluster.sock'));
     try {
-      const hello = { node: NODE, datastore: datastoreIdentity(dsA) };
-      const openDirect = () => Promise.reject(new Error('not used'));
-      const impatient = await openAgentSession(agent.socket, hello, openDirect, { callMs: 1 });
-      assert.ok(impatient, 'the agent answers hello');
-      const request = {
-        num4: 1,
-        num6: 0,
-        handleId: 'net1.late',
-        hostname: NODE,
-        intendedUse: 'Workload' as const,
+      const served = async () =>
+        counterSum(
+          (await getMetricsPath(agent, '/metrics')).body,
+          'cidrpool_ipam_allocations_total',
+          'result="ok"',
+        );
+      // The same cluster, listed with a member that is down: the agent's cluster ID matches.
+      const sameCluster: DatastoreConfig = {
+        type: 'etcdv3',
+        endpoints: [...etcdA.endpoints, 'http://127.0.0.1:9'],
       };
-      await assert.rejects(impatient.ipam.autoAssign(request), { code: 'DS_UNAVAILABLE' });
-      await impatient.close();
-      const patient = (await openAgentSession(agent.socket, hello, openDirect))!;
-      const retry = await patient.ipam.autoAssign(request);
-      await patient.close();
-      assert.equal(retry.ipv4.ips.length, 1);
-      assert.deepEqual(await ipsOfHandle(dsA, 'net1.late'), retry.ipv4.ips.map(plain));
-      const metrics = (await getMetricsPath(agent, '/metrics')).body;
-      assert.equal(counterSum(metrics, 'cidrpool_ipam_undone_assignments_total'), 1);
-      await patient.ipam.releaseByHandle('net1.late').catch(() => undefined);
+      const viaAgent = await runPlugin({
+        command: 'ADD',
+        containerId: 'same-cluster',
+        config: netConf(sameCluster, agent.socket),
+      });
+      assert.equal(viaAgent.code, 0, viaAgent.stdout);
+      assert.equal(await served(), 1, 'the agent ran the ADD');
+      // Another cluster through the same socket: refused, so the plugin runs it on that cluster.
+      const other = await runPlugin({
+        command: 'ADD',
+        containerId: 'other-cluster',
+        config: netConf(dsB, agent.socket),
+      });
+      assert.equal(other.code, 0, other.stdout);
+      assert.equal(await served(), 1, 'the agent ran nothing for another cluster');
+      assert.equal((await ipsOfHandle(dsB, 'net1.other-cluster')).length, 1);
+      for (const [id, ds] of [
+        ['same-cluster', sameCluster],
+        ['other-cluster', dsB],
+      ] as const) {
+        const del = await runPlugin({
+          command: 'DEL',
+          containerId: id,
+          config: netConf(ds, 'none'),
+        });
+        assert.equal(del.code, 0, del.stdout);
+      }
     } finally {
       await agent.stop();
     }
-    await withStore(dsA, async (store) => {
-      const { createIpam } = await import('../../src/ipam/index.js');
-      await createIpam(store).releaseByHandle('net1.late');
-    });
+  });
+
+  it('undoes an ADD whose caller timed out, so the retry leaves one address under the handle', async () => {
+    const agent = await startAgent(dsA, NODE, join(dir, 'late.sock'));
+    try {
+      const config = netConf(dsA, agent.socket);
+      const env = {
+        CNI_COMMAND: 'ADD',
+        CNI_CONTAINERID: 'late',
+        CNI_IFNAME: 'eth0',
+        CNI_NETNS: '/var/run/netns/none',
+        CNI_PATH: '/usr/lib/cni',
+        CNI_ARGS: podArgs('pod-late'),
+      };
+      const impatient = await callAgent(
+        agent.socket,
+        { env, stdin: JSON.stringify(config) },
+        { callMs: 1 },
+      );
+      assert.deepEqual(impatient, { kind: 'timed-out', timeoutMs: 1 });
+      // The retry waits on the agent for the first attempt (same handle) and its undo.
+      const call = (command: string) =>
+        runPlugin({ command, containerId: 'late', args: podArgs('pod-late'), config });
+      const retry = await call('ADD');
+      assert.equal(retry.code, 0, retry.stdout);
+      const ips = (retry.json!.ips as { address: string }[]).map((ip) => plain(ip.address));
+      assert.equal(ips.length, 1);
+      assert.deepEqual(await ipsOfHandle(dsA, 'net1.late'), ips);
+      const metrics = (await getMetricsPath(agent, '/metrics')).body;
+      assert.equal(counterSum(metrics, 'cidrpool_ipam_undone_assignments_total'), 1);
+      const del = await call('DEL');
+      assert.equal(del.code, 0, del.stdout);
+    } finally {
+      await agent.stop();
+    }
+    assert.deepEqual(await ipsOfHandle(dsA, 'net1.late'), []);
     assert.equal((await ipamCheck(dsA)).code, 0);
   });
 

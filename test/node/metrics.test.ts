@@ -159,7 +159,7 @@ describe('agent metrics and health', () => {
         await waitFor(base, 'cidrpool_ipam_cache_ready', (v) => v[0] === 1);
         await waitFor(
           base,
-          'sum(cidrpool_ipam_socket_request_duration_seconds_count{operation="ipam.autoAssign"})',
+          'sum(cidrpool_ipam_socket_request_duration_seconds_count{operation="ADD"})',
           (v) => v[0] === 13,
         );
         await waitFor(

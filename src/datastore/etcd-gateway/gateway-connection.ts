@@ -96,14 +96,14 @@ const kvFromWire = (kv: WireKv) => ({
 });
 
 interface WireRange {
-  header?: { revision?: string };
+  header?: { revision?: string; cluster_id?: string };
   kvs?: WireKv[];
   more?: boolean;
   count?: string;
 }
 
 const rangeFromWire = (r: WireRange) => ({
-  header: { revision: r.header?.revision ?? '0' },
+  header: { revision: r.header?.revision ?? '0', cluster_id: r.header?.cluster_id ?? '' },
   kvs: (r.kvs ?? []).map(kvFromWire),
   more: r.more ?? false,
   count: r.count ?? '0',
@@ -152,7 +152,11 @@ export class GatewayConnection implements KvConnection {
     );
   }
 
-  /** POST `body` to `path` of endpoint `index`; resolves to the response (status not checked). */
+  /**
+   * POST `body` to `path` of endpoint `index`; resolves to the response (status not checked).
+   * `timeoutMs` bounds the whole call, or for a `stream` only the wait for the response to start
+   * (0: no bound): a watch stream may then stay quiet for as long as nothing changes.
+   */
   request(index: number, path: string, body: unknown, timeoutMs: number, stream = false) {
     const url = new URL(path, this.settings.endpoints[index]);
     const payload = JSON.stringify(body);
@@ -169,14 +173,22 @@ export class GatewayConnection implements KvConnection {
           },
           ...(stream ? {} : { timeout: timeoutMs }),
         },
-        resolve,
+        (res) => {
+          clearTimeout(started);
+          resolve(res);
+        },
       );
+      const started =
+        stream && timeoutMs > 0 ? setTimeout(() => req.emit('timeout'), timeoutMs) : undefined;
       req.on('timeout', () =>
         req.destroy(
           Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
         ),
       );
-      req.on('error', reject);
+      req.on('error', (err) => {
+        clearTimeout(started);
+        reject(err);
+      });
       req.end(payload);
     });
   }
@@ -227,6 +239,21 @@ export class GatewayConnection implements KvConnection {
     return this.current;
   }
 
+  /** How many endpoints the cluster was given. */
+  get endpointCount(): number {
+    return this.settings.endpoints.length;
+  }
+
+  /** The endpoint at `index`, for messages. */
+  endpoint(index: number): string {
+    return this.settings.endpoints[index]!;
+  }
+
+  /** How long one call may take. */
+  get callTimeoutMs(): number {
+    return this.settings.callTimeoutMs;
+  }
+
   private kvAt(index: number, timeoutMs: number): KvService {
     const post = (path: string, body: unknown) => this.post(index, path, toWire(body), timeoutMs);
     const kv = {
@@ -259,6 +286,20 @@ export class GatewayConnection implements KvConnection {
       },
     };
     return kv as unknown as KvService;
+  }
+
+  /**
+   * The ID of the etcd cluster (decimal text, from a member's response header): the same for
+   * every member, whichever endpoints name them. Throws as `call`.
+   */
+  async clusterId(): Promise<string> {
+    const { value } = await this.call('reading the cluster ID', async ({ kv }) => {
+      const r = (await kv.range({ key: Buffer.from('\0'), limit: '1', keys_only: true })) as {
+        header: { cluster_id: string };
+      };
+      return r.header.cluster_id;
+    });
+    return value;
   }
 
   /**

@@ -14,10 +14,33 @@ import { GatewayWatch } from './gateway-watch.js';
  * unreadable TLS file; calls throw as the gRPC backend's (DS_UNAVAILABLE, DS_CONFIG, ...).
  */
 export async function openEtcdGatewayStore(config: EtcdConfig): Promise<Datastore> {
+  const connection = await connect(config);
+  return new EtcdStore(
+    connection,
+    (prefix, after, onEvent, onError, onClosed) =>
+      new GatewayWatch(connection, prefix, after, onEvent, onError, onClosed),
+  );
+}
+
+/**
+ * The ID of the etcd cluster `config` reaches (decimal text): equal for two endpoint lists of
+ * one cluster, different for two clusters. Throws as openEtcdGatewayStore, and DS_UNAVAILABLE
+ * when no endpoint answers.
+ */
+export async function etcdClusterId(config: EtcdConfig): Promise<string> {
+  const connection = await connect(config);
+  try {
+    return await connection.clusterId();
+  } finally {
+    connection.close();
+  }
+}
+
+async function connect(config: EtcdConfig): Promise<GatewayConnection> {
   const settings = resolveConnectionSettings(config);
   const secure = settings.endpoints[0]!.startsWith('https://');
   const transport = secure ? await import('node:https') : await import('node:http');
-  const connection = new GatewayConnection(
+  return new GatewayConnection(
     {
       endpoints: settings.endpoints,
       tls: settings.credentials
@@ -32,10 +55,5 @@ export async function openEtcdGatewayStore(config: EtcdConfig): Promise<Datastor
       tlsFiles: { ...settings.tlsFiles },
     },
     transport as typeof import('node:http'),
-  );
-  return new EtcdStore(
-    connection,
-    (prefix, after, onEvent, onError, onClosed) =>
-      new GatewayWatch(connection, prefix, after, onEvent, onError, onClosed),
   );
 }

@@ -1,6 +1,6 @@
 import type { ErrorSpec } from '../types.js';
 
-/** Error codes of the node agent's IPAM socket (src/node, src/cni/agent-client.ts). */
+/** Error codes of the node agent's IPAM socket (src/node/ipam-service.ts, src/cni/agent-call.ts). */
 export const AGENT_CODES = {
   AGENT_MISMATCH: {
     category: 'validation',
