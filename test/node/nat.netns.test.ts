@@ -518,19 +518,16 @@ s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
       );
     });
 
-    it('a table changed by hand is put back at the next resync', async () => {
+    it('a table changed by hand is put back at the next event', async () => {
       const good = await agentTable(t.node);
       await sh(t.node, 'nft flush chain ip calico nat-cali-nat-outgoing');
-      // The periodic resync runs every 30 s; a pool change usually triggers the same check at
-      // once (on etcd it was seen to miss once in CI), so the bound covers the periodic one.
+      // Any pool or node event makes the agent compare the kernel's table with the one it derives
+      // from the desired state; the label is written after the flush, so that pass sees it.
       await cli(['label', 'ippools', 'excluded', 'touched=yes']);
-      await waitFor(
-        'the masquerade rule to be restored',
-        async () =>
-          (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
-            ? true
-            : undefined,
-        40_000,
+      await waitFor('the masquerade rule to be restored', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? true
+          : undefined,
       );
       assert.notEqual(await agentTable(t.node), good, 'rewritten: new handles');
       assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });
