@@ -7,13 +7,13 @@
 // Needs root. The datastore side runs in the namespace (bench/node-agent-writer.ts), where etcd
 // listens on the namespace's loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { vtepMac } from '../src/dataplane/index.js';
-import { execIn } from '../test/helpers/netns.js';
+import { startEtcdInNetns, type NetnsEtcd } from '../test/helpers/netns-etcd.js';
+import { execIn, NetnsScope } from '../test/helpers/netns.js';
 import { blockCidr, LOCAL_NODE } from './node-agent-writer.js';
 import { percentile } from './support.js';
 import type { BenchFigure, BenchScenario } from './types.js';
@@ -34,25 +34,14 @@ async function must(
   return r.stdout;
 }
 
-/** A namespace with eth0 (192.168.10.11/24) up; returns its name. */
-async function makeNamespace(name: string): Promise<string> {
-  await must(undefined, 'ip', ['netns', 'add', name]);
-  await must(undefined, 'ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  await must(undefined, 'ip', [
-    '-n',
-    name,
-    'link',
-    'add',
-    'eth0',
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'eth1',
-  ]);
-  await must(undefined, 'ip', ['-n', name, 'addr', 'add', '192.168.10.11/24', 'dev', 'eth0']);
-  await must(undefined, 'ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
-  await must(undefined, 'ip', ['-n', name, 'link', 'set', 'eth1', 'up']);
+/** A namespace of `scope` with eth0 (192.168.10.11/24) up, its veth peer eth1 beside it. */
+async function makeNamespace(scope: NetnsScope): Promise<string> {
+  const name = scope.create();
+  const ip = (...args: string[]) => must(name, 'ip', args);
+  await ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
+  await ip('addr', 'add', '192.168.10.11/24', 'dev', 'eth0');
+  await ip('link', 'set', 'eth0', 'up');
+  await ip('link', 'set', 'eth1', 'up');
   return name;
 }
 
@@ -116,50 +105,19 @@ async function runOnStore(
   workDir: string,
   log: (m: string) => void,
 ): Promise<StoreRun> {
-  const ns = await makeNamespace(`cp11d-bench-${process.pid}-${kind}`);
+  const scope = new NetnsScope(`cp11d-bench-${kind}`);
   const children: ChildProcess[] = [];
-  const etcdDir = kind === 'etcd' ? mkdtempSync(join('/dev/shm', 'cp11d-bench-etcd-')) : undefined;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: workDir,
-    ...(kind === 'embedded'
-      ? { DATASTORE_TYPE: 'embedded', CIDRPOOL_DATA_DIR: join(workDir, `data-${kind}`) }
-      : { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: 'http://127.0.0.1:2379' }),
-  };
+  let etcd: NetnsEtcd | undefined;
   try {
-    if (etcdDir) {
-      const etcd = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns,
-          'etcd',
-          '--data-dir',
-          etcdDir,
-          '--heartbeat-interval',
-          '10',
-          '--election-timeout',
-          '100',
-        ],
-        { stdio: 'ignore' },
-      );
-      children.push(etcd);
-      for (let i = 0; i < 200; i++) {
-        if (
-          (
-            await execIn(ns, 'etcdctl', [
-              '--endpoints',
-              'http://127.0.0.1:2379',
-              'endpoint',
-              'health',
-            ])
-          ).code === 0
-        )
-          break;
-        await delay(100);
-      }
-    }
+    const ns = await makeNamespace(scope);
+    if (kind === 'etcd') etcd = await startEtcdInNetns(ns);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: workDir,
+      ...(etcd
+        ? { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoint }
+        : { DATASTORE_TYPE: 'embedded', CIDRPOOL_DATA_DIR: join(workDir, `data-${kind}`) }),
+    };
     await must(ns, process.execPath, [WRITER, 'seed', String(remote), String(claims)], { env });
     // Converge: from the agent's start until every remote block has its route.
     const started = now();
@@ -267,8 +225,8 @@ async function runOnStore(
         await exited;
       }
     }
-    await execIn(undefined, 'ip', ['netns', 'del', ns]);
-    if (etcdDir) rmSync(etcdDir, { recursive: true, force: true });
+    await etcd?.stop();
+    scope.cleanup();
   }
 }
 
@@ -277,12 +235,12 @@ export const scenario: BenchScenario = {
   async run({ workDir, scale, log }) {
     const remote = Math.max(100, Math.round(5000 * scale));
     const claims = Math.max(20, Math.round(100 * scale));
-    const anchorNs = await makeNamespace(`cp11d-bench-${process.pid}-raw`);
+    const anchorScope = new NetnsScope('cp11d-bench-raw');
     let rawMs: number;
     try {
-      rawMs = await rawKernelMs(anchorNs, remote);
+      rawMs = await rawKernelMs(await makeNamespace(anchorScope), remote);
     } finally {
-      await execIn(undefined, 'ip', ['netns', 'del', anchorNs]);
+      anchorScope.cleanup();
     }
     log(`raw kernel batch for ${remote} blocks: ${rawMs.toFixed(0)} ms`);
     const figures: BenchFigure[] = [];

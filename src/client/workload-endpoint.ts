@@ -95,6 +95,8 @@ export function buildWorkloadEndpoint(options: {
   readonly floatingIps?: readonly string[];
   /** The host side of the pod's veth, when the caller knows it (hostInterfaceName). */
   readonly interfaceName?: string;
+  /** The MAC address of the pod's interface, when the caller made it (the pod plugin). */
+  readonly mac?: string;
   readonly creationTimestamp: string;
 }): WorkloadEndpoint {
   const { node, workload, ifName, network } = options;
@@ -126,6 +128,7 @@ export function buildWorkloadEndpoint(options: {
       // Calico's profiles: the namespace profile for pods, the network name for plain CNI.
       profiles: k8s ? [`kns.${workload.namespace}`] : [network],
       ...(options.interfaceName ? { interfaceName: options.interfaceName } : {}),
+      ...(options.mac ? { mac: options.mac } : {}),
     },
   };
 }

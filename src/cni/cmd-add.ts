@@ -34,7 +34,6 @@ import {
 import { formatResult, type AssignedAddress } from './result.js';
 import {
   epochNanos,
-  heldAddresses,
   openCallSession,
   releaseIfPresent,
   withCallLock,
@@ -213,8 +212,6 @@ async function assign(
     return done;
   }
   const { ipam } = request;
-  const again = await heldAlready(session, ctx.handleId, ipam.assignIpv4, ipam.assignIpv6);
-  if (again) return again;
   // Names become CIDRs first, with calico-ipam's messages (before AutoAssign sees them).
   const [ipv4Pools, ipv6Pools] = await Promise.all([
     resolvePools(session.store, ipam.ipv4Pools, 4),
@@ -223,7 +220,8 @@ async function assign(
   let result;
   try {
     // All or nothing: a failed or short request has released what it took (IPv4 too when
-    // IPv6 fails) before it throws.
+    // IPv6 fails) before it throws. A retried ADD whose handle already holds one address per
+    // asked family gets them back (an earlier attempt wrote them and lost its answer).
     result = await session.ipam.autoAssign({
       num4: ipam.assignIpv4 ? 1 : 0,
       num6: ipam.assignIpv6 ? 1 : 0,
@@ -237,6 +235,7 @@ async function assign(
       maxBlocksPerHost: blockLimitOf(layout),
       skipIPv4: skippedAddresses(layout, 4),
       skipIPv6: skippedAddresses(layout, 6),
+      reuseHeld: true,
     });
   } catch (err) {
     if (layout.kind === 'bridge-gateway' && isCidrpoolError(err, 'IPAM_BLOCK_LIMIT'))
@@ -258,26 +257,6 @@ async function assign(
     address,
     family: familyOf(address),
   }));
-}
-
-/**
- * The addresses a retried ADD already holds: an earlier attempt wrote them and lost its answer
- * (the node agent was killed mid-call, so the plugin said "try again" and its rollback may have
- * run before the write landed). Handing them out again, rather than taking more, keeps one
- * address per family under the handle. Undefined when the handle holds nothing, or not exactly
- * one address of each family asked for (then the normal assignment runs).
- */
-async function heldAlready(
-  session: Session,
-  handleId: string,
-  v4: boolean,
-  v6: boolean,
-): Promise<AssignedAddress[] | undefined> {
-  const held = await heldAddresses(session, handleId);
-  if (held.length === 0) return undefined;
-  const count = (family: 4 | 6) => held.filter((ip) => familyOf(ip) === family).length;
-  if (count(4) !== (v4 ? 1 : 0) || count(6) !== (v6 ? 1 : 0)) return undefined;
-  return held.map((ip) => ({ address: toHostNetwork(ip), family: familyOf(ip) }));
 }
 
 /**

@@ -4,30 +4,32 @@
 // ones, never a gap; connections already NATed keep their conntrack mapping. Other tables are
 // never named, so they are untouched. Sets are written multi-line: nft 1.0.6 rejects the one-line
 // `set { type ...; flags ...; elements = ... }` form (ENVIRONMENT.md).
-import { createHash } from 'node:crypto';
+// The same renderer also gives the table as `nft list table` prints it (natTableListing), so the
+// agent knows what the kernel must hold without reading its own write back.
 import type { PortRange } from './nat-options.js';
 import { natNames, type NatTable, type TunnelMasquerade } from './nat.js';
 
-/** The comment that marks the agent's hook rule; the digest follows it. */
-export const NAT_DIGEST_PREFIX = 'cidrpool:';
+/** How set elements are written: one per line in a script, or as `nft list` prints them. */
+type SetRenderer = (name: string, type: string, elements: readonly string[]) => string[];
 
-/**
- * A short digest of a table's desired content. The script stores it as the comment of the hook
- * chain's rule, so an agent that starts finds out whether the kernel already has what it wants
- * and leaves the table (and its handles) alone.
- */
-export function natTableDigest(table: NatTable): string {
-  return createHash('sha256').update(JSON.stringify(table)).digest('hex').slice(0, 16);
-}
-
-function renderSet(name: string, type: string, elements: readonly string[]): string[] {
+const renderScriptSet: SetRenderer = (name, type, elements) => {
   const lines = [`\tset ${name} {`, `\t\ttype ${type}`, '\t\tflags interval'];
   if (elements.length > 0) {
     lines.push('\t\telements = {', ...elements.map((e) => `\t\t\t${e},`), '\t\t}');
   }
   lines.push('\t}');
   return lines;
-}
+};
+
+/** nft lists a host prefix (/32, /128) as the bare address and the elements on one line. */
+const renderListedSet: SetRenderer = (name, type, elements) => {
+  const hostSuffix = type === 'ipv4_addr' ? '/32' : '/128';
+  const listed = elements.map((e) => (e.endsWith(hostSuffix) ? e.slice(0, -hostSuffix.length) : e));
+  const lines = [`\tset ${name} {`, `\t\ttype ${type}`, '\t\tflags interval'];
+  if (listed.length > 0) lines.push(`\t\telements = { ${listed.join(', ')} }`);
+  lines.push('\t}');
+  return lines;
+};
 
 /**
  * Host traffic leaving through a tunnel with a source that is local but not the tunnel's own
@@ -118,14 +120,13 @@ const renderChain: ChainRenderer = (name, rules, head) => [
   '\t}',
 ];
 
-function renderTable(table: NatTable): string[] {
+/** The `table ... { ... }` definition of `table`, its sets written by `renderSet`. */
+function renderTableDefinition(table: NatTable, renderSet: SetRenderer): string[] {
   const n = natNames(table.family);
   const addrType = table.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
   const ip = n.nftFamily;
   const chain = renderChain;
   return [
-    `add table ${ip} ${n.table}`,
-    `delete table ${ip} ${n.table}`,
     `table ${ip} ${n.table} {`,
     ...renderSet(n.masqSet, addrType, table.masqPools),
     ...renderSet(n.networkSet, addrType, table.networkPools),
@@ -138,7 +139,7 @@ function renderTable(table: NatTable): string[] {
     // srcnat + 10: after kube-proxy's masquerade at srcnat (§5.3).
     ...chain(
       n.postrouting,
-      [`jump ${n.caliPostrouting} comment "${NAT_DIGEST_PREFIX}${natTableDigest(table)}"`],
+      [`jump ${n.caliPostrouting}`],
       'type nat hook postrouting priority srcnat + 10; policy accept;',
     ),
     ...chain(n.caliPostrouting, [
@@ -151,53 +152,47 @@ function renderTable(table: NatTable): string[] {
   ];
 }
 
+/** `add` (so that the delete cannot fail), `delete`, then the whole definition. */
+function renderTable(table: NatTable): string[] {
+  const { nftFamily, table: name } = natNames(table.family);
+  return [
+    `add table ${nftFamily} ${name}`,
+    `delete table ${nftFamily} ${name}`,
+    ...renderTableDefinition(table, renderScriptSet),
+  ];
+}
+
 /** The `nft -f` script that replaces every given table at once, ending with a newline. */
 export function renderNatScript(tables: readonly NatTable[]): string {
   return `${tables.flatMap(renderTable).join('\n')}\n`;
 }
 
-/** One object of `nft -j list table` output, as the kernel adapter returns it. */
-export type NftJsonObject = Readonly<Record<string, unknown>>;
-
-/** What a table in the kernel says about itself. */
-export interface ObservedNatTable {
-  /** The digest the agent stored in its hook rule's comment (undefined: not the agent's form). */
-  readonly digest: string | undefined;
-  /** The table's content without handles and counter values, to notice changes by others. */
-  readonly fingerprint: string;
+/**
+ * `nft list table` output reduced to what the agent decides on: counter values (which the kernel
+ * changes by itself) dropped, every run of white space (nft's indentation, blank lines and the
+ * wrapping of long element lists) one space.
+ */
+export function normaliseNftListing(text: string): string {
+  return text
+    .replace(/\bcounter packets \d+ bytes \d+/g, 'counter')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**
- * Read the agent's digest and a fingerprint of the listed table: its JSON without what the
- * kernel changes by itself (handles, counter values).
+ * The normalised `nft list table` text of `table` once the script of renderNatScript is applied
+ * (nft 1.0.6's printing; the namespace tests compare it with the kernel's for every form the agent
+ * writes). Derived from the desired table, not read back after the write, so a change made by
+ * someone else just after the agent's write is still a difference.
  */
-export function observeNatTable(objects: readonly NftJsonObject[]): ObservedNatTable {
-  let digest: string | undefined;
-  for (const object of objects) {
-    const comment = (object.rule as { comment?: unknown } | undefined)?.comment;
-    if (typeof comment === 'string' && comment.startsWith(NAT_DIGEST_PREFIX)) {
-      digest = comment.slice(NAT_DIGEST_PREFIX.length);
-    }
-  }
-  const fingerprint = JSON.stringify(objects, (key, value: unknown) => {
-    if (key === 'handle') return undefined;
-    if (key === 'counter' && typeof value === 'object' && value !== null) return {};
-    return value;
-  });
-  return { digest, fingerprint };
+export function natTableListing(table: NatTable): string {
+  return normaliseNftListing(renderTableDefinition(table, renderListedSet).join('\n'));
 }
 
 /**
- * True when the kernel's table needs no rewrite: it carries the desired digest and, when the
- * agent has seen the table since applying it (`knownFingerprint`), nobody has changed it since.
- * After a restart nothing is known yet, and a table with the desired digest is taken as it is,
- * so that a restart leaves the kernel (handles included) exactly as it was.
+ * True when the kernel's table (`nft list table` text; undefined when absent) is exactly the
+ * desired one, so nothing is written: a restarting agent leaves handles and counters as they are.
  */
-export function isNatTableCurrent(
-  observed: ObservedNatTable | undefined,
-  desired: NatTable,
-  knownFingerprint: string | undefined,
-): boolean {
-  if (!observed || observed.digest !== natTableDigest(desired)) return false;
-  return knownFingerprint === undefined || knownFingerprint === observed.fingerprint;
+export function isNatTableCurrent(listed: string | undefined, desired: NatTable): boolean {
+  return listed !== undefined && normaliseNftListing(listed) === natTableListing(desired);
 }

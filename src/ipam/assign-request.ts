@@ -33,7 +33,9 @@ export async function autoAssignRequest(
   let result: AutoAssignResult;
   try {
     const ipv4 = await autoAssignFamily(ctx, request, 4, request.num4, reserved.ipv4, taken4);
+    if ('held' in ipv4) return ipv4.held;
     const ipv6 = await autoAssignFamily(ctx, request, 6, request.num6, reserved.ipv6, taken6);
+    if ('held' in ipv6) return ipv6.held;
     result = { ipv4, ipv6 };
   } catch (err) {
     throw await undo(ctx, request, [...taken4, ...taken6], err);

@@ -59,7 +59,14 @@ import {
   poolsOf,
   type PoolInfo,
 } from './pools.js';
-import type { AutoAssignRequest, FamilyAssignment, IntendedUse, IpamConfig } from './types.js';
+import { heldAssignment } from './held-addresses.js';
+import type {
+  AutoAssignRequest,
+  AutoAssignResult,
+  FamilyAssignment,
+  IntendedUse,
+  IpamConfig,
+} from './types.js';
 
 /** Calico's fallback block limit when neither the request nor the config sets one (§3.5). */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
@@ -108,7 +115,9 @@ export function blockLimit(requested: number | undefined, configured: number): n
 /**
  * AutoAssign for one family. A shortfall is reported in the assignment's messages, not thrown.
  * Every address is pushed to `taken` as soon as it is written, so that a caller can release
- * what a failed request took whatever the error (see assign-request.ts).
+ * what a failed request took whatever the error (see assign-request.ts). With
+ * `request.reuseHeld`, returns `{ held }` instead when the handle already holds what the whole
+ * request asks for (held-addresses.ts).
  * Throws IPAM_USE_REQUIRED, IPAM_NODE_NOT_FOUND, IPAM_NO_QUALIFIED_POOL, IPAM_NO_POOLS_FOR_NODE,
  * IPAM_POOL_NOT_FOUND, IPAM_NO_AUTO_ALLOCATE, IPAM_BLOCK_LIMIT, IPAM_CONTENTION, SEL_*, DS_*.
  */
@@ -119,7 +128,7 @@ export async function autoAssignFamily(
   num: number,
   hostReserved: HostReservedAttr | undefined,
   taken: string[],
-): Promise<FamilyAssignment> {
+): Promise<FamilyAssignment | { readonly held: AutoAssignResult }> {
   const result = emptyAssignment(family, num, hostReserved);
   if (num <= 0) return result;
   const use: IntendedUse | undefined = request.intendedUse;
@@ -156,6 +165,16 @@ export async function autoAssignFamily(
   const allPools = poolsOf(poolItems!);
   const listedAffinities = affinitiesOf(affinityItems!);
   const handle = ownHandleKey === undefined ? undefined : handleOf(rest.shift()![0]);
+  if (request.reuseHeld && handle && taken.length === 0) {
+    const held = await heldAssignment(
+      ctx,
+      request,
+      request.handleId!,
+      handle,
+      config.ipCooldownSeconds,
+    );
+    if (held) return { held };
+  }
   const prefetched = new Map(hinted.map((key, i) => [key, rest[i]![0]]));
   let maxPrefixLen = bitsOf(family);
   if (hostReserved) {

@@ -1,9 +1,9 @@
 // Serialising allocations per host: many allocators on one host must not spin on one block.
 // In-process, calls for the same host queue behind each other; across processes, an optional
 // lock file per host in a directory the caller chooses. Different hosts never wait on each other.
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CidrpoolError } from '../errors/index.js';
+import { acquireLockFile } from './lock-file.js';
 
 /** A per-key promise chain: run(key, fn) starts fn after every earlier fn of the same key. */
 export function createKeyedQueue() {
@@ -22,26 +22,13 @@ export function createKeyedQueue() {
   };
 }
 
-/** Numbers the temporary files of lock attempts made by this process. */
-let attemptSerial = 0;
-
-/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
-export const processAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** A file name for a host that is safe on every filesystem. */
 const lockName = (host: string): string => `${host.replace(/[^A-Za-z0-9._-]/g, '_')}.lock`;
 
 /**
- * Hold `<dir>/<host>.lock` (created exclusively, holding our pid) while fn runs. A lock whose
- * pid is dead is broken. Waits with short jittered pauses up to timeoutMs, then throws
- * IPAM_LOCK_TIMEOUT.
+ * Hold `<dir>/<host>.lock` (lock-file.ts: holds our pid; a dead holder's lock is broken) while
+ * fn runs. Waits with short jittered pauses up to timeoutMs, then throws IPAM_LOCK_TIMEOUT; an
+ * unwritable dir throws the OS error.
  */
 export async function withHostLockFile<T>(
   dir: string,
@@ -51,42 +38,20 @@ export async function withHostLockFile<T>(
   random: () => number,
   fn: () => Promise<T>,
 ): Promise<T> {
-  await mkdir(dir, { recursive: true });
   const path = join(dir, lockName(host));
-  const deadline = now() + timeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    // Written to a file of our own, then linked into place: the lock never exists without its
-    // pid (a kill between create and write would leave a lock no one could break).
-    // Named per attempt, not only per process: several engines of one process may race here.
-    const mine = `${path}.${process.pid}.${++attemptSerial}.new`;
-    try {
-      await writeFile(mine, String(process.pid));
-      try {
-        await link(mine, path);
-      } finally {
-        await unlink(mine).catch(() => undefined);
-      }
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
-        await unlink(path).catch(() => undefined);
-        continue;
-      }
-      if (now() > deadline)
-        throw new CidrpoolError(
-          'IPAM_LOCK_TIMEOUT',
-          `timed out waiting for the IPAM lock of host ${host} (${path})`,
-        );
-      await new Promise((r) =>
-        setTimeout(r, 1 + Math.floor(random() * Math.min(50, 2 ** attempt))),
-      );
-    }
-  }
+  const lock = await acquireLockFile(path, {
+    waitMs: timeoutMs,
+    now,
+    pauseMs: (attempt) => 1 + Math.floor(random() * Math.min(50, 2 ** attempt)),
+    timeoutError: () =>
+      new CidrpoolError(
+        'IPAM_LOCK_TIMEOUT',
+        `timed out waiting for the IPAM lock of host ${host} (${path})`,
+      ),
+  });
   try {
     return await fn();
   } finally {
-    await unlink(path).catch(() => undefined);
+    lock.release();
   }
 }

@@ -44,6 +44,12 @@ export interface AutoAssignRequest {
    */
   readonly skipIPv4?: SkippedAddresses;
   readonly skipIPv6?: SkippedAddresses;
+  /**
+   * Ours, for a retried request (a CNI ADD whose earlier attempt lost its answer): when the
+   * handle already holds exactly num4 IPv4 and num6 IPv6 addresses, return those and assign
+   * nothing. Otherwise the request runs as usual.
+   */
+  readonly reuseHeld?: boolean;
 }
 
 /**

@@ -1,18 +1,15 @@
-// The nftables adapter: list one table as JSON (`nft -j list table`), apply a script
+// The nftables adapter: list one table (`nft list table`, nft's own text), apply a script
 // (`nft -f -` on stdin). It only ever names the tables its caller gives it, and it is the one
 // place where nft's failures become CidrpoolErrors (KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED).
 import { CidrpoolError } from '../errors/index.js';
 import { runTool, type ToolOutput } from './run-tool.js';
 
-/** One object of `nft -j` output (`{ "table": {...} }`, `{ "rule": {...} }`, ...). */
-export type NftObject = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-
 export interface Nft {
   /**
-   * The objects of one table (table, sets, chains, rules; no metainfo), or undefined when the
-   * table does not exist. Throws KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED.
+   * One table as `nft list table` prints it, or undefined when the table does not exist.
+   * Throws KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED.
    */
-  listTable(family: 'ip' | 'ip6', name: string): Promise<NftObject[] | undefined>;
+  listTable(family: 'ip' | 'ip6', name: string): Promise<string | undefined>;
   /** Run a script as one transaction: all of it applies or none. Throws KERNEL_TOOL_MISSING, KERNEL_NFT_FAILED. */
   applyScript(script: string): Promise<void>;
 }
@@ -41,14 +38,13 @@ export function createNft(options: NftOptions = {}): Nft {
     });
   return {
     async listTable(family, name) {
-      const result = await run(['-j', 'list', 'table', family, name], '');
+      const result = await run(['list', 'table', family, name], '');
       if (result.code !== 0) {
         // ENOENT from the kernel: the table does not exist, which is an answer, not a failure.
         if (/No such file or directory/.test(result.stderr)) return undefined;
         throw failed(`list table ${family} ${name}`, result);
       }
-      const parsed = JSON.parse(result.stdout) as { nftables?: NftObject[] };
-      return (parsed.nftables ?? []).filter((object) => !('metainfo' in object));
+      return result.stdout;
     },
     async applyScript(script) {
       const result = await run(['-f', '-'], script);

@@ -2,19 +2,15 @@
 // pools and the Nodes (this node's tunnel addresses, the other nodes' VTEP hosts), computes the
 // desired `table ip calico` and `table ip6 calico`, and rewrites them in one nft transaction
 // when, and only when, they differ from the kernel's.
-// A periodic full resync re-reads the datastore and the kernel, so a missed watch event or a
-// table changed by hand is repaired. Stopping leaves the tables in place.
+// Every pass compares the kernel's listing with the one the desired tables must print, so a table
+// changed by hand is repaired at the next event; a periodic full resync re-reads the datastore
+// and the kernel, so a missed watch event is too. Stopping leaves the tables in place.
 import { decodeResource } from '../client/stored-form.js';
 import type { Datastore, KeyValue, Watcher } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
-import { desiredNatTables, natNames, type NatTable } from '../dataplane/nat.js';
+import { desiredNatTables, natNames } from '../dataplane/nat.js';
 import { parseNatOptions, type NatOptions } from '../dataplane/nat-options.js';
-import {
-  isNatTableCurrent,
-  observeNatTable,
-  renderNatScript,
-  type ObservedNatTable,
-} from '../dataplane/nat-script.js';
+import { isNatTableCurrent, renderNatScript } from '../dataplane/nat-script.js';
 import { createNft, type Nft } from '../kernel/nft.js';
 import type { IPPool, Node } from '../resources/types.js';
 import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
@@ -38,8 +34,6 @@ interface NatSources {
 
 /** Keeps the kernel's NAT tables equal to the desired ones; one reconcile at a time. */
 class NatReconciler {
-  /** Fingerprints of the tables as the agent last applied or adopted them, by nft family. */
-  private readonly known = new Map<string, string>();
   private lastScript: string | undefined;
 
   constructor(
@@ -55,24 +49,17 @@ class NatReconciler {
       nodeName,
       options,
     });
-    const observed = await Promise.all(desired.map((table) => this.observe(table)));
-    const stale = desired.filter(
-      (table, i) => !isNatTableCurrent(observed[i], table, this.known.get(this.familyOf(table))),
+    const listed = await Promise.all(
+      desired.map((table) => {
+        const names = natNames(table.family);
+        return this.nft.listTable(names.nftFamily, names.table);
+      }),
     );
-    if (stale.length === 0) {
-      desired.forEach((table, i) => {
-        const family = this.familyOf(table);
-        if (!this.known.has(family)) this.known.set(family, observed[i]!.fingerprint);
-      });
-      return false;
-    }
+    if (desired.every((table, i) => isNatTableCurrent(listed[i], table))) return false;
     // Both tables are written in one transaction: the script is small and the pair stays coherent.
+    // Nothing is read back: the next pass compares the kernel with the desired tables again.
     const script = renderNatScript(desired);
     await this.nft.applyScript(script);
-    for (const table of desired) {
-      const after = await this.observe(table);
-      if (after) this.known.set(this.familyOf(table), after.fingerprint);
-    }
     this.log(script === this.lastScript ? 'warning' : 'info', 'nat tables written', {
       reason: script === this.lastScript ? 'kernel tables changed by someone else' : 'desired',
       masqPools: desired.flatMap((t) => t.masqPools),
@@ -80,16 +67,6 @@ class NatReconciler {
     });
     this.lastScript = script;
     return true;
-  }
-
-  private familyOf(table: NatTable): string {
-    return natNames(table.family).nftFamily;
-  }
-
-  private async observe(table: NatTable): Promise<ObservedNatTable | undefined> {
-    const names = natNames(table.family);
-    const objects = await this.nft.listTable(names.nftFamily, names.table);
-    return objects && observeNatTable(objects);
   }
 }
 

@@ -1,9 +1,8 @@
 // BGPConfiguration and BGPPeer through the CLI, on the embedded store and on a real etcd at
 // Calico's keys: aliases, tables as calicoctl prints them (golden), YAML round trip, validation.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
-import { assertGolden, createSandbox, type Sandbox } from './support.js';
+import { describe, it } from 'node:test';
+import { assertGolden, sandboxForSuite, type Sandbox } from './support.js';
 
 const CONFIG = `apiVersion: projectcalico.org/v3
 kind: BGPConfiguration
@@ -102,11 +101,7 @@ async function exerciseKinds(sb: Sandbox): Promise<void> {
 }
 
 describe('BGP resources on the embedded store', () => {
-  let sb: Sandbox;
-  before(() => {
-    sb = createSandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxForSuite();
 
   it('creates, lists, applies and deletes BGPConfiguration and BGPPeer', async () => {
     await exerciseKinds(sb);
@@ -180,21 +175,12 @@ spec:
 });
 
 describe('BGP resources on etcd', () => {
-  let etcd: EtcdCluster;
-  let sb: Sandbox;
-  before(async () => {
-    etcd = await startEtcd();
-    sb = createSandbox({ DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoints.join(',') });
-  });
-  after(async () => {
-    sb.cleanup();
-    await etcd.stop();
-  });
+  const sb = sandboxForSuite({ etcd: true });
 
   it('stores them at Calico keys with the same CLI results', async () => {
     await exerciseKinds(sb);
     const keys = (
-      await etcd.etcdctl([
+      await sb.etcd.etcdctl([
         'get',
         '--prefix',
         '--keys-only',

@@ -1,9 +1,8 @@
 // The CLI on a real etcd (started by the test on a loopback port): the datastore chosen through
 // the environment and through a CalicoAPIConfig file (-c), as calicoctl users do.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
-import { createSandbox, type Sandbox } from './support.js';
+import { describe, it } from 'node:test';
+import { sandboxForSuite } from './support.js';
 
 const POOLS = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -27,16 +26,7 @@ spec: {}
 `;
 
 describe('cidrpool on etcd', () => {
-  let etcd: EtcdCluster;
-  let sb: Sandbox;
-  before(async () => {
-    etcd = await startEtcd();
-    sb = createSandbox({ DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoints.join(',') });
-  });
-  after(async () => {
-    sb.cleanup();
-    await etcd.stop();
-  });
+  const sb = sandboxForSuite({ etcd: true });
 
   it('creates, lists and assigns through the environment', async () => {
     assert.equal(
@@ -64,7 +54,7 @@ describe('cidrpool on etcd', () => {
     );
     // Calico's key layout, so calicoctl would see the same data.
     const keys = (
-      await etcd.etcdctl([
+      await sb.etcd.etcdctl([
         'get',
         '--prefix',
         '--keys-only',
@@ -77,7 +67,7 @@ describe('cidrpool on etcd', () => {
   it('reads the datastore from a CalicoAPIConfig file with -c', async () => {
     const config = sb.write(
       'calicoctl.cfg',
-      `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: ${etcd.endpoints.join(',')}\n`,
+      `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: ${sb.etcd.endpoints.join(',')}\n`,
     );
     const res = await sb.run(['get', 'pools', '-c', config], {
       env: { DATASTORE_TYPE: 'embedded' },

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { createSandbox, type CliRun, type Sandbox } from './support.js';
+import { sandboxForSuite, type CliRun } from './support.js';
 
 const POOL = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -70,11 +70,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('CLI friendliness', () => {
-  let sb: Sandbox;
-  before(() => {
-    sb = createSandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxForSuite();
 
   it('prints help on stdout and exits 0 for every command and subcommand', async () => {
     const runs = await Promise.all(COMMANDS.map((args) => sb.run([...args, '--help'])));

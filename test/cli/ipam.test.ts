@@ -1,8 +1,8 @@
 // Spawn tests of `cidrpool ipam`: assign, show, configure, release, check, split, and the
 // datastore lock (surfaces.md §2).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { assertGolden, createSandbox, type Sandbox } from './support.js';
+import { describe, it } from 'node:test';
+import { assertGolden, sandboxForSuite } from './support.js';
 
 const SETUP = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -38,13 +38,8 @@ interface Assigned {
 }
 
 describe('ipam commands', () => {
-  let sb: Sandbox;
+  const sb = sandboxForSuite({ setup: SETUP });
   let first: Assigned;
-  before(async () => {
-    sb = createSandbox();
-    await sb.ok(['create', '-f', sb.write('setup.yaml', SETUP)]);
-  });
-  after(() => sb.cleanup());
 
   it('assigns dual-stack addresses with their block masks', async () => {
     first = JSON.parse(

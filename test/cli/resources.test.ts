@@ -3,19 +3,15 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { assertGolden, createSandbox, normalize, type Sandbox } from './support.js';
+import { describe, it } from 'node:test';
+import { assertGolden, normalize, sandboxForSuite } from './support.js';
 import { V1_POOL } from './seed-manifests.js';
 
 const pool = (name: string, cidr: string, extra = ''): string =>
   `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n${extra}`;
 
 describe('resource commands', () => {
-  let sb: Sandbox;
-  before(() => {
-    sb = createSandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxForSuite();
 
   it('creates from a file with several kinds, and from stdin', async () => {
     const text = `${pool('p1', '10.10.0.0/16')}---\n${pool('p2', '10.20.0.0/16', "  nodeSelector: zone == 'a'\n")}`;

@@ -1,8 +1,8 @@
 // Spawn tests for details of surfaces.md §1-§2 found in an audit against the spec: each one
 // runs the real ./bin/cidrpool and checks what a calicoctl user would see.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createSandbox, type Sandbox } from './support.js';
+import { describe, it } from 'node:test';
+import { sandboxForSuite } from './support.js';
 
 const POOL_AND_NODE = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -19,12 +19,7 @@ spec: {}
 `;
 
 describe('calicoctl output details', () => {
-  let sb: Sandbox;
-  before(async () => {
-    sb = createSandbox();
-    await sb.ok(['create', '-f', sb.write('setup.yaml', POOL_AND_NODE)]);
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxForSuite({ setup: POOL_AND_NODE });
 
   it('writes the ipam check report allocations in Go map key order', async () => {
     await sb.ok(['ipam', 'assign', '--node', 'node-1', '--handle', 'h1', '--ipv4', '11']);

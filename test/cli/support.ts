@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcd } from '../helpers/etcd-cluster.js';
+import { after, before } from 'node:test';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 
 /** The repository root (this file runs as dist/test/cli/support.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -85,6 +86,59 @@ export function createSandbox(extraEnv: Record<string, string> = {}): Sandbox {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
   return sandbox;
+}
+
+/** A sandbox that lives as long as the suite (describe) that made it. */
+export interface SuiteSandbox extends Sandbox {
+  /** The etcd the sandbox's datastore is, with `etcd: true`. */
+  readonly etcd: EtcdCluster;
+}
+
+/**
+ * Register before/after hooks on the enclosing suite: before its tests a sandbox (on a fresh
+ * single-member etcd with `etcd: true`, else the embedded store with `env` added) with `setup`
+ * created in it when given; after them, the sandbox and the etcd removed. Returns the sandbox,
+ * usable inside the suite's tests and hooks registered after this call.
+ */
+export function sandboxForSuite(
+  options: { setup?: string; env?: Record<string, string>; etcd?: boolean } = {},
+): SuiteSandbox {
+  let current: Sandbox | undefined;
+  let etcd: EtcdCluster | undefined;
+  before(async () => {
+    if (options.etcd) etcd = await startEtcd();
+    current = createSandbox({
+      ...options.env,
+      ...(etcd && { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoints.join(',') }),
+    });
+    if (options.setup)
+      await current.ok(['create', '-f', current.write('setup.yaml', options.setup)]);
+  });
+  after(async () => {
+    current?.cleanup();
+    await etcd?.stop();
+  });
+  const sb = (): Sandbox => {
+    if (!current) throw new Error('the suite sandbox is made before the suite and removed after');
+    return current;
+  };
+  return {
+    get dir() {
+      return sb().dir;
+    },
+    get env() {
+      return sb().env;
+    },
+    get etcd() {
+      if (!etcd) throw new Error('sandboxForSuite({ etcd: true }) has the etcd');
+      return etcd;
+    },
+    run: (args, runOptions) => sb().run(args, runOptions),
+    ok: (args, okOptions) => sb().ok(args, okOptions),
+    write: (name, text) => sb().write(name, text),
+    read: (name) => sb().read(name),
+    cleanup: () => sb().cleanup(),
+  };
 }
 
 /** Replace uids, timestamps, revisions and handles, which differ from run to run. */

@@ -1,8 +1,8 @@
 // Spawn tests of the offline commands: validate (every issue of every document) and convert
 // (v1 ipPool -> v3, surfaces.md §5.3). Neither needs a datastore.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { assertGolden, createSandbox, type Sandbox } from './support.js';
+import { describe, it } from 'node:test';
+import { assertGolden, sandboxForSuite } from './support.js';
 import { V1_POOL } from './seed-manifests.js';
 
 const GOOD = `apiVersion: projectcalico.org/v3
@@ -38,11 +38,7 @@ spec:
 `;
 
 describe('validate and convert', () => {
-  let sb: Sandbox;
-  before(() => {
-    sb = createSandbox({ CIDRPOOL_DATA_DIR: '/nonexistent/never-created' });
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxForSuite({ env: { CIDRPOOL_DATA_DIR: '/nonexistent/never-created' } });
 
   it('validates good manifests, v1 included, offline', async () => {
     const out = await sb.ok(['validate', '-f', sb.write('good.yaml', `${GOOD}---\n${V1_POOL}`)]);

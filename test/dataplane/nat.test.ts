@@ -4,8 +4,7 @@ import { describe, it } from 'node:test';
 import { desiredNatTables, type NatTable } from '../../src/dataplane/nat.js';
 import {
   isNatTableCurrent,
-  natTableDigest,
-  observeNatTable,
+  natTableListing,
   renderNatScript,
 } from '../../src/dataplane/nat-script.js';
 import { parseNatOptions } from '../../src/dataplane/nat-options.js';
@@ -156,8 +155,6 @@ describe('renderNatScript', () => {
         node({ bgp: { ipv4Address: '192.168.10.12/24' }, ipv4VXLANTunnelAddr: '10.244.2.0' }, 'n2'),
       ],
     });
-    const d4 = natTableDigest(tables[v4]!);
-    const d6 = natTableDigest(tables[v6]!);
     assert.equal(
       renderNatScript(tables),
       `add table ip calico
@@ -187,7 +184,7 @@ table ip calico {
 	}
 	chain nat-POSTROUTING {
 		type nat hook postrouting priority srcnat + 10; policy accept;
-		jump nat-cali-POSTROUTING comment "cidrpool:${d4}"
+		jump nat-cali-POSTROUTING
 	}
 	chain nat-cali-POSTROUTING {
 		jump nat-cali-nat-outgoing
@@ -224,7 +221,7 @@ table ip6 calico {
 	}
 	chain nat-POSTROUTING {
 		type nat hook postrouting priority srcnat + 10; policy accept;
-		jump nat-cali-POSTROUTING comment "cidrpool:${d6}"
+		jump nat-cali-POSTROUTING
 	}
 	chain nat-cali-POSTROUTING {
 		jump nat-cali-nat-outgoing
@@ -248,15 +245,15 @@ table ip6 calico {
     assert.match(script, /chain nat-cali-nat-outgoing {\n\t}/);
   });
 
-  it('digests differ exactly when the desired content differs', () => {
+  it('expected listings differ exactly when the desired content differs', () => {
     const at = (natOutgoing: boolean): NatTable =>
       desiredNatTables({
         pools: [pool('a', { cidr: '10.244.0.0/16', natOutgoing })],
         nodeName: 'n1',
         nodes: [],
       })[v4]!;
-    assert.equal(natTableDigest(at(true)), natTableDigest(at(true)));
-    assert.notEqual(natTableDigest(at(true)), natTableDigest(at(false)));
+    assert.equal(natTableListing(at(true)), natTableListing(at(true)));
+    assert.notEqual(natTableListing(at(true)), natTableListing(at(false)));
   });
 });
 
@@ -350,50 +347,114 @@ describe('Felix NAT options (§5.2, T12)', () => {
 });
 
 describe('isNatTableCurrent', () => {
-  const table = desiredNatTables({
-    pools: [pool('a', { cidr: '10.0.0.0/16', natOutgoing: true })],
+  const [table4, table6] = desiredNatTables({
+    pools: [
+      pool('a', { cidr: '10.244.0.0/16', natOutgoing: true, vxlanMode: 'Always' }),
+      pool('b', { cidr: '10.245.0.0/16' }),
+      pool('off', { cidr: '10.99.0.0/16', disabled: true }),
+      pool('a6', { cidr: 'fd00:0:0:1::/64', natOutgoing: true }),
+      pool('b6', { cidr: 'fd00:244::/64' }),
+    ],
     nodeName: 'n1',
-    nodes: [],
-  })[v4]!;
-  // The shape `nft -j list table` prints (nft 1.0.6), reduced to what matters here.
-  const listed = (digest: string, handle: number, extra: Record<string, unknown>[] = []) => [
-    { table: { family: 'ip', name: 'calico', handle } },
-    {
-      rule: {
-        family: 'ip',
-        table: 'calico',
-        chain: 'nat-POSTROUTING',
-        handle: handle + 1,
-        comment: `cidrpool:${digest}`,
-        expr: [{ jump: { target: 'nat-cali-POSTROUTING' } }],
-      },
-    },
-    ...extra,
-  ];
+    nodes: [
+      node({ ipv4VXLANTunnelAddr: '10.244.1.0' }),
+      node({ bgp: { ipv4Address: '192.168.10.12/24' }, ipv4VXLANTunnelAddr: '10.244.2.0' }, 'n2'),
+    ],
+  });
+  // `nft list table ip calico` (nft 1.0.6) after the table's script was applied, counter moved.
+  const listed4 = `table ip calico {
+	set cali40masq-ipam-pools {
+		type ipv4_addr
+		flags interval
+		elements = { 10.244.0.0/16 }
+	}
 
-  it('reads the digest and ignores kernel handles and counter values in the fingerprint', () => {
-    const drop = (packets: number) => ({
-      rule: {
-        chain: 'filter-INPUT',
-        expr: [{ counter: { packets, bytes: packets * 50 } }, { drop: null }],
-      },
-    });
-    const a = observeNatTable(listed('abc', 3, [drop(0)]));
-    const b = observeNatTable(listed('abc', 9, [drop(7)]));
-    assert.equal(a.digest, 'abc');
-    assert.equal(a.fingerprint, b.fingerprint);
-    assert.notEqual(a.fingerprint, observeNatTable(listed('abc', 3)).fingerprint);
+	set cali40network-ip-pools {
+		type ipv4_addr
+		flags interval
+		elements = { 10.99.0.0/16, 10.244.0.0/16,
+			     10.245.0.0/16 }
+	}
+
+	set cali40all-vxlan-net {
+		type ipv4_addr
+		flags interval
+		elements = { 192.168.10.12 }
+	}
+
+	chain nat-POSTROUTING {
+		type nat hook postrouting priority srcnat + 10; policy accept;
+		jump nat-cali-POSTROUTING
+	}
+
+	chain nat-cali-POSTROUTING {
+		jump nat-cali-nat-outgoing
+		oifname "vxlan.calico" fib saddr . oif type != local fib saddr type local meta l4proto udp masquerade to :4790-65535
+		oifname "vxlan.calico" fib saddr . oif type != local fib saddr type local masquerade
+	}
+
+	chain nat-cali-nat-outgoing {
+		ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools masquerade fully-random
+	}
+
+	chain filter-INPUT {
+		type filter hook input priority filter; policy accept;
+		udp dport 4789 ip saddr @cali40all-vxlan-net fib daddr type local accept
+		udp dport 4789 fib daddr type local counter packets 12 bytes 600 drop
+	}
+
+	chain raw-PREROUTING {
+		type filter hook prerouting priority raw; policy accept;
+		udp dport 4789 notrack
+	}
+
+	chain raw-OUTPUT {
+		type filter hook output priority raw; policy accept;
+		udp dport 4789 notrack
+	}
+}
+`;
+  const listed6 = `table ip6 calico {
+	set cali60masq-ipam-pools {
+		type ipv6_addr
+		flags interval
+		elements = { fd00:0:0:1::/64 }
+	}
+
+	set cali60network-ip-pools {
+		type ipv6_addr
+		flags interval
+		elements = { fd00:0:0:1::/64,
+			     fd00:244::/64 }
+	}
+
+	chain nat-POSTROUTING {
+		type nat hook postrouting priority srcnat + 10; policy accept;
+		jump nat-cali-POSTROUTING
+	}
+
+	chain nat-cali-POSTROUTING {
+		jump nat-cali-nat-outgoing
+	}
+
+	chain nat-cali-nat-outgoing {
+		ip6 saddr @cali60masq-ipam-pools ip6 daddr != @cali60network-ip-pools masquerade fully-random
+	}
+}
+`;
+
+  it('takes the table as nft lists it (wrapped elements, bare host addresses, counter values) as current', () => {
+    assert.equal(isNatTableCurrent(listed4, table4!), true);
+    assert.equal(isNatTableCurrent(listed6, table6!), true);
   });
 
-  it('adopts a table with the desired digest after a restart, rewrites a changed or foreign one', () => {
-    const good = observeNatTable(listed(natTableDigest(table), 3));
-    assert.equal(isNatTableCurrent(good, table, undefined), true);
-    assert.equal(isNatTableCurrent(good, table, good.fingerprint), true);
-    assert.equal(isNatTableCurrent(undefined, table, undefined), false);
-    assert.equal(isNatTableCurrent(observeNatTable(listed('other', 3)), table, undefined), false);
-    const tampered = observeNatTable(
-      listed(natTableDigest(table), 3, [{ rule: { chain: 'nat-cali-nat-outgoing', expr: [] } }]),
-    );
-    assert.equal(isNatTableCurrent(tampered, table, good.fingerprint), false);
+  it('rewrites a missing, flushed, extended or out-of-date table', () => {
+    assert.equal(isNatTableCurrent(undefined, table4!), false);
+    const flushed = listed4.replace(/\t\tip saddr @cali40masq-ipam-pools .*\n/, '');
+    assert.equal(isNatTableCurrent(flushed, table4!), false);
+    const extended = listed4.replace('\t\tjump nat-cali-nat-outgoing\n', '$&\t\taccept\n');
+    assert.equal(isNatTableCurrent(extended, table4!), false);
+    assert.equal(isNatTableCurrent(listed4, { ...table4!, masqPools: [] }), false);
+    assert.equal(isNatTableCurrent(listed6, table4!), false);
   });
 });

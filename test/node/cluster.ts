@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execIn, type ExecResult } from '../helpers/netns.js';
+import { runPodPlugin } from '../helpers/pod-plugin.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = `${REPO_ROOT}bin/cidrpool`;
@@ -381,19 +382,13 @@ export class Cluster {
         : { datastore_type: 'etcdv3', etcd_endpoints: this.storeEnv.ETCD_ENDPOINTS }),
       ipam: { type: 'cidrpool-ipam' },
     };
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      CNI_COMMAND: 'ADD',
-      CNI_CONTAINERID: containerId,
-      CNI_NETNS: `/var/run/netns/${ns}`,
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: `${REPO_ROOT}bin`,
-      CNI_ARGS: ip ? `IgnoreUnknown=1;IP=${ip}` : 'IgnoreUnknown=1',
-    };
-    const r = await execIn(this.ns(node), `${REPO_ROOT}bin/cidrpool-cni`, [], {
-      env,
-      stdin: JSON.stringify(config),
-      timeoutMs: 30_000,
+    const r = await runPodPlugin({
+      command: 'ADD',
+      node: this.ns(node),
+      pod: ns,
+      containerId,
+      config,
+      args: ip ? `IgnoreUnknown=1;IP=${ip}` : 'IgnoreUnknown=1',
     });
     if (r.code !== 0)
       throw new Error(`cidrpool-cni ADD of ${name} failed: ${r.stdout} ${r.stderr}`);

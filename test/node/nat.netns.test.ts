@@ -1,19 +1,22 @@
 // natOutgoing end to end (dataplane.md §8, T10-T12, T16, T17): the real agent (`cidrpool node run`) in a
-// node namespace programs nftables; a pod (veth wired as Calico's CNI plugin wires it) pings an
-// "outside" namespace whose nft counters, keyed on the source address, show whether the packet
-// was masqueraded. Run on the embedded store (data dir shared by the CLI and the agent) and on a
-// real etcd running inside the node namespace (a root-namespace etcd is unreachable from there).
+// node namespace programs nftables and its VXLAN device; a pod made by the pod plugin
+// (`cidrpool-cni` with `cidrpool-ipam`) pings an "outside" namespace whose nft counters, keyed on
+// the source address, show whether the packet was masqueraded. Run on the embedded store (data dir
+// shared by the CLI, the plugin and the agent) and on a real etcd running inside the node
+// namespace (a root-namespace etcd is unreachable from there).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { vtepMac } from '../../src/dataplane/vtep-mac.js';
 import { openDatastore } from '../../src/datastore/open.js';
 import { startEtcdInNetns, type NetnsEtcd } from '../helpers/netns-etcd.js';
 import { execIn, NetnsScope, netnsSkipReason } from '../helpers/netns.js';
+import { runPodPlugin } from '../helpers/pod-plugin.js';
+import { waitFor } from './cluster.js';
 
 const PREFIX = 'cp11n';
 const CLI = fileURLToPath(new URL('../../../bin/cidrpool', import.meta.url));
@@ -25,27 +28,8 @@ const STRANGER = '192.168.10.99'; // on ext's link, but no node's address (T17)
 const NODE_IP6 = 'fd00:10::11';
 const EXT_GW6 = 'fd00:10::1';
 const OUTSIDE6 = 'fd00:203::10';
-const POD_IP6 = 'fd00:244::5';
-// Calico's host-side MAC, whose link-local address is the IPv6 pods' gateway.
-const CALI_MAC = 'ee:ee:ee:ee:ee:ee';
-const CALI_LINK_LOCAL = 'fe80::ecee:eeff:feee:eeee';
-const POD_IP = '10.244.1.5';
 const TUNNEL_IP = '10.244.1.0';
 const EXT_TUNNEL_IP = '10.244.3.0';
-const VXLAN_MAC_NODE = '66:00:00:00:00:01';
-const VXLAN_MAC_EXT = '66:00:00:00:00:03';
-
-/** Poll `check` until it returns a value (not undefined) or `timeoutMs` passes. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(50); // between polls, bounded by the deadline
-  }
-}
 
 /** Run `command` (words separated by spaces) in `netns`; fail the test unless it exits 0. */
 async function sh(netns: string, command: string): Promise<string> {
@@ -63,9 +47,9 @@ interface Topology {
 
 /**
  * node (eth0 192.168.10.11/24, forwarding) -- ext (192.168.10.1/24, plus 203.0.113.10 and
- * 10.99.0.10 on its interface; no route to the pods). The pod hangs off the node on a veth with
- * its /32 and 169.254.1.1 as gateway (proxy ARP on the node side), as Calico wires pods. A vxlan
- * device `vxlan.calico` on the node, and its peer on ext, carry the tunnel traffic of T13.
+ * 10.99.0.10 on its interface; no route to the pods). The pod's namespace is empty: the pod
+ * plugin wires it (addPod). ext plays a remote node for the tunnel: it runs no agent, so its end
+ * of the VXLAN tunnel is built here, towards the VTEP MAC the agent gives n1's `vxlan.calico`.
  */
 async function buildTopology(scope: NetnsScope): Promise<Topology> {
   const [node, pod, ext] = [scope.create(), scope.create(), scope.create()];
@@ -78,58 +62,24 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
     await sh(ext, `ip addr add ${address} dev eth0`);
   }
   await sh(ext, 'ip link set eth0 up');
-  // The pod, as the CNI plugin wires it (dataplane.md §8.1).
-  const cali = `${PREFIX}cali0`;
-  await sh(node, `ip link add ${cali} type veth peer name eth0 netns ${pod}`);
-  await sh(node, `sysctl -qw net.ipv4.conf.${cali}.proxy_arp=1`);
-  await sh(node, `sysctl -qw net.ipv6.conf.${cali}.accept_dad=0`);
-  await sh(node, `ip link set ${cali} address ${CALI_MAC}`);
-  await sh(node, `ip link set ${cali} up`);
-  await sh(node, `ip route add ${POD_IP}/32 dev ${cali} scope link`);
-  await sh(pod, `ip addr add ${POD_IP}/32 dev eth0`);
-  await sh(pod, 'ip link set eth0 up');
-  await sh(pod, 'ip route add 169.254.1.1 dev eth0 scope link');
-  await sh(pod, 'ip route add default via 169.254.1.1 dev eth0');
-  // IPv6 beside it (T16's NAT part): the pod's /128 and Calico's link-local gateway.
+  // IPv6 beside it (T16's NAT part).
   await sh(node, 'sysctl -qw net.ipv6.conf.all.forwarding=1');
   await sh(node, `ip -6 addr add ${NODE_IP6}/64 dev eth0 nodad`);
   await sh(node, `ip -6 route add default via ${EXT_GW6}`);
-  await sh(node, `ip -6 route add ${POD_IP6}/128 dev ${cali}`);
   await sh(ext, `ip -6 addr add ${EXT_GW6}/64 dev eth0 nodad`);
   await sh(ext, `ip -6 addr add ${OUTSIDE6}/128 dev eth0 nodad`);
-  await sh(pod, `ip -6 addr add ${POD_IP6}/128 dev eth0 nodad`);
-  await sh(pod, `ip -6 route add default via ${CALI_LINK_LOCAL} dev eth0`);
-  // A VXLAN tunnel node <-> ext, built by hand as the route service would (vni 4096, port 4789).
-  const ends = [
-    { ns: node, local: NODE_IP, addr: TUNNEL_IP, mac: VXLAN_MAC_NODE },
-    { ns: ext, local: EXT_GW, addr: EXT_TUNNEL_IP, mac: VXLAN_MAC_EXT },
-  ];
-  for (const [end, peer] of [ends, [...ends].reverse()] as const) {
-    const dev = 'dev vxlan.calico';
-    await sh(
-      end.ns,
-      `ip link add vxlan.calico address ${end.mac} type vxlan id 4096 local ${end.local} dev eth0 dstport 4789 nolearning`,
-    );
-    await sh(end.ns, `ip addr add ${end.addr}/32 ${dev}`);
-    await sh(end.ns, 'ip link set vxlan.calico up');
-    await sh(end.ns, `bridge fdb add ${peer.mac} ${dev} dst ${peer.local} self permanent`);
-    await sh(end.ns, `ip neigh add ${peer.addr} lladdr ${peer.mac} ${dev} nud permanent`);
-    await sh(end.ns, `ip route add ${peer.addr}/32 via ${peer.addr} ${dev} onlink`);
-  }
-  // Counters keyed on the source of echo requests reaching ext (§8.1 `ext`).
-  await execIn(ext, 'nft', ['-f', '-'], {
-    stdin: `table inet ${PREFIX}-ext {
-	chain input {
-		type filter hook input priority 0; policy accept;
-		icmp type echo-request ip saddr ${POD_IP} counter comment "pod-src"
-		icmp type echo-request ip saddr ${NODE_IP} counter comment "node-src"
-		icmp type echo-request ip saddr ${TUNNEL_IP} counter comment "tunnel-src"
-		icmpv6 type echo-request ip6 saddr ${POD_IP6} counter comment "pod6-src"
-		icmpv6 type echo-request ip6 saddr ${NODE_IP6} counter comment "node6-src"
-	}
-}
-`,
-  }).then((r) => assert.equal(r.code, 0, r.stderr));
+  // ext's end of the tunnel (vni 4096, port 4789), as the agent would build it on a node.
+  const dev = 'dev vxlan.calico';
+  await sh(
+    ext,
+    `ip link add vxlan.calico address ${vtepMac('ext', 4)} type vxlan id 4096 local ${EXT_GW} dev eth0 dstport 4789 nolearning`,
+  );
+  await sh(ext, `ip addr add ${EXT_TUNNEL_IP}/32 ${dev}`);
+  await sh(ext, 'ip link set vxlan.calico up');
+  const nodeMac = vtepMac('n1', 4);
+  await sh(ext, `bridge fdb add ${nodeMac} ${dev} dst ${NODE_IP} self permanent`);
+  await sh(ext, `ip neigh add ${TUNNEL_IP} lladdr ${nodeMac} ${dev} nud permanent`);
+  await sh(ext, `ip route add ${TUNNEL_IP}/32 via ${TUNNEL_IP} ${dev} onlink`);
   // A table that is not the agent's: it must survive every start, change and restart.
   await execIn(node, 'nft', ['-f', '-'], {
     stdin: `table inet ${PREFIX}-keep {
@@ -141,6 +91,52 @@ async function buildTopology(scope: NetnsScope): Promise<Topology> {
 `,
   }).then((r) => assert.equal(r.code, 0, r.stderr));
   return { node, pod, ext };
+}
+
+/**
+ * Wire the pod with the pod plugin (dual stack from the pools, `cidrpool-ipam` as its IPAM),
+ * then the counters on ext keyed on the sources it may see (§8.1 `ext`). Returns the addresses.
+ */
+async function addPod(
+  t: Topology,
+  datastore: Record<string, string>,
+): Promise<{ ip: string; ip6: string }> {
+  const add = await runPodPlugin({
+    command: 'ADD',
+    node: t.node,
+    pod: t.pod,
+    containerId: `${PREFIX}-pod`,
+    args: 'IgnoreUnknown=1',
+    config: {
+      cniVersion: '1.0.0',
+      name: 'k8s-pod-network',
+      type: 'cidrpool-cni',
+      nodename: 'n1',
+      agent_socket: 'none',
+      ...datastore,
+      ipam: { type: 'cidrpool-ipam', assign_ipv4: 'true', assign_ipv6: 'true' },
+    },
+  });
+  assert.equal(add.code, 0, `pod plugin ADD: ${add.stdout} ${add.stderr}`);
+  const ips = (JSON.parse(add.stdout) as { ips: { address: string }[] }).ips.map(
+    (i) => i.address.split('/')[0]!,
+  );
+  const pod = { ip: ips.find((a) => !a.includes(':'))!, ip6: ips.find((a) => a.includes(':'))! };
+  assert.ok(pod.ip && pod.ip6, `dual-stack pod: ${add.stdout}`);
+  await execIn(t.ext, 'nft', ['-f', '-'], {
+    stdin: `table inet ${PREFIX}-ext {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		icmp type echo-request ip saddr ${pod.ip} counter comment "pod-src"
+		icmp type echo-request ip saddr ${NODE_IP} counter comment "node-src"
+		icmp type echo-request ip saddr ${TUNNEL_IP} counter comment "tunnel-src"
+		icmpv6 type echo-request ip6 saddr ${pod.ip6} counter comment "pod6-src"
+		icmpv6 type echo-request ip6 saddr ${NODE_IP6} counter comment "node6-src"
+	}
+}
+`,
+  }).then((r) => assert.equal(r.code, 0, r.stderr));
+  return pod;
 }
 
 /** Packets counted by ext's rule with this comment. */
@@ -216,14 +212,15 @@ async function startAgent(netns: string, env: NodeJS.ProcessEnv): Promise<Agent>
     },
   };
   try {
-    await waitFor(
+    const state = await waitFor(
       'the agent to run',
       async () => {
-        if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}:\n${log}`);
-        return log.includes('node agent running') ? true : undefined;
+        if (child.exitCode !== null) return 'exited';
+        return log.includes('node agent running') ? 'running' : undefined;
       },
       20_000,
     );
+    if (state === 'exited') throw new Error(`agent exited ${child.exitCode}:\n${log}`);
   } catch (err) {
     await agent.stop();
     throw err;
@@ -321,6 +318,12 @@ for (const datastore of ['embedded', 'etcd'] as const) {
         '--use',
         'Tunnel',
       ]);
+      await addPod(
+        t,
+        etcd
+          ? { datastore_type: 'etcdv3', etcd_endpoints: etcd.endpoint }
+          : { datastore_type: 'embedded', data_dir: env.CIDRPOOL_DATA_DIR! },
+      );
     });
 
     after(async () => {
@@ -362,9 +365,8 @@ for (const datastore of ['embedded', 'etcd'] as const) {
       });
     });
 
-    // T13 (host traffic masqueraded to the tunnel address) needs the agent's own VXLAN device and
-    // routes, which its dataplane service replaces this test's hand-built ones with: it runs in
-    // the three-node suite, test/node/dataplane-e2e.test.ts.
+    // T13 (host traffic masqueraded to the tunnel address) needs a pod behind a remote node's
+    // agent: it runs in the three-node suite, test/node/dataplane-e2e.test.ts.
 
     it('T17: VXLAN to the node is dropped (and counted) from a host that is no node, accepted from a VTEP host', async () => {
       const drops = async () => {
@@ -518,19 +520,16 @@ s.send('x', 9999, '${OUTSIDE}', () => s.close());`;
       );
     });
 
-    it('a table changed by hand is put back at the next resync', async () => {
+    it('a table changed by hand is put back at the next event', async () => {
       const good = await agentTable(t.node);
       await sh(t.node, 'nft flush chain ip calico nat-cali-nat-outgoing');
-      // The periodic resync runs every 30 s; a pool change usually triggers the same check at
-      // once (on etcd it was seen to miss once in CI), so the bound covers the periodic one.
+      // Any pool or node event makes the agent compare the kernel's table with the one it derives
+      // from the desired state; the label is written after the flush, so that pass sees it.
       await cli(['label', 'ippools', 'excluded', 'touched=yes']);
-      await waitFor(
-        'the masquerade rule to be restored',
-        async () =>
-          (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
-            ? true
-            : undefined,
-        40_000,
+      await waitFor('the masquerade rule to be restored', async () =>
+        (await agentTable(t.node))?.includes('"masquerade": {"flags": "fully-random"}')
+          ? true
+          : undefined,
       );
       assert.notEqual(await agentTable(t.node), good, 'rewritten: new handles');
       assert.deepEqual(await pingAndCount(t, t.pod, OUTSIDE), { reply: true, moved: ['node-src'] });

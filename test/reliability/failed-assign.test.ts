@@ -1,8 +1,8 @@
 // Issue 15, item 1: a multi-address `ipam assign` that fails part-way keeps nothing, and the
 // node can allocate again afterwards (spawned CLI on the embedded store).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createSandbox, type Sandbox } from '../cli/support.js';
+import { describe, it } from 'node:test';
+import { sandboxForSuite } from '../cli/support.js';
 
 const SETUP = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -20,12 +20,7 @@ spec: {}
 `;
 
 describe('a failed multi-address assign', () => {
-  let sb: Sandbox;
-  before(async () => {
-    sb = createSandbox();
-    await sb.ok(['create', '-f', sb.write('setup.yaml', SETUP)]);
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxForSuite({ setup: SETUP });
 
   it('fails at the block limit and leaves no address, handle or problem behind', async () => {
     const failed = await sb.run(['ipam', 'assign', '--node', 'node-1', '--ipv4', '400']);

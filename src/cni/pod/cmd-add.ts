@@ -48,12 +48,11 @@ export async function runPodAdd(ctx: CallContext, stdin: string): Promise<string
           addresses: spec.addresses,
           podLabels: podInfo.podLabels,
           floatingIps,
+          interfaceName: wired.hostIfName,
+          mac: wired.podMac,
           creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         });
-        await writeEndpoint(store, {
-          ...wep,
-          spec: { ...wep.spec, interfaceName: wired.hostIfName, mac: wired.podMac },
-        });
+        await writeEndpoint(store, wep);
       } catch (err) {
         await removeHostEnd(wired.hostIfName).catch(() => undefined);
         throw err;
