@@ -6,7 +6,7 @@
 // - Browser (Debian's chromium, headless): time from navigation to the block map painted, the
 //   paint itself, and the JavaScript heap then, beside the Pools view of the same snapshot.
 import { join } from 'node:path';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page } from 'puppeteer-core';
 import { listAll } from '../src/datastore/api.js';
 import { blocksPrefix } from '../src/datastore/keys.js';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
@@ -15,7 +15,8 @@ import { parseListen } from '../src/http/access.js';
 import { LiveModel } from '../src/http/live-model.js';
 import { startDashboardServer } from '../src/http/server.js';
 import { blockAt, formatCidr, parseCidr } from '../src/net/index.js';
-import { launchChromium } from '../test/helpers/chromium.js';
+import { CHROMIUM, launchBrowser } from '../test/helpers/browser.js';
+import { attrOf, waitForSelector } from '../test/http/page.js';
 import { fillerBlock, writeBlocks, writePoolAndNode } from './prefill.js';
 import { percentile, timeMs } from './support.js';
 import type { BenchFigure, BenchScenario } from './types.js';
@@ -42,7 +43,7 @@ async function measureView(
   await cdp.send('HeapProfiler.collectGarbage');
   const started = performance.now();
   await page.goto(`${url}#${hash}`);
-  await page.locator(ready).waitFor({ timeout: 60_000 });
+  await waitForSelector(page, ready, 120_000);
   const ms = performance.now() - started;
   await cdp.send('HeapProfiler.collectGarbage');
   return [ms, await heapMiB(cdp)];
@@ -105,11 +106,12 @@ export const scenario: BenchScenario = {
       store,
       live,
     });
-    const browser = await launchChromium();
+    const browser = await launchBrowser(CHROMIUM);
     let figures: BenchFigure[];
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const cdp = await page.context().newCDPSession(page);
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1280, height: 900 });
+      const cdp = await page.createCDPSession();
       await cdp.send('Performance.enable');
       const [poolsMs, poolsHeap] = await measureView(
         page,
@@ -125,9 +127,7 @@ export const scenario: BenchScenario = {
         `map/${POOL.name}`,
         'canvas[data-painted]',
       );
-      const paintMs = Number(
-        await page.locator('canvas[data-painted]').getAttribute('data-paint-ms'),
-      );
+      const paintMs = Number(await attrOf(page, 'canvas[data-painted]', 'data-paint-ms'));
       log(
         `block map: ${mapMs.toFixed(0)} ms to first render (paint ${paintMs} ms), heap ${mapHeap.toFixed(1)} MiB`,
       );
