@@ -1,6 +1,7 @@
 // The dashboard's current model, kept live from one watch on every Calico key. A block change
 // updates the block part at once (block-cache.ts; a short debounce gathers the keys of one CNI
-// ADD); the check part (`ipam check`, snapshot.ts) is rerun in the background after changes, at
+// ADD); the check part (`ipam check`, snapshot.ts) runs in the background: the first version is
+// published without it (a check of a big store takes a minute), and it is rerun after changes, at
 // most once per four times its own duration, so a big store is never rescanned back to back.
 // Listeners hear each new version; the browsers then fetch the snapshot.
 import { gzipSync } from 'node:zlib';
@@ -72,7 +73,10 @@ export class LiveModel {
     this.#blocks = new BlockCache(store, this.#now);
   }
 
-  /** Read everything once, publish the first version and start watching. Throws DS_* errors. */
+  /**
+   * Read the blocks, publish the first version (its check part pending) and start watching; the
+   * first `ipam check` runs in the background. Throws DS_* errors.
+   */
   async start(): Promise<void> {
     await this.#watchAndLoad();
     this.#sampler = setInterval(() => {
@@ -131,8 +135,6 @@ export class LiveModel {
   async #watchAndLoad(): Promise<void> {
     const { revision } = await this.#store.list(WATCH_PREFIX, { limit: 1, keysOnly: true });
     await this.#reloadBlocks();
-    this.#check = await readCheckPart(this.#store, this.#ipam, this.#now);
-    this.#lastCheckEnd = this.#now();
     this.#publish();
     if (this.#closed) return;
     await this.#watcher?.close();
@@ -150,6 +152,8 @@ export class LiveModel {
         }, 1000).unref();
       },
     );
+    this.#checkDirty = true;
+    this.#startCheck();
   }
 
   #onEvent(event: WatchEvent): void {
@@ -238,7 +242,6 @@ export class LiveModel {
   }
 
   #publish(): void {
-    if (!this.#check) return;
     const started = performance.now();
     const model = composeModel(
       this.#blocks.part(),

@@ -43,6 +43,13 @@ function hitOf(model: Model, a: CheckAllocation, match: SearchHit['match']): Sea
 export function search(model: Model, query: string): SearchResult {
   const q = query.trim();
   if (q === '') return { query: q, hits: [], omitted: 0 };
+  if (model.snapshot.checkPending)
+    return {
+      query: q,
+      hits: [],
+      omitted: 0,
+      note: 'The first ipam check of this store is still running; search answers when it ends (the page updates by itself).',
+    };
   const ip = tryParseIp(q);
   if (ip) {
     const text = formatIp(ip);

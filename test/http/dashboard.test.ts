@@ -68,6 +68,8 @@ async function show(page: Page, url: string, hash: string): Promise<void> {
   await page.goto(`${url}#${hash}`);
   await waitForText(page, '[data-testid="live-state"]', 'Live');
   await waitForSelector(page, 'main h1');
+  // The first `ipam check` runs after the first snapshot; the tab shows … until it ends.
+  await waitForText(page, 'nav .count', /^\d+$/);
 }
 
 /** A new page at 1280x900 that fails the test on any page error. */

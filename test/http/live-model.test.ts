@@ -28,6 +28,7 @@ async function assertCaughtUp(live: LiveModel, ipam: Ipam, step: string): Promis
     const report = await ipam.check();
     const model = live.model;
     try {
+      assert.equal(model.snapshot.checkPending, false);
       assert.deepEqual(model.utilization, want);
       assert.equal(model.snapshot.problems.problemCount, report.problemCount);
       assert.deepEqual(model.report.nodeAllocations, report.nodeAllocations);
@@ -48,7 +49,15 @@ both(
     await putNode(t.store, 'n1');
     await putNode(t.store, 'n2');
     const live = new LiveModel(t.store, ipam, { now: env.now, debounceMs: 10 });
+    // The first version is published before the first `ipam check` ends, and says so.
+    const firstPending = new Promise<boolean>((resolve) => {
+      const off = live.subscribe(() => {
+        off();
+        resolve(live.model.snapshot.checkPending);
+      });
+    });
     await live.start();
+    assert.equal(await firstPending, true);
     try {
       await assertCaughtUp(live, ipam, 'start');
       const a = await ipam.autoAssign(v4Request('n1', 12, { handleId: 'h1' }));
