@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import type { Datastore, WatchEvent, Watcher } from '../datastore/api.js';
 import type { Ipam } from '../ipam/index.js';
 import { BlockCache } from './block-cache.js';
+import { loadSamples, saveSamples } from './forecast-state.js';
 import { UsageHistory } from './forecast.js';
 import { composeModel, readCheckPart, type CheckPart, type Model } from './snapshot.js';
 
@@ -22,6 +23,8 @@ export interface LiveModelOptions {
   readonly debounceMs?: number;
   /** Reread everything at least this often, so the forecast gets samples while nothing changes. */
   readonly sampleEveryMs?: number;
+  /** The forecast's samples are loaded from and saved (once a minute, and on close) to this file. */
+  readonly stateFile?: string;
   readonly now?: () => number;
   readonly log?: (message: string) => void;
 }
@@ -37,7 +40,9 @@ export class LiveModel {
   readonly #store: Datastore;
   readonly #ipam: Ipam;
   readonly #blocks: BlockCache;
-  readonly #history = new UsageHistory();
+  readonly #history: UsageHistory;
+  readonly #stateFile: string | undefined;
+  #stateFailed = false;
   readonly #listeners = new Set<(version: number) => void>();
   readonly #debounceMs: number;
   readonly #sampleEveryMs: number;
@@ -71,6 +76,11 @@ export class LiveModel {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
     this.#blocks = new BlockCache(store, this.#now);
+    this.#stateFile = options.stateFile;
+    this.#history = new UsageHistory(
+      this.#stateFile ? loadSamples(this.#stateFile, this.#log) : undefined,
+      this.#stateFile,
+    );
   }
 
   /**
@@ -83,6 +93,7 @@ export class LiveModel {
       this.#reloadNeeded = true; // also frees addresses whose cooldown ended meanwhile
       this.#checkDirty = true;
       this.#schedule(0);
+      this.#saveHistory();
     }, this.#sampleEveryMs);
     this.#sampler.unref();
   }
@@ -129,6 +140,20 @@ export class LiveModel {
     await this.#checking;
     await this.#watcher?.close();
     this.#listeners.clear();
+    this.#saveHistory();
+  }
+
+  /** Keep the forecast's samples in the state file; a failure is logged once, then retried quietly. */
+  #saveHistory(): void {
+    if (!this.#stateFile) return;
+    try {
+      saveSamples(this.#stateFile, this.#history.all());
+      this.#stateFailed = false;
+    } catch (err) {
+      if (!this.#stateFailed)
+        this.#log(`dashboard: cannot save the forecast state: ${(err as Error).message}`);
+      this.#stateFailed = true;
+    }
   }
 
   /** Read the store's revision, load both parts, then watch from that revision. */

@@ -5,6 +5,7 @@ import { openDatastore } from '../datastore/open.js';
 import { CidrpoolError } from '../errors/index.js';
 import { createIpam } from '../ipam/index.js';
 import { DEFAULT_LISTEN, parseListen, readTokenFile } from './access.js';
+import { defaultStateDir, forecastStateFile } from './forecast-state.js';
 import { LiveModel } from './live-model.js';
 import { startDashboardServer, type DashboardServer } from './server.js';
 
@@ -13,6 +14,8 @@ export interface DashboardFlags {
   readonly listen?: string;
   readonly tokenFile?: string;
   readonly config?: string;
+  /** Where the forecast keeps its samples across restarts. */
+  readonly stateDir?: string;
 }
 
 /** A running dashboard: its URL, and how to stop it (server, watch, datastore). */
@@ -25,8 +28,8 @@ export interface RunningDashboard {
 
 /**
  * Check the flags, open the datastore, build the first snapshot and listen. Throws HTTP_LISTEN
- * (bad address, non-loopback without --token-file, port in use), HTTP_TOKEN_FILE, DS_CONFIG and
- * DS_UNAVAILABLE.
+ * (bad address, non-loopback without --token-file, port in use), HTTP_TOKEN_FILE, HTTP_STATE_DIR,
+ * DS_CONFIG and DS_UNAVAILABLE.
  */
 export async function startDashboard(
   flags: DashboardFlags,
@@ -44,8 +47,10 @@ export async function startDashboard(
     configFile: flags.config ?? DEFAULT_CONFIG_FILE,
     env,
   });
+  const stateFile = forecastStateFile(flags.stateDir ?? defaultStateDir(env), config, env);
   const store = await openDatastore(config);
   const live = new LiveModel(store, createIpam(store), {
+    stateFile,
     log: (message) => process.stderr.write(`${message}\n`),
   });
   try {

@@ -2,7 +2,11 @@
 // keeps from watch events must equal a fresh getUtilization (what `ipam show` prints), and its
 // check part a fresh `ipam check`. Both stores. Plus the pure helpers of access and forecast.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { forecastStateFile } from '../../src/http/forecast-state.js';
 import { bearerChecker, isLoopbackHostHeader, parseListen } from '../../src/http/access.js';
 import { parseGoTime, slopePerHour, UsageHistory } from '../../src/http/forecast.js';
 import { LiveModel } from '../../src/http/live-model.js';
@@ -79,6 +83,44 @@ both(
     }
   },
 );
+
+both('the forecast keeps its samples across a restart in its state file', async (t, env, ipam) => {
+  await putPool(t.store, 'pool-a', { cidr: '10.0.0.0/24', blockSize: 29 });
+  await putNode(t.store, 'n1');
+  const dir = mkdtempSync(join(tmpdir(), 'cpdb-state-'));
+  try {
+    const stateFile = forecastStateFile(dir, { type: 'embedded', dataDir: '/nowhere' });
+    const first = new LiveModel(t.store, ipam, { now: env.now, debounceMs: 10, stateFile });
+    await first.start();
+    await first.settled();
+    assert.equal(first.model.snapshot.forecast[0]!.method, 'none');
+    await first.close();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+      samples: Record<string, unknown[]>;
+    };
+    assert.ok(saved.samples['pool-a']!.length >= 1, 'the samples were saved on close');
+
+    // Twenty minutes and 8 addresses later, a new dashboard fits a rate over both runs.
+    env.advance(20 * 60_000);
+    await ipam.autoAssign(v4Request('n1', 8, { handleId: 'h1' }));
+    const second = new LiveModel(t.store, ipam, { now: env.now, debounceMs: 10, stateFile });
+    await second.start();
+    try {
+      await second.settled();
+      const forecast = second.model.snapshot.forecast[0]!;
+      assert.equal(forecast.method, 'samples');
+      assert.ok(Math.abs(forecast.ratePerHour! - 24) < 1e-9, String(forecast.ratePerHour));
+      assert.match(
+        forecast.basis,
+        /kept across restarts in .*forecast-embedded-[0-9a-f]{16}\.json/,
+      );
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describe('dashboard access and forecast helpers', () => {
   it('parses --listen and knows loopback', () => {
