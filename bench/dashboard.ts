@@ -13,6 +13,7 @@ import { blocksPrefix } from '../src/datastore/keys.js';
 import { openEmbeddedStore } from '../src/datastore/embedded/index.js';
 import { createIpam } from '../src/ipam/index.js';
 import { parseListen } from '../src/http/access.js';
+import { startCheckWorker } from '../src/http/check-worker.js';
 import { LiveModel } from '../src/http/live-model.js';
 import { startDashboardServer } from '../src/http/server.js';
 import { blockAt, formatCidr, parseCidr } from '../src/net/index.js';
@@ -56,7 +57,8 @@ export const scenario: BenchScenario = {
   title: '9. Dashboard: /10 pool with 64,000 claimed blocks (embedded)',
   async run({ workDir, scale, log }) {
     const claimed = Math.max(1000, Math.round(64_000 * scale));
-    const store = await openEmbeddedStore({ type: 'embedded', dataDir: join(workDir, 'data') });
+    const config = { type: 'embedded', dataDir: join(workDir, 'data') } as const;
+    const store = await openEmbeddedStore(config);
     const pool = parseCidr(POOL.cidr);
     log(`writing ${claimed} blocks...`);
     await writePoolAndNode(store, POOL, 'node-0');
@@ -71,7 +73,9 @@ export const scenario: BenchScenario = {
     await writeBlocks(store, 4, POOL.blockSize, blocks);
 
     const rawListMs = await timeMs(() => listAll(store, blocksPrefix()));
-    const live = new LiveModel(store, createIpam(store), { log });
+    // As `cidrpool dashboard` runs it: the check in a worker thread with its own connection.
+    const checker = startCheckWorker(config);
+    const live = new LiveModel(store, createIpam(store), { log, runCheck: () => checker.run() });
     // Serving starts after the first snapshot; the first `ipam check` runs behind it.
     const firstMs = await timeMs(() => live.start());
     const encoded = live.encoded();
@@ -226,6 +230,7 @@ export const scenario: BenchScenario = {
       await browser.close();
       await server.close();
       await live.close();
+      await checker.close();
       await store.close();
     }
     return figures;

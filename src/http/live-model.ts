@@ -23,6 +23,11 @@ export interface LiveModelOptions {
   readonly debounceMs?: number;
   /** Reread everything at least this often, so the forecast gets samples while nothing changes. */
   readonly sampleEveryMs?: number;
+  /**
+   * Runs the check part (default: on this thread with `ipam`); run.ts gives a worker thread's
+   * (check-worker.ts), so a long check does not hold up requests and live updates.
+   */
+  readonly runCheck?: () => Promise<CheckPart>;
   /** The forecast's samples are loaded from and saved (once a minute, and on close) to this file. */
   readonly stateFile?: string;
   readonly now?: () => number;
@@ -42,6 +47,7 @@ export class LiveModel {
   readonly #blocks: BlockCache;
   readonly #history: UsageHistory;
   readonly #stateFile: string | undefined;
+  readonly #runCheck: () => Promise<CheckPart>;
   #stateFailed = false;
   readonly #listeners = new Set<(version: number) => void>();
   readonly #debounceMs: number;
@@ -77,6 +83,7 @@ export class LiveModel {
     this.#log = options.log ?? (() => undefined);
     this.#blocks = new BlockCache(store, this.#now);
     this.#stateFile = options.stateFile;
+    this.#runCheck = options.runCheck ?? (() => readCheckPart(this.#store, this.#ipam, this.#now));
     this.#history = new UsageHistory(
       this.#stateFile ? loadSamples(this.#stateFile, this.#log) : undefined,
       this.#stateFile,
@@ -251,7 +258,7 @@ export class LiveModel {
     let failed = false;
     this.#checking = (async () => {
       try {
-        this.#check = await readCheckPart(this.#store, this.#ipam, this.#now);
+        this.#check = await this.#runCheck();
         this.#publish();
       } catch (err) {
         this.#checkDirty = true;

@@ -5,6 +5,7 @@ import { openDatastore } from '../datastore/open.js';
 import { CidrpoolError } from '../errors/index.js';
 import { createIpam } from '../ipam/index.js';
 import { DEFAULT_LISTEN, parseListen, readTokenFile } from './access.js';
+import { startCheckWorker } from './check-worker.js';
 import { defaultStateDir, forecastStateFile } from './forecast-state.js';
 import { LiveModel } from './live-model.js';
 import { startDashboardServer, type DashboardServer } from './server.js';
@@ -49,8 +50,10 @@ export async function startDashboard(
   });
   const stateFile = forecastStateFile(flags.stateDir ?? defaultStateDir(env), config, env);
   const store = await openDatastore(config);
+  const checker = startCheckWorker(config);
   const live = new LiveModel(store, createIpam(store), {
     stateFile,
+    runCheck: () => checker.run(),
     log: (message) => process.stderr.write(`${message}\n`),
   });
   try {
@@ -63,11 +66,13 @@ export async function startDashboard(
       async stop() {
         await server.close();
         await live.close();
+        await checker.close();
         await store.close();
       },
     };
   } catch (err) {
     await live.close();
+    await checker.close();
     await store.close();
     throw err;
   }
