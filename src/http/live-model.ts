@@ -10,7 +10,16 @@ import type { Ipam } from '../ipam/index.js';
 import { BlockCache } from './block-cache.js';
 import { loadSamples, saveSamples } from './forecast-state.js';
 import { UsageHistory } from './forecast.js';
-import { composeModel, readCheckPart, type CheckPart, type Model } from './snapshot.js';
+import type { SearchResult } from './api-types.js';
+import type { CheckRunner } from './check-worker.js';
+import { matchAllocations, search } from './search.js';
+import {
+  composeModel,
+  PENDING_CHECK,
+  readCheckPart,
+  type CheckPart,
+  type Model,
+} from './snapshot.js';
 
 /** Every key the dashboard shows lives under this prefix (resources and IPAM). */
 export const WATCH_PREFIX = '/calico/';
@@ -24,10 +33,11 @@ export interface LiveModelOptions {
   /** Reread everything at least this often, so the forecast gets samples while nothing changes. */
   readonly sampleEveryMs?: number;
   /**
-   * Runs the check part (default: on this thread with `ipam`); run.ts gives a worker thread's
-   * (check-worker.ts), so a long check does not hold up requests and live updates.
+   * Runs the check part and searches its details (default: on this thread with `ipam`); run.ts
+   * gives a worker thread's (check-worker.ts), so a long check does not hold up requests and live
+   * updates.
    */
-  readonly runCheck?: () => Promise<CheckPart>;
+  readonly checker?: CheckRunner;
   /** The forecast's samples are loaded from and saved (once a minute, and on close) to this file. */
   readonly stateFile?: string;
   readonly now?: () => number;
@@ -47,7 +57,7 @@ export class LiveModel {
   readonly #blocks: BlockCache;
   readonly #history: UsageHistory;
   readonly #stateFile: string | undefined;
-  readonly #runCheck: () => Promise<CheckPart>;
+  readonly #checker: CheckRunner;
   #stateFailed = false;
   readonly #listeners = new Set<(version: number) => void>();
   readonly #debounceMs: number;
@@ -83,7 +93,11 @@ export class LiveModel {
     this.#log = options.log ?? (() => undefined);
     this.#blocks = new BlockCache(store, this.#now);
     this.#stateFile = options.stateFile;
-    this.#runCheck = options.runCheck ?? (() => readCheckPart(this.#store, this.#ipam, this.#now));
+    this.#checker = options.checker ?? {
+      run: () => readCheckPart(this.#store, this.#ipam, this.#now),
+      search: async (query) =>
+        matchAllocations((this.#check ?? PENDING_CHECK).report.allocations, query),
+    };
     this.#history = new UsageHistory(
       this.#stateFile ? loadSamples(this.#stateFile, this.#log) : undefined,
       this.#stateFile,
@@ -119,6 +133,12 @@ export class LiveModel {
       this.#encoded = { version: model.snapshot.version, json, gzip: gzipSync(json, { level: 4 }) };
     }
     return this.#encoded;
+  }
+
+  /** The answer to a search (search.ts) in the latest model. */
+  async search(query: string): Promise<SearchResult> {
+    const found = await this.#checker.search(query);
+    return search(this.model, query, found);
   }
 
   /** Call `listener` with each new version; returns the unsubscribe function. */
@@ -258,7 +278,7 @@ export class LiveModel {
     let failed = false;
     this.#checking = (async () => {
       try {
-        this.#check = await this.#runCheck();
+        this.#check = await this.#checker.run();
         this.#publish();
       } catch (err) {
         this.#checkDirty = true;

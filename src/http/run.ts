@@ -53,7 +53,7 @@ export async function startDashboard(
   const checker = startCheckWorker(config);
   const live = new LiveModel(store, createIpam(store), {
     stateFile,
-    runCheck: () => checker.run(),
+    checker,
     log: (message) => process.stderr.write(`${message}\n`),
   });
   try {

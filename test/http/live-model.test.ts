@@ -76,7 +76,7 @@ both(
       await ipam.releaseHostAffinities('n2', false);
       await assertCaughtUp(live, ipam, 'affinity release');
       // Search answers from the check part.
-      const hits = (await import('../../src/http/search.js')).search(live.model, 'h1');
+      const hits = await live.search('h1');
       assert.equal(hits.hits.length, 7);
     } finally {
       await live.close();
