@@ -30,7 +30,10 @@ const CHECK_SPACING = 4;
 export interface LiveModelOptions {
   /** Wait this long after a change for more before publishing (a CNI ADD writes several keys). */
   readonly debounceMs?: number;
-  /** Reread everything at least this often, so the forecast gets samples while nothing changes. */
+  /**
+   * Publish (and check) at least this often, so the forecast gets samples and cooled-down
+   * addresses are freed while nothing changes.
+   */
   readonly sampleEveryMs?: number;
   /**
    * Runs the check part and searches its details (default: on this thread with `ipam`); run.ts
@@ -111,7 +114,9 @@ export class LiveModel {
   async start(): Promise<void> {
     await this.#watchAndLoad();
     this.#sampler = setInterval(() => {
-      this.#reloadNeeded = true; // also frees addresses whose cooldown ended meanwhile
+      // Not a full reread (seconds of this thread on a big store): only cooling-down blocks.
+      this.#blocks.refreshCooling();
+      this.#blocksDirty = true;
       this.#checkDirty = true;
       this.#schedule(0);
       this.#saveHistory();

@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { IPAM_CONFIG_KEY } from '../../src/datastore/keys.js';
 import { forecastStateFile } from '../../src/http/forecast-state.js';
+import { encodeConfig } from '../../src/ipam/model.js';
+import { DEFAULT_IPAM_CONFIG } from '../../src/ipam/types.js';
 import { bearerChecker, isLoopbackHostHeader, parseListen } from '../../src/http/access.js';
 import { parseGoTime, slopePerHour, UsageHistory } from '../../src/http/forecast.js';
 import { LiveModel } from '../../src/http/live-model.js';
@@ -78,6 +81,35 @@ both(
       // Search answers from the check part.
       const hits = await live.search('h1');
       assert.equal(hits.hits.length, 7);
+    } finally {
+      await live.close();
+    }
+  },
+);
+
+both(
+  'addresses whose cooldown ends are freed at the next sample, without any write',
+  async (t, env, ipam) => {
+    await t.store.put(
+      IPAM_CONFIG_KEY,
+      encodeConfig({ ...DEFAULT_IPAM_CONFIG, ipCooldownSeconds: 60 }),
+    );
+    await putPool(t.store, 'pool-a', { cidr: '10.0.0.0/24', blockSize: 29 });
+    await putNode(t.store, 'n1');
+    const a = await ipam.autoAssign(v4Request('n1', 4, { handleId: 'h1' }));
+    const live = new LiveModel(t.store, ipam, { now: env.now, debounceMs: 10, sampleEveryMs: 50 });
+    await live.start();
+    try {
+      await ipam.releaseIps(a.ipv4.ips.slice(0, 2).map((ip) => ({ address: ip.split('/')[0]! })));
+      await assertCaughtUp(live, ipam, 'release (cooling down)');
+      const cooling = live.model.snapshot.pools[0]!.inUse;
+      env.advance(61_000);
+      await assertCaughtUp(live, ipam, 'cooldown over');
+      assert.notEqual(
+        live.model.snapshot.pools[0]!.inUse,
+        cooling,
+        'the cooled-down addresses are free',
+      );
     } finally {
       await live.close();
     }
