@@ -34,34 +34,48 @@ type Reply =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
-/** Start the worker for the datastore of `config`. */
+/**
+ * Start the worker for the datastore of `config`. A worker that died (its store could not be
+ * opened, or it crashed) fails its pending questions and is started again by the next one.
+ */
 export function startCheckWorker(config: DatastoreConfig): CheckWorker {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { config } });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const failAll = (err: Error): void => {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
-  worker.on('message', (reply: Reply) => {
-    const p = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (reply.ok) p?.resolve(reply.value);
-    else p?.reject(new Error(reply.message));
-  });
-  worker.on('error', failAll);
-  worker.on('exit', (code) => failAll(new Error(`the check worker exited with ${code}`)));
+  let current: { worker: Worker; exited: Promise<void> } | undefined;
+  const spawn = (): { worker: Worker; exited: Promise<void> } => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { config } });
+    const exited = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        if (current?.worker === worker) current = undefined;
+        failAll(new Error(`the check worker exited with ${code}`));
+        resolve();
+      }),
+    );
+    worker.on('message', (reply: Reply) => {
+      const p = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (reply.ok) p?.resolve(reply.value);
+      else p?.reject(new Error(reply.message));
+    });
+    worker.on('error', failAll);
+    return { worker, exited };
+  };
   const ask = <T>(question: Question): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...question, id });
+      (current ??= spawn()).worker.postMessage({ ...question, id });
     });
   return {
     run: () => ask<CheckPart>({ kind: 'check' }),
     search: (query) => ask<AllocationMatches>({ kind: 'search', query }),
     async close() {
+      if (!current) return;
+      const { worker, exited } = current;
       const timer = setTimeout(() => void worker.terminate(), 5000);
       ask({ kind: 'close' }).catch(() => undefined);
       await exited;

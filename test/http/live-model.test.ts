@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { IPAM_CONFIG_KEY } from '../../src/datastore/keys.js';
+import { startCheckWorker } from '../../src/http/check-worker.js';
 import { forecastStateFile } from '../../src/http/forecast-state.js';
 import { encodeConfig } from '../../src/ipam/model.js';
 import { DEFAULT_IPAM_CONFIG } from '../../src/ipam/types.js';
@@ -151,6 +152,15 @@ both('the forecast keeps its samples across a restart in its state file', async 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('the check worker fails a check whose store cannot be opened, and starts again on the next', async () => {
+  const checker = startCheckWorker({ type: 'embedded', dataDir: '/dev/null/cpdb-no-such-dir' });
+  try {
+    for (let i = 0; i < 2; i++) await assert.rejects(checker.run(), /cpdb-no-such-dir|exited with/);
+  } finally {
+    await checker.close();
   }
 });
 
