@@ -182,14 +182,20 @@ function App() {
             key={view}
           >
             {label}
-            {view === 'problems' && snapshot && (
-              <span
-                class={`count ${problems > 0 ? 'warn' : 'ok'}`}
-                aria-label={`${problems} problems`}
-              >
-                {problems}
-              </span>
-            )}
+            {view === 'problems' &&
+              snapshot &&
+              (snapshot.checkPending ? (
+                <span class="count" aria-label="checking">
+                  …
+                </span>
+              ) : (
+                <span
+                  class={`count ${problems > 0 ? 'warn' : 'ok'}`}
+                  aria-label={`${problems} problems`}
+                >
+                  {problems}
+                </span>
+              ))}
           </a>
         ))}
       </nav>

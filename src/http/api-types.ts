@@ -12,6 +12,11 @@ export interface Snapshot {
   readonly builtAt: number;
   /** Milliseconds spent composing this snapshot from the kept parts (the cost of a live update). */
   readonly buildMs: number;
+  /**
+   * True until the first background `ipam check` ends: problems, node addresses, borrowed and
+   * tunnel addresses and search by pod, handle or node are then empty, not zero.
+   */
+  readonly checkPending: boolean;
   /** When the `ipam check` behind problems, node addresses and search started (ms since epoch). */
   readonly checkedAt: number;
   /** How long that check took, in milliseconds (it is repeated at most every 4 such spans). */

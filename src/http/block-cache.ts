@@ -22,6 +22,8 @@ interface Entry {
   readonly summary: BlockSummary;
   /** Allocation times of the block's live allocations (forecast.ts). */
   readonly times: readonly number[];
+  /** The block itself while addresses in it cool down: time alone frees them (refreshCooling). */
+  readonly cooling?: Block;
 }
 
 const POOLS_PREFIX = resourcePrefix('IPPool');
@@ -111,7 +113,22 @@ export class BlockCache {
       return;
     }
     if (!this.#entries.has(key)) this.#sortedKeys = undefined;
-    this.#entries.set(key, { summary, times: allocationTimes(block) });
+    const cooling = block.attributes.some((a) => a.releasedAt !== undefined);
+    this.#entries.set(key, {
+      summary,
+      times: allocationTimes(block),
+      ...(cooling ? { cooling: block } : {}),
+    });
+  }
+
+  /**
+   * Summarise again the blocks whose addresses cool down, so those whose cooldown ended count as
+   * free without any write (ipam show frees them as it reads). Cheap: only those blocks.
+   */
+  refreshCooling(): void {
+    const now = this.#now();
+    for (const [key, entry] of [...this.#entries])
+      if (entry.cooling) this.#set(key, entry.cooling, now);
   }
 
   /** The pools' utilisation now, in getUtilization's order, and the forecast's window counts. */

@@ -19,9 +19,22 @@ export const TIMESTAMP_WINDOW_HOURS = 24;
 /** Samples kept per pool (at one a minute: the whole window). */
 const MAX_SAMPLES = 400;
 
-/** In-use counts per pool over time, as this server saw them. */
+/** The in-use count of one pool at one time (ms since the epoch). */
+export interface UsageSample {
+  readonly at: number;
+  readonly inUse: number;
+}
+
+/** In-use counts per pool over time, as this server (and, from its state file, its past runs) saw them. */
 export class UsageHistory {
-  readonly #samples = new Map<string, { at: number; inUse: number }[]>();
+  readonly #samples: Map<string, UsageSample[]>;
+  /** Where the samples are kept across restarts (said in the forecast's basis), if anywhere. */
+  readonly keptIn: string | undefined;
+
+  constructor(initial: ReadonlyMap<string, readonly UsageSample[]> = new Map(), keptIn?: string) {
+    this.#samples = new Map([...initial].map(([pool, list]) => [pool, [...list]]));
+    this.keptIn = keptIn;
+  }
 
   /** Add one sample per pool; samples outside the window, and of deleted pools, are dropped. */
   record(at: number, pools: readonly { pool: string; inUse: number }[]): void {
@@ -43,13 +56,18 @@ export class UsageHistory {
   }
 
   /** The kept samples of a pool, oldest first. */
-  samples(pool: string): readonly { at: number; inUse: number }[] {
+  samples(pool: string): readonly UsageSample[] {
     return this.#samples.get(pool) ?? [];
+  }
+
+  /** Every pool's samples (for the state file). */
+  all(): ReadonlyMap<string, readonly UsageSample[]> {
+    return this.#samples;
   }
 }
 
 /** Least-squares slope of inUse over time, in addresses per hour. */
-export function slopePerHour(samples: readonly { at: number; inUse: number }[]): number {
+export function slopePerHour(samples: readonly UsageSample[]): number {
   const n = samples.length;
   if (n < 2) return 0;
   const t0 = samples[0]!.at;
@@ -132,7 +150,7 @@ export function buildForecast(
     if (span >= MIN_SAMPLE_SPAN_MS) {
       method = 'samples';
       rate = slopePerHour(samples);
-      basis = `net change of addresses in use, fitted over ${samples.length} samples this dashboard took in the last ${hours(span)} (allocations minus releases)`;
+      basis = `net change of addresses in use, fitted over ${samples.length} samples this dashboard took in the last ${hours(span)} (allocations minus releases)${history.keptIn ? `; the samples are kept across restarts in ${history.keptIn}` : ''}`;
     } else if (count > 0) {
       method = 'timestamps';
       rate = timestampRate;

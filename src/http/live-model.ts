@@ -1,14 +1,25 @@
 // The dashboard's current model, kept live from one watch on every Calico key. A block change
 // updates the block part at once (block-cache.ts; a short debounce gathers the keys of one CNI
-// ADD); the check part (`ipam check`, snapshot.ts) is rerun in the background after changes, at
+// ADD); the check part (`ipam check`, snapshot.ts) runs in the background: the first version is
+// published without it (a check of a big store takes a minute), and it is rerun after changes, at
 // most once per four times its own duration, so a big store is never rescanned back to back.
 // Listeners hear each new version; the browsers then fetch the snapshot.
 import { gzipSync } from 'node:zlib';
 import type { Datastore, WatchEvent, Watcher } from '../datastore/api.js';
 import type { Ipam } from '../ipam/index.js';
 import { BlockCache } from './block-cache.js';
+import { loadSamples, saveSamples } from './forecast-state.js';
 import { UsageHistory } from './forecast.js';
-import { composeModel, readCheckPart, type CheckPart, type Model } from './snapshot.js';
+import type { SearchResult } from './api-types.js';
+import type { CheckRunner } from './check-worker.js';
+import { matchAllocations, search } from './search.js';
+import {
+  composeModel,
+  PENDING_CHECK,
+  readCheckPart,
+  type CheckPart,
+  type Model,
+} from './snapshot.js';
 
 /** Every key the dashboard shows lives under this prefix (resources and IPAM). */
 export const WATCH_PREFIX = '/calico/';
@@ -19,8 +30,19 @@ const CHECK_SPACING = 4;
 export interface LiveModelOptions {
   /** Wait this long after a change for more before publishing (a CNI ADD writes several keys). */
   readonly debounceMs?: number;
-  /** Reread everything at least this often, so the forecast gets samples while nothing changes. */
+  /**
+   * Publish (and check) at least this often, so the forecast gets samples and cooled-down
+   * addresses are freed while nothing changes.
+   */
   readonly sampleEveryMs?: number;
+  /**
+   * Runs the check part and searches its details (default: on this thread with `ipam`); run.ts
+   * gives a worker thread's (check-worker.ts), so a long check does not hold up requests and live
+   * updates.
+   */
+  readonly checker?: CheckRunner;
+  /** The forecast's samples are loaded from and saved (once a minute, and on close) to this file. */
+  readonly stateFile?: string;
   readonly now?: () => number;
   readonly log?: (message: string) => void;
 }
@@ -36,7 +58,10 @@ export class LiveModel {
   readonly #store: Datastore;
   readonly #ipam: Ipam;
   readonly #blocks: BlockCache;
-  readonly #history = new UsageHistory();
+  readonly #history: UsageHistory;
+  readonly #stateFile: string | undefined;
+  readonly #checker: CheckRunner;
+  #stateFailed = false;
   readonly #listeners = new Set<(version: number) => void>();
   readonly #debounceMs: number;
   readonly #sampleEveryMs: number;
@@ -70,15 +95,31 @@ export class LiveModel {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
     this.#blocks = new BlockCache(store, this.#now);
+    this.#stateFile = options.stateFile;
+    this.#checker = options.checker ?? {
+      run: () => readCheckPart(this.#store, this.#ipam, this.#now),
+      search: async (query) =>
+        matchAllocations((this.#check ?? PENDING_CHECK).report.allocations, query),
+    };
+    this.#history = new UsageHistory(
+      this.#stateFile ? loadSamples(this.#stateFile, this.#log) : undefined,
+      this.#stateFile,
+    );
   }
 
-  /** Read everything once, publish the first version and start watching. Throws DS_* errors. */
+  /**
+   * Read the blocks, publish the first version (its check part pending) and start watching; the
+   * first `ipam check` runs in the background. Throws DS_* errors.
+   */
   async start(): Promise<void> {
     await this.#watchAndLoad();
     this.#sampler = setInterval(() => {
-      this.#reloadNeeded = true; // also frees addresses whose cooldown ended meanwhile
+      // Not a full reread (seconds of this thread on a big store): only cooling-down blocks.
+      this.#blocks.refreshCooling();
+      this.#blocksDirty = true;
       this.#checkDirty = true;
       this.#schedule(0);
+      this.#saveHistory();
     }, this.#sampleEveryMs);
     this.#sampler.unref();
   }
@@ -97,6 +138,12 @@ export class LiveModel {
       this.#encoded = { version: model.snapshot.version, json, gzip: gzipSync(json, { level: 4 }) };
     }
     return this.#encoded;
+  }
+
+  /** The answer to a search (search.ts) in the latest model. */
+  async search(query: string): Promise<SearchResult> {
+    const found = await this.#checker.search(query);
+    return search(this.model, query, found);
   }
 
   /** Call `listener` with each new version; returns the unsubscribe function. */
@@ -125,14 +172,26 @@ export class LiveModel {
     await this.#checking;
     await this.#watcher?.close();
     this.#listeners.clear();
+    this.#saveHistory();
+  }
+
+  /** Keep the forecast's samples in the state file; a failure is logged once, then retried quietly. */
+  #saveHistory(): void {
+    if (!this.#stateFile) return;
+    try {
+      saveSamples(this.#stateFile, this.#history.all());
+      this.#stateFailed = false;
+    } catch (err) {
+      if (!this.#stateFailed)
+        this.#log(`dashboard: cannot save the forecast state: ${(err as Error).message}`);
+      this.#stateFailed = true;
+    }
   }
 
   /** Read the store's revision, load both parts, then watch from that revision. */
   async #watchAndLoad(): Promise<void> {
     const { revision } = await this.#store.list(WATCH_PREFIX, { limit: 1, keysOnly: true });
     await this.#reloadBlocks();
-    this.#check = await readCheckPart(this.#store, this.#ipam, this.#now);
-    this.#lastCheckEnd = this.#now();
     this.#publish();
     if (this.#closed) return;
     await this.#watcher?.close();
@@ -150,6 +209,8 @@ export class LiveModel {
         }, 1000).unref();
       },
     );
+    this.#checkDirty = true;
+    this.#startCheck();
   }
 
   #onEvent(event: WatchEvent): void {
@@ -222,7 +283,7 @@ export class LiveModel {
     let failed = false;
     this.#checking = (async () => {
       try {
-        this.#check = await readCheckPart(this.#store, this.#ipam, this.#now);
+        this.#check = await this.#checker.run();
         this.#publish();
       } catch (err) {
         this.#checkDirty = true;
@@ -238,7 +299,6 @@ export class LiveModel {
   }
 
   #publish(): void {
-    if (!this.#check) return;
     const started = performance.now();
     const model = composeModel(
       this.#blocks.part(),

@@ -5,6 +5,8 @@ import { openDatastore } from '../datastore/open.js';
 import { CidrpoolError } from '../errors/index.js';
 import { createIpam } from '../ipam/index.js';
 import { DEFAULT_LISTEN, parseListen, readTokenFile } from './access.js';
+import { startCheckWorker } from './check-worker.js';
+import { defaultStateDir, forecastStateFile } from './forecast-state.js';
 import { LiveModel } from './live-model.js';
 import { startDashboardServer, type DashboardServer } from './server.js';
 
@@ -13,6 +15,8 @@ export interface DashboardFlags {
   readonly listen?: string;
   readonly tokenFile?: string;
   readonly config?: string;
+  /** Where the forecast keeps its samples across restarts. */
+  readonly stateDir?: string;
 }
 
 /** A running dashboard: its URL, and how to stop it (server, watch, datastore). */
@@ -25,8 +29,8 @@ export interface RunningDashboard {
 
 /**
  * Check the flags, open the datastore, build the first snapshot and listen. Throws HTTP_LISTEN
- * (bad address, non-loopback without --token-file, port in use), HTTP_TOKEN_FILE, DS_CONFIG and
- * DS_UNAVAILABLE.
+ * (bad address, non-loopback without --token-file, port in use), HTTP_TOKEN_FILE, HTTP_STATE_DIR,
+ * DS_CONFIG and DS_UNAVAILABLE.
  */
 export async function startDashboard(
   flags: DashboardFlags,
@@ -44,8 +48,12 @@ export async function startDashboard(
     configFile: flags.config ?? DEFAULT_CONFIG_FILE,
     env,
   });
+  const stateFile = forecastStateFile(flags.stateDir ?? defaultStateDir(env), config, env);
   const store = await openDatastore(config);
+  const checker = startCheckWorker(config);
   const live = new LiveModel(store, createIpam(store), {
+    stateFile,
+    checker,
     log: (message) => process.stderr.write(`${message}\n`),
   });
   try {
@@ -58,11 +66,13 @@ export async function startDashboard(
       async stop() {
         await server.close();
         await live.close();
+        await checker.close();
         await store.close();
       },
     };
   } catch (err) {
     await live.close();
+    await checker.close();
     await store.close();
     throw err;
   }

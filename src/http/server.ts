@@ -16,7 +16,6 @@ import { bearerChecker, isLoopbackHostHeader, type ListenAddress } from './acces
 import type { ApiError } from './api-types.js';
 import { getBlockDetail } from './block-detail.js';
 import type { LiveModel } from './live-model.js';
-import { search } from './search.js';
 
 /** dist/web, beside dist/src (this file runs as dist/src/http/server.js). */
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -217,7 +216,7 @@ export async function startDashboardServer(
           ),
         );
       case '/api/search':
-        return sendJson(res, 200, search(options.live.model, url.searchParams.get('q') ?? ''));
+        return sendJson(res, 200, await options.live.search(url.searchParams.get('q') ?? ''));
       default:
         sendError(res, 404, { error: `no API ${url.pathname}` });
     }

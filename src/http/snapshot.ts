@@ -6,7 +6,9 @@
 // The picture has two parts of different cost. The block part (pools, block map, blocks per node)
 // is kept up to date block by block (block-cache.ts). The check part (problems, addresses and
 // borrowed addresses per node, tunnel addresses, search) needs a full `ipam check`, so it is
-// rebuilt in the background and the snapshot says when it was taken (`checkedAt`).
+// rebuilt in the background and the snapshot says when it was taken (`checkedAt`). The first
+// snapshot does not wait for it: until the first check ends, `checkPending` is true and the check
+// part is empty (PENDING_CHECK).
 import { listAll, type Datastore } from '../datastore/api.js';
 import { resourcePrefix } from '../datastore/keys.js';
 import type {
@@ -65,6 +67,40 @@ export interface Model {
   readonly pools: readonly PoolInfo[];
 }
 
+const NO_REPORT: CheckReport = {
+  blocks: [],
+  allocationCount: 0,
+  activePools: [],
+  nodeTunnelIps: [],
+  workloadIps: [],
+  inUseCount: 0,
+  topNodes: [],
+  nodeAllocations: [],
+  leakedIps: [],
+  multipleOwners: [],
+  notInPool: [],
+  noAllocation: [],
+  leakedHandles: [],
+  handlesWithIps: 0,
+  missingHandles: [],
+  invalidBlocks: [],
+  allocations: {},
+  leakedCount: 0,
+  staleEndpoints: [],
+  foreignEndpointCount: 0,
+  problemCount: 0,
+};
+
+/** Stands in for the check part until the first check ends: nothing found, nothing to search. */
+export const PENDING_CHECK: CheckPart = {
+  report: NO_REPORT,
+  borrowed: [],
+  registered: new Set(),
+  problems: listProblems(NO_REPORT),
+  builtAt: 0,
+  buildMs: 0,
+};
+
 /** Run `ipam check`, the borrowed listing and the Node listing. Throws DS_* errors. */
 export async function readCheckPart(
   store: Datastore,
@@ -86,15 +122,16 @@ export async function readCheckPart(
   return { report, borrowed, registered, problems, builtAt, buildMs: now() - builtAt };
 }
 
-/** The snapshot `version` of the two parts. */
+/** The snapshot `version` of the two parts; `check` undefined while the first check runs. */
 export function composeModel(
   blocks: BlockPart,
-  check: CheckPart,
+  pendingOrCheck: CheckPart | undefined,
   history: UsageHistory,
   version: number,
   builtAt: number,
   datastore: Datastore['type'],
 ): Model {
+  const check = pendingOrCheck ?? PENDING_CHECK;
   const nodeNames: string[] = [];
   const nodeIndex = new Map<string, number>();
   const indexOfNode = (name: string): number => {
@@ -158,6 +195,7 @@ export function composeModel(
     version,
     builtAt,
     buildMs: 0,
+    checkPending: pendingOrCheck === undefined,
     checkedAt: check.builtAt,
     checkMs: check.buildMs,
     datastore,

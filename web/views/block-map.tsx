@@ -145,6 +145,7 @@ export function BlockMapView({ snapshot, route, token }: RoutedViewProps) {
   const [selected, setSelected] = useState<CellInfo>();
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
+  const cursorMark = useRef<HTMLDivElement>(null);
 
   // The width available, followed as the window resizes.
   useLayoutEffect(() => {
@@ -178,6 +179,12 @@ export function BlockMapView({ snapshot, route, token }: RoutedViewProps) {
     el.dataset.painted = String(snapshot.version);
     performance.mark('cidrpool:blockmap-painted');
   }, [layout, pool, mode, snapshot.version]);
+
+  // The keyboard's cursor stays in sight: the page scrolls when it leaves the window.
+  useEffect(() => {
+    if (document.activeElement === canvas.current)
+      cursorMark.current?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [cursor]);
 
   // A block named in the address (#map/pool?block=CIDR, from Search) is selected once.
   const wantedBlock = route.params.get('block');
@@ -330,6 +337,7 @@ export function BlockMapView({ snapshot, route, token }: RoutedViewProps) {
           />
           {cursorBox && (
             <div
+              ref={cursorMark}
               class="map-cursor"
               aria-hidden="true"
               style={{

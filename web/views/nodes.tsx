@@ -21,6 +21,7 @@ export function NodesView({ snapshot }: { snapshot: Snapshot }) {
     by: 'addresses',
     descending: true,
   });
+  const pending = snapshot.checkPending;
   const rows = [...snapshot.nodes].sort((a, b) => {
     const x = key(a, sort.by);
     const y = key(b, sort.by);
@@ -33,8 +34,18 @@ export function NodesView({ snapshot }: { snapshot: Snapshot }) {
       <p class="hint">
         Addresses: allocations whose <code>node</code> attribute names the node (as{' '}
         <code>ipam check</code> counts them); borrowed: those in another node's block (
-        <code>ipam show --show-borrowed</code>). Addresses, borrowed and tunnel addresses are as of
-        the check at {clockTime(snapshot.checkedAt)}; blocks are live.
+        <code>ipam show --show-borrowed</code>).{' '}
+        {snapshot.checkPending ? (
+          <strong data-testid="check-pending">
+            Checking… addresses, borrowed and tunnel addresses appear when the first{' '}
+            <code>ipam check</code> ends; blocks are live.
+          </strong>
+        ) : (
+          <>
+            Addresses, borrowed and tunnel addresses are as of the check at{' '}
+            {clockTime(snapshot.checkedAt)}; blocks are live.
+          </>
+        )}
       </p>
       {rows.length === 0 ? (
         <p>No nodes yet.</p>
@@ -86,13 +97,17 @@ export function NodesView({ snapshot }: { snapshot: Snapshot }) {
                     {groupDigits(n.blocks)}
                   </td>
                   <td class="num" data-field="addresses">
-                    {groupDigits(n.addresses)}
+                    {pending ? '…' : groupDigits(n.addresses)}
                   </td>
                   <td class="num" data-field="borrowed">
-                    {groupDigits(n.borrowed)}
+                    {pending ? '…' : groupDigits(n.borrowed)}
                   </td>
                   <td class="num mono" data-field="tunnel">
-                    {n.tunnelAddresses.length === 0 ? '—' : n.tunnelAddresses.join(', ')}
+                    {pending
+                      ? '…'
+                      : n.tunnelAddresses.length === 0
+                        ? '—'
+                        : n.tunnelAddresses.join(', ')}
                   </td>
                 </tr>
               ))}

@@ -14,6 +14,17 @@ const TITLES: Record<ProblemKind, string> = {
 };
 
 export function ProblemsView({ snapshot }: { snapshot: Snapshot }) {
+  if (snapshot.checkPending)
+    return (
+      <section aria-labelledby="problems-title">
+        <h1 id="problems-title">Problems</h1>
+        <p class="banner checking" role="status" data-testid="check-pending">
+          <span aria-hidden="true" class="spinner" />
+          Checking… The first <code>ipam check</code> of this store is running; its problems appear
+          here when it ends. Pools, blocks and the block map are already live.
+        </p>
+      </section>
+    );
   const p = snapshot.problems;
   const groups = new Map<ProblemKind, Problem[]>();
   for (const item of p.items) {

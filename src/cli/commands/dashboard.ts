@@ -19,9 +19,15 @@ export function addDashboardCommand(program: Command): void {
       .option(
         '--token-file <FILE>',
         'file whose first line is a bearer token (16+ characters) the page must present',
+      )
+      .option(
+        '--state-dir <DIR>',
+        'folder where the forecast keeps its samples across restarts (default ${XDG_STATE_HOME:-~/.local/state}/cidrpool/dashboard)',
       ),
-  ).action(async (flags: { listen?: string; tokenFile?: string; config?: string }) => {
-    const { runDashboardCommand } = await import('../../http/run.js');
-    await runDashboardCommand(flags);
-  });
+  ).action(
+    async (flags: { listen?: string; tokenFile?: string; config?: string; stateDir?: string }) => {
+      const { runDashboardCommand } = await import('../../http/run.js');
+      await runDashboardCommand(flags);
+    },
+  );
 }

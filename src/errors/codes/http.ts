@@ -20,6 +20,10 @@ export const HTTP_CODES = {
     'usage',
     'dashboard --token-file cannot be read, or holds no token (at least 16 characters on its first line).',
   ),
+  HTTP_STATE_DIR: http(
+    'usage',
+    'dashboard --state-dir (where the forecast keeps its samples across restarts) cannot be created.',
+  ),
   HTTP_BAD_REQUEST: http('validation', 'A dashboard API request has a malformed parameter (400).'),
   HTTP_NOT_FOUND: http(
     'not-found',
