@@ -38,8 +38,9 @@ describe(`chaos, bounded (seed ${SEED}; CHAOS_SEED=N to replay)`, () => {
       console.log(JSON.stringify(report));
       assert.deepEqual(report.violations, []);
       assert.equal(report.ipamCheck, '0 problems');
-      assert.ok(report.addsSucceeded > 0 && report.delsSucceeded > 0, 'work was done');
-      assert.ok(report.kills > 0, 'processes were killed');
+      const ok = (kind: string) => report.byKind[kind]?.ok ?? 0;
+      assert.ok(ok('cni ADD') > 0 && ok('cni DEL') > 0, 'work was done');
+      assert.ok((report.kills['cni plugin'] ?? 0) > 0, 'processes were killed');
       assert.ok(Object.keys(report.faults).length > 0, 'faults were injected');
     });
   }
@@ -70,10 +71,13 @@ describe(`chaos, bounded (seed ${SEED}; CHAOS_SEED=N to replay)`, () => {
           }),
         );
       });
+      const workload = { node: 'n', via: 'cni', endpoint: true, want: 1 } as const;
       const problems = await checkInvariants(config, {
         network: 'chaos',
-        live: new Map([['a', { id: 'a', node: 'n', via: 'cni', ips: ['10.201.0.250/26'] }]]),
-        released: new Map([['b', { id: 'b', node: 'n', via: 'cni' }]]),
+        live: new Map([
+          ['a', { ...workload, id: 'a', handle: 'chaos.a', ips: ['10.201.0.250/26'] }],
+        ]),
+        released: new Set(['chaos.b']),
       });
       const text = problems.join('\n');
       assert.match(text, /lost allocation: chaos\.a/);
