@@ -101,7 +101,6 @@ export interface EngineLaneOptions {
 /** The engine lane; its kill loops run until `running()` turns false. */
 export function engineLane(o: EngineLaneOptions): Lane & { killLoops: Promise<void> } {
   const workers = Array.from({ length: o.workers }, () => new EngineWorker(o.backend));
-  const six = new Map<string, number>();
   let slot = 0;
   const killLoop = async (index: number) => {
     while (o.killEveryMs > 0 && o.running()) {
@@ -127,19 +126,22 @@ export function engineLane(o: EngineLaneOptions): Lane & { killLoops: Promise<vo
     slots: o.workers * o.inFlight,
     next(random) {
       const node = o.nodes[Math.floor(random() * o.nodes.length)]!;
-      const w = o.ledger.workload('engine', node, 1 + Math.floor(random() * o.maxSize), false);
-      six.set(w.id, random() < 0.5 ? Math.ceil(w.want / 8) : 0);
-      return w;
+      const want = 1 + Math.floor(random() * o.maxSize);
+      return o.ledger.workload(
+        'engine',
+        node,
+        want,
+        false,
+        random() < 0.5 ? Math.ceil(want / 8) : 0,
+      );
     },
     async add(w) {
-      const num6 = six.get(w.id) ?? 0;
-      six.delete(w.id);
       const answer = await worker().call({
         op: 'assign',
         handle: w.handle,
         node: w.node,
         num4: w.want,
-        num6,
+        num6: w.want6 ?? 0,
       });
       if (answer?.ok) return answer.ips ?? [];
       o.ledger.failed('engine', reasonOf(answer));

@@ -1,7 +1,8 @@
 // A lane is one way the chaos driver adds and deletes workloads (a real program or API path):
 // plugin processes, CLI processes, bulk CLI assigns, engine worker processes, node agents.
 // Every lane runs the same loop in each of its slots: delete an uncertain workload again
-// (10 %), delete a live one (40 %, or whenever the node is full), else add one.
+// (10 %), delete a live one (40 %, or whenever the node is full, then an uncertain one), else
+// add one.
 import { sleep } from './backends.js';
 import type { Ledger, Via, Workload } from './ledger.js';
 
@@ -53,16 +54,16 @@ async function slot(lane: Lane, run: LaneRun): Promise<void> {
   while (run.running()) {
     const r = random();
     let ok: boolean;
-    const retry = r < 0.1 ? ledger.pick(lane.via, random, true) : undefined;
-    if (retry) ok = await delVia(lane, ledger, retry, true);
-    else {
-      const w = lane.next(random);
-      const full = ledger.committedOn(w.node) + w.want > run.nodeCap;
-      const victim = r < 0.5 || full ? ledger.pick(lane.via, random) : undefined;
-      if (victim) ok = await delVia(lane, ledger, victim, true);
-      else if (!full) ok = await addVia(lane, ledger, w);
-      else ok = false; // nothing to delete yet: in-flight calls will free room
-    }
+    const w = lane.next(random);
+    const full = ledger.committedOn(w.node) + w.want > run.nodeCap;
+    let victim = r < 0.1 ? ledger.pick(lane.via, random, true) : undefined;
+    if (!victim && full) victim = ledger.pick(lane.via, random, false, w.node);
+    if (!victim && r < 0.5) victim = ledger.pick(lane.via, random);
+    // Uncertain workloads count as full: deleting them again is how a full node frees room.
+    if (!victim && full) victim = ledger.pick(lane.via, random, true, w.node);
+    if (victim) ok = await delVia(lane, ledger, victim, true);
+    else if (!full) ok = await addVia(lane, ledger, w);
+    else ok = false; // nothing to delete yet: in-flight calls will free room
     // A failed call (a fault, a kill) is not retried at once: no busy loop while etcd is down.
     if (!ok) await sleep(20 + random() * 80);
   }

@@ -17,6 +17,8 @@ export interface Workload {
   readonly endpoint: boolean;
   /** IPv4 addresses asked for (the most it can hold per family). */
   readonly want: number;
+  /** IPv6 addresses asked for (lanes that vary it). */
+  readonly want6?: number;
   /** Addresses (with masks) a successful ADD answered. */
   readonly ips?: readonly string[];
 }
@@ -59,9 +61,9 @@ export class Ledger {
   ) {}
 
   /** A new workload (not yet counted anywhere). */
-  workload(via: Via, node: string, want: number, endpoint: boolean): Workload {
+  workload(via: Via, node: string, want: number, endpoint: boolean, want6?: number): Workload {
     const id = `${via[0]}${this.runId}x${this.nextId++}`;
-    return { id, handle: `${this.network}.${id}`, node, via, endpoint, want };
+    return { id, handle: `${this.network}.${id}`, node, via, endpoint, want, want6 };
   }
 
   committedOn(node: string): number {
@@ -109,12 +111,16 @@ export class Ledger {
     this.succeeded(startedAt);
   }
 
-  /** A live (or, with `uncertain`, an uncertain) workload of `via` that no call works on. */
-  pick(via: Via, random: () => number, uncertain = false): Workload | undefined {
+  /**
+   * A live (or, with `uncertain`, an uncertain) workload of `via` (and of `node` when given)
+   * that no call works on.
+   */
+  pick(via: Via, random: () => number, uncertain = false, node?: string): Workload | undefined {
     const map = uncertain ? this.uncertain : this.live;
     const candidates: Workload[] = [];
     for (const w of map.values()) {
-      if (w.via === via && !this.busy.has(w.id)) candidates.push(w);
+      if (w.via === via && !this.busy.has(w.id) && (node === undefined || w.node === node))
+        candidates.push(w);
       if (candidates.length >= 64) break;
     }
     return candidates[Math.floor(random() * candidates.length)];
