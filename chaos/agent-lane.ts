@@ -78,6 +78,16 @@ export async function agentLane(o: AgentLaneOptions): Promise<
       }
     }
   };
+  // However the driver ends (an etcd run ends at once on Ctrl-C), no agent outlives it.
+  const killAll = () => {
+    for (const s of slots.values())
+      try {
+        if (s.agent) process.kill(s.agent.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+  };
+  process.on('exit', killAll);
   await Promise.all([...slots.values()].map(start));
 
   const killLoop = async (s: AgentSlot) => {
@@ -154,6 +164,7 @@ export async function agentLane(o: AgentLaneOptions): Promise<
     socketOf: (node) => slots.get(node)?.socket,
     killLoops,
     async stop() {
+      process.off('exit', killAll);
       for (const s of slots.values()) {
         await s.session?.close();
         await s.agent?.stop();

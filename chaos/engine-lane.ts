@@ -64,6 +64,11 @@ class EngineWorker {
     });
   }
 
+  /** Send `signal` now, without waiting (for exit hooks). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(signal);
+  }
+
   /** Killed by the lane (its successor is being started). */
   killed = false;
 
@@ -101,6 +106,9 @@ export interface EngineLaneOptions {
 /** The engine lane; its kill loops run until `running()` turns false. */
 export function engineLane(o: EngineLaneOptions): Lane & { killLoops: Promise<void> } {
   const workers = Array.from({ length: o.workers }, () => new EngineWorker(o.backend));
+  // However the driver ends, no worker outlives it.
+  const killAll = () => workers.forEach((w) => w.signal('SIGKILL'));
+  process.on('exit', killAll);
   let slot = 0;
   const killLoop = async (index: number) => {
     while (o.killEveryMs > 0 && o.running()) {
@@ -155,6 +163,7 @@ export function engineLane(o: EngineLaneOptions): Lane & { killLoops: Promise<vo
     },
     killLoops: Promise.all(workers.map((_, i) => killLoop(i))).then(() => undefined),
     async stop() {
+      process.off('exit', killAll);
       await Promise.all(workers.map((w) => w.stop()));
     },
   };
