@@ -61,14 +61,29 @@ export async function openEmbedded(options: {
 }
 
 /** A 3-member etcd; a fault kills -9 or freezes one member for `faultMs`. */
-export async function openEtcd(options: { faultMs: number }): Promise<Backend> {
+export async function openEtcd(options: {
+  faultMs: number;
+  log?: (line: string) => void;
+}): Promise<Backend> {
   const cluster: EtcdCluster = await startEtcd({ members: 3 });
   const endpoints = cluster.endpoints.join(',');
+  /** Start a killed member again; a start that fails is counted and tried at the next fault. */
+  const restart = async (index: number, ledger: Ledger) => {
+    try {
+      await cluster.restart(index);
+    } catch (err) {
+      ledger.faultInjected('etcdRestartFailed');
+      options.log?.(`etcd member ${index} did not start again: ${String(err).slice(-600)}`);
+    }
+  };
   return {
     config: { type: 'etcdv3', endpoints: cluster.endpoints },
     env: { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: endpoints },
     cniKeys: { datastore_type: 'etcdv3', etcd_endpoints: endpoints },
     async fault(random, ledger) {
+      // A member that could not be started again last time is tried again before anything else.
+      const down = cluster.members.findIndex((m) => m.pid === undefined);
+      if (down >= 0) return restart(down, ledger);
       const leader = await cluster.leaderIndex().catch(() => 0);
       const victim = random() < 0.5 ? leader : Math.floor(random() * 3);
       if (random() < 0.5) {
@@ -77,7 +92,7 @@ export async function openEtcd(options: { faultMs: number }): Promise<Backend> {
         if (victim === leader) ledger.faultInjected('etcdLeaderKill');
         await cluster.kill(victim);
         await sleep(options.faultMs);
-        await cluster.restart(victim);
+        await restart(victim, ledger);
       } else {
         const pid = cluster.members[victim]!.pid;
         if (pid === undefined) return;

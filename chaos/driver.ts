@@ -170,7 +170,13 @@ async function drive(options: ChaosOptions, backend: Backend): Promise<ChaosRepo
     while (faulting && running()) {
       await sleep(options.faultEveryMs * (0.5 + random()));
       if (!faulting || !running()) break;
-      await backend.fault(random, ledger);
+      try {
+        await backend.fault(random, ledger);
+      } catch (err) {
+        // The rig failed (not the product): say so and go on with the run.
+        ledger.faultInjected('faultError');
+        log(`fault injection failed: ${String(err).slice(-600)}`);
+      }
       ledger.faultHealed(options.datastore === 'etcd' ? 'etcd' : 'disk full');
     }
   };
