@@ -37,16 +37,7 @@ const OPTIONS = {
   json: { type: 'string' },
 } as const;
 
-const { values } = parseArgs({ options: OPTIONS });
-
 type NumberOption = Exclude<keyof typeof OPTIONS, 'datastore' | 'netns' | 'report' | 'json'>;
-
-const number = (name: NumberOption): number => {
-  const n = Number(values[name]);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a number, not ${values[name]}`);
-  return n;
-};
 
 const sortedCounts = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -101,6 +92,14 @@ async function inNetns(name: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // Parsed here, not on import: the tables above are imported by other scripts.
+  const { values } = parseArgs({ options: OPTIONS });
+  const number = (name: NumberOption): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`--${name} must be a number, not ${values[name]}`);
+    return n;
+  };
   if (values.netns && !process.env.CHAOS_NETNS) process.exit(await inNetns(values.netns));
   // Ctrl-C or SIGTERM: stop starting work, then heal, check and unmount as at the end.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, requestStop);
