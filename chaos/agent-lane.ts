@@ -12,22 +12,15 @@ import { openAgentSession } from '../src/cni/agent-client.js';
 import type { Session } from '../src/cni/session.js';
 import { isCidrpoolError } from '../src/errors/index.js';
 import { startAgent, type RunningAgent } from '../test/node/ipam-agent-support.js';
-import { sleep, type Backend } from './backends.js';
-import type { Lane } from './lanes.js';
-import type { Ledger } from './ledger.js';
+import { sleep } from './backends.js';
+import type { Lane, LaneOptions } from './lanes.js';
 
-export interface AgentLaneOptions {
-  readonly backend: Backend;
-  readonly ledger: Ledger;
-  readonly random: () => number;
-  /** One agent per node named here. */
-  readonly nodes: readonly string[];
+/** One agent per node of `nodes`. */
+export interface AgentLaneOptions extends LaneOptions {
   /** Requests in flight per agent. */
   readonly inFlight: number;
   /** Mean time between kills of each agent (0: never killed). */
   readonly killEveryMs: number;
-  readonly running: () => boolean;
-  readonly log: (line: string) => void;
 }
 
 /** What the lane holds of one node's agent: the process and the driver's session with it. */

@@ -7,8 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sleep, type Backend } from './backends.js';
 import type { EngineAnswer, EngineRequest } from './engine-worker.js';
-import type { Lane } from './lanes.js';
-import type { Ledger } from './ledger.js';
+import type { Lane, LaneOptions } from './lanes.js';
 
 const WORKER = fileURLToPath(new URL('./engine-worker.js', import.meta.url));
 
@@ -87,11 +86,7 @@ class EngineWorker {
   }
 }
 
-export interface EngineLaneOptions {
-  readonly backend: Backend;
-  readonly ledger: Ledger;
-  readonly random: () => number;
-  readonly nodes: readonly string[];
+export interface EngineLaneOptions extends LaneOptions {
   readonly workers: number;
   /** Calls in flight per worker. */
   readonly inFlight: number;
@@ -99,8 +94,6 @@ export interface EngineLaneOptions {
   readonly maxSize: number;
   /** Mean time between kills of each worker (0: never killed). */
   readonly killEveryMs: number;
-  readonly running: () => boolean;
-  readonly log: (line: string) => void;
 }
 
 /** The engine lane; its kill loops run until `running()` turns false. */

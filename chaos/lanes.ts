@@ -3,8 +3,20 @@
 // Every lane runs the same loop in each of its slots: delete an uncertain workload again
 // (10 %), delete a live one (40 %, or whenever the node is full, then an uncertain one), else
 // add one.
-import { sleep } from './backends.js';
+import { sleep, type Backend } from './backends.js';
 import type { Ledger, Via, Workload } from './ledger.js';
+
+/** What every lane is built with. */
+export interface LaneOptions {
+  readonly backend: Backend;
+  readonly ledger: Ledger;
+  /** The run's seeded randomness. */
+  readonly random: () => number;
+  /** The nodes the lane adds workloads on. */
+  readonly nodes: readonly string[];
+  readonly running: () => boolean;
+  readonly log: (line: string) => void;
+}
 
 export interface Lane {
   readonly via: Via;

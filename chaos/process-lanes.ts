@@ -6,19 +6,15 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from './backends.js';
-import type { Lane } from './lanes.js';
-import type { Ledger, Via, Workload } from './ledger.js';
+import type { Lane, LaneOptions } from './lanes.js';
+import type { Via, Workload } from './ledger.js';
 import { runKillable, type RunOutcome } from './spawn.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PLUGIN = join(ROOT, 'bin', 'cidrpool-ipam');
 export const CLI = join(ROOT, 'bin', 'cidrpool');
 
-export interface ProcessLaneOptions {
-  readonly backend: Backend;
-  readonly ledger: Ledger;
-  readonly random: () => number;
-  readonly nodes: readonly string[];
+export interface ProcessLaneOptions extends LaneOptions {
   readonly network: string;
   readonly slots: number;
   readonly killRate: number;
