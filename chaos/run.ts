@@ -1,52 +1,106 @@
 // `npm run chaos [-- options]`: the chaos suite on both datastores (driver.ts), its figures
-// printed, and with --report FILE written as a Markdown table. Exits 1 on any violation.
-//   --seed N  --duration-s S  --ops N  --workers N  --kill-rate R  --kill-window-ms MS
-//   --fault-every-ms MS  --fault-ms MS  --datastore embedded|etcd|both  --report FILE
+// printed, and with --report FILE written as Markdown tables. Exits 1 on any violation.
+// Options: see OPTIONS below and docs/reliability.md. With --netns NAME the run re-executes
+// itself inside a network namespace of that name, created for it and deleted after: needed for
+// node agents (--agents), which program routes.
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { requestStop, runChaos, type ChaosReport } from './driver.js';
+import { requestStop, runChaos, type ChaosOptions, type ChaosReport } from './driver.js';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    'duration-s': { type: 'string', default: '120' },
-    ops: { type: 'string', default: '1000000' },
-    workers: { type: 'string', default: '4' },
-    'kill-rate': { type: 'string', default: '0.2' },
-    'kill-window-ms': { type: 'string', default: '600' },
-    'fault-every-ms': { type: 'string', default: '8000' },
-    'fault-ms': { type: 'string', default: '1500' },
-    datastore: { type: 'string', default: 'both' },
-    report: { type: 'string' },
-  },
-});
+const OPTIONS = {
+  seed: { type: 'string' },
+  'duration-s': { type: 'string', default: '120' },
+  ops: { type: 'string', default: '1000000000' },
+  allocations: { type: 'string', default: '1000000000' },
+  workers: { type: 'string', default: '4' },
+  'kill-rate': { type: 'string', default: '0.2' },
+  'kill-window-ms': { type: 'string', default: '600' },
+  'bulk-workers': { type: 'string', default: '0' },
+  'bulk-size': { type: 'string', default: '64' },
+  'engine-workers': { type: 'string', default: '0' },
+  'engine-in-flight': { type: 'string', default: '8' },
+  'engine-size': { type: 'string', default: '32' },
+  'engine-kill-every-ms': { type: 'string', default: '3000' },
+  agents: { type: 'string', default: '0' },
+  'agent-in-flight': { type: 'string', default: '8' },
+  'agent-kill-every-ms': { type: 'string', default: '5000' },
+  nodes: { type: 'string', default: '3' },
+  'node-cap': { type: 'string', default: '600' },
+  'fault-every-ms': { type: 'string', default: '8000' },
+  'fault-ms': { type: 'string', default: '1500' },
+  'tmpfs-mib': { type: 'string', default: '64' },
+  'progress-s': { type: 'string', default: '10' },
+  datastore: { type: 'string', default: 'both' },
+  netns: { type: 'string' },
+  report: { type: 'string' },
+  json: { type: 'string' },
+} as const;
 
-const number = (name: keyof typeof values): number => {
-  const n = Number(values[name]);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a number, not ${values[name]}`);
-  return n;
-};
+type NumberOption = Exclude<keyof typeof OPTIONS, 'datastore' | 'netns' | 'report' | 'json'>;
 
-/** The Markdown table of docs/reliability.md for one or more runs. */
+const sortedCounts = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The Markdown tables of docs/reliability.md for one or more runs: figures, then operations. */
 export function markdownTable(reports: readonly ChaosReport[]): string {
   const rows = reports.map((r) => {
-    const faults = Object.entries(r.faults)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
-    const recovery = r.recoveryMs.length
-      ? `max ${Math.max(...r.recoveryMs)} ms, median ${[...r.recoveryMs].sort((a, b) => a - b)[Math.floor(r.recoveryMs.length / 2)]} ms`
+    const ms = r.recoveries.map((x) => x.ms);
+    const recovery = ms.length
+      ? `median ${median(ms)} ms, max ${Math.max(...ms)} ms (${ms.length} faults)`
       : 'n/a';
-    return `| ${r.datastore} | ${r.seed} | ${Math.round(r.elapsedMs / 1000)} s | ${r.operations} (${r.addsSucceeded}/${r.adds} ADD, ${r.delsSucceeded}/${r.dels} DEL ok) | ${r.kills} | ${faults || 'none'} | ${r.retriedDels} | ${r.violations.length} | ${recovery} | ${r.ipamCheck} |`;
+    const kills = Object.values(r.kills).reduce((a, b) => a + b, 0);
+    return `| ${r.datastore} | ${r.seed} | ${Math.round(r.elapsedMs / 1000)} s | ${r.operations} | ${r.allocations} | ${kills} (${sortedCounts(r.kills)}) | ${sortedCounts(r.faults)} | ${r.retriedDels} | ${r.violations.length} | ${recovery} | ${r.ipamCheck} | ${r.load.mean.toFixed(1)} / ${r.load.max.toFixed(1)} |`;
   });
+  const kinds = reports.flatMap((r) =>
+    Object.entries(r.byKind)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, c]) => `| ${r.datastore} | ${kind} | ${c.tried} | ${c.ok} |`),
+  );
   return [
-    '| datastore | seed | time | operations | kill -9 | faults injected | DELs retried at the end | invariant violations | recovery after a fault | ipam check |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| datastore | seed | time | operations | addresses allocated | kill -9 | faults injected | DELs retried at the end | invariant violations | recovery after a fault | ipam check | load (mean / max) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    '| datastore | operation | tried | succeeded |',
+    '|---|---|---|---|',
+    ...kinds,
   ].join('\n');
 }
 
+/** Run this same command inside a fresh network namespace `name`; resolves to its exit code. */
+async function inNetns(name: string): Promise<number> {
+  execFileSync('ip', ['netns', 'add', name]);
+  try {
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', name, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      { stdio: 'inherit', env: { ...process.env, CHAOS_NETNS: name } },
+    );
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.on(signal, () => child.kill(signal));
+    return await new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    execFileSync('ip', ['netns', 'del', name]);
+  }
+}
+
 async function main(): Promise<void> {
+  // Parsed here, not on import: the tables above are imported by other scripts.
+  const { values } = parseArgs({ options: OPTIONS });
+  const number = (name: NumberOption): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`--${name} must be a number, not ${values[name]}`);
+    return n;
+  };
+  if (values.netns && !process.env.CHAOS_NETNS) process.exit(await inNetns(values.netns));
   // Ctrl-C or SIGTERM: stop starting work, then heal, check and unmount as at the end.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, requestStop);
   const seed = values.seed !== undefined ? number('seed') : Math.floor(Math.random() * 2 ** 31);
@@ -57,21 +111,36 @@ async function main(): Promise<void> {
       : [values.datastore as 'embedded' | 'etcd'];
   const reports: ChaosReport[] = [];
   for (const datastore of stores) {
-    const report = await runChaos({
+    const options: ChaosOptions = {
       datastore,
       seed,
       durationMs: number('duration-s') * 1000,
       maxOps: number('ops'),
+      maxAllocations: number('allocations'),
       workers: number('workers'),
       killRate: number('kill-rate'),
       killWindowMs: number('kill-window-ms'),
+      bulkWorkers: number('bulk-workers'),
+      bulkSize: number('bulk-size'),
+      engineWorkers: number('engine-workers'),
+      engineInFlight: number('engine-in-flight'),
+      engineSize: number('engine-size'),
+      engineKillEveryMs: number('engine-kill-every-ms'),
+      agents: number('agents'),
+      agentInFlight: number('agent-in-flight'),
+      agentKillEveryMs: number('agent-kill-every-ms'),
+      nodes: number('nodes'),
+      nodeCap: number('node-cap'),
       faultEveryMs: number('fault-every-ms'),
       faultMs: number('fault-ms'),
-      tmpfsMiB: 64,
+      tmpfsMiB: number('tmpfs-mib'),
+      progressEverySec: number('progress-s'),
       log: (line) => console.log(line),
-    });
+    };
+    const report = await runChaos(options);
     reports.push(report);
-    console.log(JSON.stringify(report, null, 2));
+    console.log(JSON.stringify({ ...report, recoveries: undefined }, null, 2));
+    if (values.json) writeFileSync(values.json, JSON.stringify(reports, null, 2));
   }
   const table = markdownTable(reports);
   console.log(table);

@@ -1,6 +1,7 @@
-// The bounded chaos run of CI (issue 15): the real plugin and CLI, killed -9 at random moments,
-// on the embedded store with its disk filled and on a 3-member etcd with members killed and
-// frozen; every invariant must hold afterwards. `npm run chaos` runs the long version.
+// The bounded chaos run of CI (issue 15): the real plugin and CLI (one call and bulk assigns) and
+// a long-lived engine worker, killed -9 at random moments, on the embedded store with its disk
+// filled and on a 3-member etcd with members killed and frozen; every invariant must hold
+// afterwards. `npm run chaos` runs the long version (and the node agent lane, in a namespace).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,10 +19,17 @@ const bounded = (datastore: ChaosOptions['datastore'], durationMs: number): Chao
   datastore,
   seed: SEED,
   durationMs,
-  maxOps: 400,
+  maxOps: 5000,
   workers: 3,
   killRate: 0.25,
   killWindowMs: 600,
+  // One bulk CLI lane and one engine worker killed every 4 s on average: the long run's lanes.
+  bulkWorkers: 1,
+  bulkSize: 16,
+  engineWorkers: 1,
+  engineInFlight: 4,
+  engineSize: 16,
+  engineKillEveryMs: 4000,
   faultEveryMs: 5000,
   faultMs: 1200,
   tmpfsMiB: 32,
@@ -38,8 +46,11 @@ describe(`chaos, bounded (seed ${SEED}; CHAOS_SEED=N to replay)`, () => {
       console.log(JSON.stringify(report));
       assert.deepEqual(report.violations, []);
       assert.equal(report.ipamCheck, '0 problems');
-      assert.ok(report.addsSucceeded > 0 && report.delsSucceeded > 0, 'work was done');
-      assert.ok(report.kills > 0, 'processes were killed');
+      const ok = (kind: string) => report.byKind[kind]?.ok ?? 0;
+      assert.ok(ok('cni ADD') > 0 && ok('cni DEL') > 0, 'work was done');
+      assert.ok(ok('engine ADD') > 0 && ok('bulk ADD') > 0, 'every lane worked');
+      assert.ok((report.kills['cni plugin'] ?? 0) > 0, 'plugin processes were killed');
+      assert.ok((report.kills['engine worker'] ?? 0) > 0, 'engine workers were killed');
       assert.ok(Object.keys(report.faults).length > 0, 'faults were injected');
     });
   }
@@ -70,10 +81,13 @@ describe(`chaos, bounded (seed ${SEED}; CHAOS_SEED=N to replay)`, () => {
           }),
         );
       });
+      const workload = { node: 'n', via: 'cni', endpoint: true, want: 1 } as const;
       const problems = await checkInvariants(config, {
         network: 'chaos',
-        live: new Map([['a', { id: 'a', node: 'n', via: 'cni', ips: ['10.201.0.250/26'] }]]),
-        released: new Map([['b', { id: 'b', node: 'n', via: 'cni' }]]),
+        live: new Map([
+          ['a', { ...workload, id: 'a', handle: 'chaos.a', ips: ['10.201.0.250/26'] }],
+        ]),
+        released: new Set(['chaos.b']),
       });
       const text = problems.join('\n');
       assert.match(text, /lost allocation: chaos\.a/);
