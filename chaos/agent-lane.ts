@@ -1,39 +1,37 @@
-// The agent lane: the real node agent (`cidrpool node run`) on some nodes, serving CNI-shaped
-// requests (one IPv4 and one IPv6 address under `<network>.<id>`) on its IPAM socket, several in
-// flight per agent, through the plugin's own client (src/cni/agent-client.ts). Each agent is
-// killed -9 at random moments while requests are in flight (every killEveryMs on average) and
-// started again. The agent programs routes, so this lane runs only inside a network namespace
-// of the run's own (`npm run chaos -- --netns NAME`).
+// The agent lane: the real node agent (`cidrpool node run`) on some nodes, serving whole CNI
+// calls (ADD/DEL: one IPv4 and one IPv6 address and an endpoint under `<network>.<id>`) on its
+// IPAM socket, several in flight per agent, through the thin plugin's own client
+// (src/cni/agent-call.ts). Each agent is killed -9 at random moments while calls are in flight
+// (every killEveryMs on average) and started again. The agent programs routes, so this lane runs
+// only inside a network namespace of the run's own (`npm run chaos -- --netns NAME`).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { datastoreIdentity } from '../src/client/agent-protocol.js';
-import { openAgentSession } from '../src/cni/agent-client.js';
-import type { Session } from '../src/cni/session.js';
-import { isCidrpoolError } from '../src/errors/index.js';
+import { callAgent, type AgentCallResult } from '../src/cni/agent-call.js';
 import { startAgent, type RunningAgent } from '../test/node/ipam-agent-support.js';
 import { sleep } from './backends.js';
 import type { Lane, LaneOptions } from './lanes.js';
+import type { Workload } from './ledger.js';
+import { addressesOf, childEnv, cniCallEnv, cniNetworkConfig } from './process-lanes.js';
 
 /** One agent per node of `nodes`. */
 export interface AgentLaneOptions extends LaneOptions {
+  /** The CNI network name (handles are `<network>.<container id>`). */
+  readonly network: string;
   /** Requests in flight per agent. */
   readonly inFlight: number;
   /** Mean time between kills of each agent (0: never killed). */
   readonly killEveryMs: number;
 }
 
-/** What the lane holds of one node's agent: the process and the driver's session with it. */
+/** What the lane holds of one node's agent: the process, and whether it takes calls. */
 interface AgentSlot {
   readonly node: string;
   readonly socket: string;
   agent?: RunningAgent;
-  session?: Session;
+  ready: boolean;
   inFlight: number;
 }
-
-const directRefused = () =>
-  Promise.reject(new Error('the agent went away (the chaos driver never opens the datastore)'));
 
 /** Start the agents (resolves when all listen) and return the lane. */
 export async function agentLane(o: AgentLaneOptions): Promise<
@@ -44,23 +42,21 @@ export async function agentLane(o: AgentLaneOptions): Promise<
 > {
   const dir = mkdtempSync(join(tmpdir(), 'cpch-agents-'));
   const slots = new Map<string, AgentSlot>(
-    o.nodes.map((node) => [node, { node, socket: join(dir, `${node}.sock`), inFlight: 0 }]),
+    o.nodes.map((node) => [
+      node,
+      { node, socket: join(dir, `${node}.sock`), ready: false, inFlight: 0 },
+    ]),
   );
-  const identityOf = (node: string) => ({ node, datastore: datastoreIdentity(o.backend.config) });
-  /** Start the agent of `s` and connect; a start that fails is tried again (bounded). */
+  const baseEnv = Object.fromEntries(
+    Object.entries(childEnv(o.backend)).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  /** Start the agent of `s`; a start that fails is tried again (bounded). */
   const start = async (s: AgentSlot) => {
     for (let attempt = 1; ; attempt++) {
       try {
         s.agent = await startAgent(o.backend.config, s.node, s.socket);
-        // Under load (or while the datastore is down) the first hello may time out.
-        for (let i = 0; i < 20 && !s.session; i++) {
-          s.session = await openAgentSession(s.socket, identityOf(s.node), directRefused, {
-            connectMs: 5000,
-          });
-          if (!s.session) await sleep(250);
-        }
-        if (s.session) return;
-        throw new Error(`the agent of ${s.node} does not answer on ${s.socket}`);
+        s.ready = true;
+        return;
       } catch (err) {
         // A datastore fault can make a start fail: try again, a bounded number of times.
         await s.agent?.kill();
@@ -88,80 +84,71 @@ export async function agentLane(o: AgentLaneOptions): Promise<
       await sleep(-Math.log(1 - o.random()) * o.killEveryMs);
       if (!o.running() || s.inFlight === 0) continue;
       o.ledger.killed('node agent');
-      const session = s.session;
-      s.session = undefined;
+      s.ready = false;
       await s.agent!.kill();
-      await session?.close();
       await start(s);
     }
   };
   const killLoops = Promise.all([...slots.values()].map(killLoop)).then(() => undefined);
 
-  /** Call the agent of `node` (waiting while it restarts); undefined when the call failed. */
-  const call = async <T>(
-    node: string,
-    body: (s: Session) => Promise<T>,
-  ): Promise<T | undefined> => {
-    const s = slots.get(node)!;
-    for (let waited = 0; !s.session && waited < 60_000; waited += 20) await sleep(20);
-    const session = s.session;
-    if (!session) return undefined;
-    s.inFlight++;
-    try {
-      return await body(session);
-    } catch (err) {
-      o.ledger.failed('agent', isCidrpoolError(err) ? err.code : 'connection lost');
-      if (!isCidrpoolError(err) && s.session === session) {
-        // Not the agent's answer: the connection is gone while the agent lives; connect again.
-        o.log(`agent ${node}: ${String(err)}; connecting again`);
-        s.session = undefined;
-        await session.close();
-        s.session = await openAgentSession(s.socket, identityOf(node), directRefused);
+  /**
+   * Send one CNI call of `w` to its node's agent. A call the agent did not take (it is
+   * restarting: nothing ran there) is sent again, for up to a minute; any other outcome is
+   * returned as it came.
+   */
+  const call = async (command: string, w: Workload): Promise<AgentCallResult> => {
+    const s = slots.get(w.node)!;
+    const request = {
+      env: { ...baseEnv, ...cniCallEnv(command, w) },
+      stdin: cniNetworkConfig(o.backend, o.network, w.node, s.socket),
+    };
+    let result: AgentCallResult = { kind: 'unavailable', reason: 'never sent' };
+    for (let waited = 0; waited < 60_000; waited += 50) {
+      if (!s.ready) {
+        await sleep(50);
+        continue;
       }
-      return undefined;
-    } finally {
-      s.inFlight--;
+      s.inFlight++;
+      try {
+        result = await callAgent(s.socket, request, { connectMs: 5000 });
+      } finally {
+        s.inFlight--;
+      }
+      if (result.kind !== 'unavailable') return result;
+      await sleep(50);
     }
+    return result;
+  };
+  /** The outcome in the ledger's terms: ok, or failed with its reason. */
+  const succeeded = (
+    result: AgentCallResult,
+  ): result is Extract<AgentCallResult, { kind: 'answered' }> => {
+    if (result.kind === 'answered' && result.answer.exitCode === 0) return true;
+    const reason =
+      result.kind === 'answered'
+        ? `exit: ${/"code":\s*(\d+)/.exec(result.answer.stdout)?.[1] ?? result.answer.exitCode}`
+        : result.kind;
+    o.ledger.failed('agent', reason);
+    return false;
   };
 
   return {
     via: 'agent',
     slots: o.nodes.length * o.inFlight,
     next: (random) =>
-      o.ledger.workload('agent', o.nodes[Math.floor(random() * o.nodes.length)]!, 1, false),
+      o.ledger.workload('agent', o.nodes[Math.floor(random() * o.nodes.length)]!, 1, true),
     async add(w) {
-      const result = await call(w.node, (s) =>
-        s.ipam.autoAssign({
-          num4: 1,
-          num6: 1,
-          handleId: w.handle,
-          hostname: w.node,
-          intendedUse: 'Workload',
-          attrs: { node: w.node, namespace: 'default', pod: `pod-${w.id}` },
-        }),
-      );
-      return result ? [...result.ipv4.ips, ...result.ipv6.ips] : undefined;
+      const result = await call('ADD', w);
+      return succeeded(result) ? addressesOf(result.answer.stdout) : undefined;
     },
     async del(w) {
-      const done = await call(w.node, (s) =>
-        s.ipam.releaseByHandle(w.handle).then(
-          () => true,
-          (err: unknown) => {
-            if (isCidrpoolError(err, 'IPAM_HANDLE_NOT_FOUND')) return true;
-            throw err;
-          },
-        ),
-      );
-      return done === true;
+      return succeeded(await call('DEL', w));
     },
     socketOf: (node) => slots.get(node)?.socket,
     killLoops,
     async stop() {
       process.off('exit', killAll);
-      for (const s of slots.values()) {
-        await s.session?.close();
-        await s.agent?.stop();
-      }
+      for (const s of slots.values()) await s.agent?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

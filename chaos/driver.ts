@@ -126,6 +126,7 @@ async function drive(options: ChaosOptions, backend: Backend): Promise<ChaosRepo
   if ((options.agents ?? 0) > 0) {
     const lane = await agentLane({
       ...common,
+      network: NETWORK,
       nodes: nodes.slice(0, options.agents),
       inFlight: options.agentInFlight ?? 8,
       killEveryMs: options.agentKillEveryMs ?? 5000,

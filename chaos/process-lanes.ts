@@ -63,29 +63,42 @@ function processRunner(o: ProcessLaneOptions, via: Via, target: string) {
 const pickNode = (o: ProcessLaneOptions, random: () => number) =>
   o.nodes[Math.floor(random() * o.nodes.length)]!;
 
+/** The network config of a workload's CNI call (one IPv4 and one IPv6 address). */
+export function cniNetworkConfig(
+  backend: Backend,
+  network: string,
+  node: string,
+  agentSocket: string | undefined,
+): string {
+  return JSON.stringify({
+    cniVersion: '1.0.0',
+    name: network,
+    type: 'calico',
+    nodename: node,
+    ...backend.cniKeys,
+    agent_socket: agentSocket ?? 'none',
+    ipam: { type: 'cidrpool-ipam', assign_ipv6: 'true' },
+  });
+}
+
+/** The CNI_* variables of a workload's call (its container id makes its handle). */
+export function cniCallEnv(command: string, w: Workload): Record<string, string> {
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: w.id,
+    CNI_IFNAME: 'eth0',
+    CNI_NETNS: '/var/run/netns/none',
+    CNI_PATH: '/usr/lib/cni',
+  };
+}
+
 /** The CNI plugin's lane. */
 export function cniLane(o: ProcessLaneOptions): Lane {
   const run = processRunner(o, 'cni', 'cni plugin');
-  const config = (node: string) =>
-    JSON.stringify({
-      cniVersion: '1.0.0',
-      name: o.network,
-      type: 'calico',
-      nodename: node,
-      ...o.backend.cniKeys,
-      agent_socket: o.agentSocket?.(node) ?? 'none',
-      ipam: { type: 'cidrpool-ipam', assign_ipv6: 'true' },
-    });
   const plugin = (command: string, w: Workload, mayKill: boolean) =>
     run(PLUGIN, [], mayKill, {
-      extraEnv: {
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: w.id,
-        CNI_IFNAME: 'eth0',
-        CNI_NETNS: '/var/run/netns/none',
-        CNI_PATH: '/usr/lib/cni',
-      },
-      stdin: config(w.node),
+      extraEnv: cniCallEnv(command, w),
+      stdin: cniNetworkConfig(o.backend, o.network, w.node, o.agentSocket?.(w.node)),
     });
   return {
     via: 'cni',
@@ -134,7 +147,7 @@ export function cliLane(o: ProcessLaneOptions, bulkSize?: number): Lane {
 }
 
 /** The addresses (with masks) of a CNI 1.0 result or of `ipam assign -o json`. */
-function addressesOf(stdout: string): string[] {
+export function addressesOf(stdout: string): string[] {
   const parsed = JSON.parse(stdout) as {
     ips?: { address: string }[];
     ipv4?: string[];

@@ -35,9 +35,26 @@ const OPTIONS = {
   netns: { type: 'string' },
   report: { type: 'string' },
   json: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
-type NumberOption = Exclude<keyof typeof OPTIONS, 'datastore' | 'netns' | 'report' | 'json'>;
+type NumberOption = Exclude<
+  keyof typeof OPTIONS,
+  'datastore' | 'netns' | 'report' | 'json' | 'help'
+>;
+
+/** `--help`: every option with its default; docs/reliability.md says what each one does. */
+function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, o]) => {
+    const value = o.type === 'string' ? ' VALUE' : '';
+    const fallback = 'default' in o ? ` (default ${o.default})` : '';
+    return `  --${name}${value}${fallback}`;
+  });
+  return [
+    'usage: npm run chaos -- [options]   (docs/reliability.md describes each option)',
+    ...lines,
+  ].join('\n');
+}
 
 const sortedCounts = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -93,7 +110,17 @@ async function inNetns(name: string): Promise<number> {
 
 async function main(): Promise<void> {
   // Parsed here, not on import: the tables above are imported by other scripts.
-  const { values } = parseArgs({ options: OPTIONS });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: OPTIONS }));
+  } catch (err) {
+    console.error(`chaos: ${(err as Error).message}\n${usage()}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
   const number = (name: NumberOption): number => {
     const n = Number(values[name]);
     if (!Number.isFinite(n) || n < 0)
