@@ -259,7 +259,7 @@ export const resyncSecondsFromFlags = (
   );
 
 /** FelixConfiguration `default` and `node.<name>` as the datastore holds them at start. */
-async function readFelixFields(context: AgentContext): Promise<FelixDataplaneFields> {
+export async function readFelixFields(context: AgentContext): Promise<FelixDataplaneFields> {
   const specOf = async (name: string) => {
     const found = await context.client.find('FelixConfiguration', name);
     return found?.kind === 'FelixConfiguration' ? found.spec : undefined;

@@ -12,6 +12,7 @@ import { desiredNatTables, natNames } from '../dataplane/nat.js';
 import { parseNatOptions, type NatOptions } from '../dataplane/nat-options.js';
 import { isNatTableCurrent, renderNatScript } from '../dataplane/nat-script.js';
 import { createNft, type Nft } from '../kernel/nft.js';
+import { dataplaneSettingsFromFlags, readFelixFields } from './dataplane-service.js';
 import type { IPPool, Node } from '../resources/types.js';
 import type { AgentContext, AgentLog, AgentService, RunningService } from './types.js';
 
@@ -24,6 +25,11 @@ export interface NatServiceOptions {
   readonly retryMs?: number;
   /** Felix's NAT options; default: from FELIX_NATOUTGOINGADDRESS etc. in the environment. */
   readonly natOptions?: NatOptions;
+  /**
+   * The VXLAN UDP port the filter guards and translations avoid; default: the dataplane's
+   * (`--vxlan-port`, else FelixConfiguration `vxlanPort`, else 4789).
+   */
+  readonly vxlanPort?: number;
 }
 
 /** The datastore state the tables depend on, by key, kept current by the watches. */
@@ -42,12 +48,18 @@ class NatReconciler {
   ) {}
 
   /** Make the kernel match `sources`; returns true when a script was applied. Throws KERNEL_NFT_*. */
-  async reconcile(sources: NatSources, nodeName: string, options: NatOptions): Promise<boolean> {
+  async reconcile(
+    sources: NatSources,
+    nodeName: string,
+    options: NatOptions,
+    vxlanPort: number,
+  ): Promise<boolean> {
     const desired = desiredNatTables({
       pools: [...sources.pools.values()],
       nodes: [...sources.nodes.values()],
       nodeName,
       options,
+      vxlanPort,
     });
     const listed = await Promise.all(
       desired.map((table) => {
@@ -113,6 +125,9 @@ export async function startNatService(
   const nodeName = context.options.nodeName;
   // A bad value stops the agent at start, naming the variable (NODE_NAT_CONFIG).
   const natOptions = options.natOptions ?? parseNatOptions(process.env);
+  const vxlanPort =
+    options.vxlanPort ??
+    dataplaneSettingsFromFlags(context.options.flags, await readFelixFields(context)).vxlanPort;
   const reconciler = new NatReconciler(options.nft ?? createNft(), log);
   const resyncMs = options.resyncMs ?? 30_000;
   const retryMs = options.retryMs ?? 2_000;
@@ -154,7 +169,7 @@ export async function startNatService(
   const pass = async (kind: 'reconcile' | 'resync'): Promise<void> => {
     try {
       if (kind === 'resync') await resubscribe();
-      await reconciler.reconcile(sources, nodeName, natOptions);
+      await reconciler.reconcile(sources, nodeName, natOptions, vxlanPort);
     } catch (err) {
       log('error', 'nat reconcile failed; retrying', {
         error: err instanceof Error ? err.message : String(err),

@@ -29,6 +29,15 @@ async function putPool(store: Datastore, resource: IPPool): Promise<void> {
   await store.put(resourceKey('IPPool', resource.metadata.name), encodeResource(resource, {}));
 }
 
+/** The slice of an agent context the NAT service reads; no FelixConfiguration is stored. */
+const agentContext = (store: Datastore, log: AgentLog, flags: Record<string, unknown>) =>
+  ({
+    store,
+    log,
+    options: { nodeName: 'n1', flags },
+    client: { find: async () => undefined },
+  }) as unknown as AgentContext;
+
 /** Poll `check` every 20 ms until true; fail after `timeoutMs`. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
@@ -52,6 +61,8 @@ describe(
     it('is repaired at the next event, not adopted', async () => {
       const netns = scope.create();
       const nft = (args: string[], stdin?: string) => execIn(netns, 'nft', args, { stdin });
+      // Writes started and writes done: the kernel may show a write before its count is done.
+      let started = 0;
       let writes = 0;
       // The real nft of the namespace; the first write is followed, before it returns, by someone
       // else flushing the nat-outgoing chain.
@@ -61,6 +72,7 @@ describe(
           return result.code === 0 ? result.stdout : undefined;
         },
         async applyScript(script) {
+          started += 1;
           const result = await nft(['-f', '-'], script);
           assert.equal(result.code, 0, result.stderr);
           writes += 1;
@@ -79,7 +91,7 @@ describe(
       const lines: string[] = [];
       const log: AgentLog = (level, message) => lines.push(`${level} ${message}`);
       await putPool(store, pool('a', '10.244.0.0/16'));
-      const context = { store, log, options: { nodeName: 'n1' } } as unknown as AgentContext;
+      const context = agentContext(store, log, {});
       const service = await startNatService(context, {
         nft: adapter,
         natOptions: { natOutgoingExclusions: 'IPPoolsOnly' },
@@ -108,7 +120,52 @@ describe(
             '10.246.0.0/16',
           ),
         );
-        assert.equal(writes, 4, 'the label alone wrote nothing');
+        assert.equal(started, 4, 'the label alone wrote nothing');
+      } finally {
+        await service.stop();
+        await store.close();
+      }
+    });
+
+    it('guards and avoids the VXLAN port of --vxlan-port', async () => {
+      const netns = scope.create();
+      const nft = (args: string[], stdin?: string) => execIn(netns, 'nft', args, { stdin });
+      const adapter: Nft = {
+        async listTable(family, name) {
+          const result = await nft(['list', 'table', family, name]);
+          return result.code === 0 ? result.stdout : undefined;
+        },
+        async applyScript(script) {
+          const result = await nft(['-f', '-'], script);
+          assert.equal(result.code, 0, result.stderr);
+        },
+      };
+      const store = await openDatastore({ type: 'embedded', dataDir: join(dir, 'data-port') });
+      await putPool(store, {
+        ...pool('v', '10.248.0.0/16'),
+        spec: { cidr: '10.248.0.0/16', natOutgoing: true, vxlanMode: 'Always' },
+      });
+      await store.put(
+        resourceKey('Node', 'n1'),
+        encodeResource(
+          {
+            apiVersion: 'projectcalico.org/v3',
+            kind: 'Node',
+            metadata: { name: 'n1' },
+            spec: { ipv4VXLANTunnelAddr: '10.248.0.1' },
+          },
+          {},
+        ),
+      );
+      const log: AgentLog = () => undefined;
+      const service = await startNatService(agentContext(store, log, { vxlanPort: '4790' }), {
+        nft: adapter,
+        natOptions: { natOutgoingExclusions: 'IPPoolsOnly' },
+      });
+      try {
+        const table = (await nft(['list', 'table', 'ip', 'calico'])).stdout;
+        assert.match(table, /udp dport 4790/, table);
+        assert.doesNotMatch(table, /4789/, table);
       } finally {
         await service.stop();
         await store.close();
