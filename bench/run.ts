@@ -1,7 +1,7 @@
 // `npm run bench`: runs every scenario side by side with its anchor, prints a table and writes
 // docs/benchmarks.md. Usage: node dist/bench/run.js [--scale=0.1] [title-substring...]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure, BenchScenario } from './types.js';
@@ -77,6 +77,25 @@ function describeMachine(): string {
   ].join('\n');
 }
 
+const REPORT = 'docs/benchmarks.md';
+/** The line after which docs/benchmarks.md holds readings written by hand; a full run keeps them. */
+const READINGS_MARK = '<!-- readings: written by hand, kept by npm run bench -->';
+
+/** The hand-written part of the current report (from READINGS_MARK on), or nothing. */
+function handWrittenReadings(): string {
+  if (!existsSync(REPORT)) return '';
+  const current = readFileSync(REPORT, 'utf8');
+  const at = current.indexOf(READINGS_MARK);
+  return at < 0 ? '' : `\n${current.slice(at)}`;
+}
+
+/** The scenario knobs set in the environment (CIDRPOOL_BENCH*), which change what a run measures. */
+function knobs(): string[] {
+  return Object.entries(process.env)
+    .filter(([name]) => name.startsWith('CIDRPOOL_BENCH'))
+    .map(([name, value]) => `- Knob: ${name}=${value}`);
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const scaleArg = args.find((a) => a.startsWith('--scale='));
@@ -117,6 +136,7 @@ async function main(): Promise<void> {
     '',
     describeMachine(),
     `- Scale: ${scale}`,
+    ...knobs(),
     '',
     table,
     '',
@@ -125,7 +145,7 @@ async function main(): Promise<void> {
     ...outcomes.map((o) => `- ${o.title}: ${o.error ? 'failed' : `${o.seconds.toFixed(1)} s`}`),
     '',
   ].join('\n');
-  if (filters.length === 0) writeFileSync('docs/benchmarks.md', report);
+  if (filters.length === 0) writeFileSync(REPORT, report + handWrittenReadings());
   else console.log('\n(a filtered run does not rewrite docs/benchmarks.md)');
   if (outcomes.some((o) => o.error)) process.exitCode = 1;
 }
