@@ -97,3 +97,20 @@ export async function seedCluster(store: Datastore, options: SeedOptions): Promi
 /** Names node-0 ... node-(n-1). */
 export const nodeNames = (count: number): string[] =>
   Array.from({ length: count }, (_, i) => `node-${i}`);
+
+/**
+ * Sample this process's resident set every 100 ms from now; `stop()` returns the highest sample
+ * in MiB. A phase's own peak: getrusage's maxRSS is the whole process's, set by whichever earlier
+ * scenario of the run used most.
+ */
+export function trackPeakRss(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20;
+    },
+  };
+}
