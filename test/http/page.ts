@@ -2,29 +2,9 @@
 // puppeteer's element handles and $$eval are used: both browsers implement them alike, and the
 // page's CSP (no eval) does not apply to them. Waits poll with a bound, never sleep blindly.
 import type { Page } from 'puppeteer-core';
+import { pollFor } from '../helpers/poll.js';
 
-const POLL_MS = 50;
-
-/** Poll `probe` until it returns a value other than undefined; throws after `timeoutMs`. */
-export async function pollFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; i < 100_000; i++) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err; // a navigation destroyed the context: try again
-    }
-    if (performance.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`waited ${timeoutMs} ms for ${what}${last ? ` (${String(last)})` : ''}`);
-}
+export { pollFor };
 
 /** The text of every element matching `selector`, in document order. */
 export const texts = (page: Page, selector: string): Promise<string[]> =>

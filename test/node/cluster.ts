@@ -7,6 +7,7 @@
 // etcd started inside the router namespace on 192.168.10.1, which every node reaches through the
 // underlay. Datastore writes of the test go through the `cidrpool` CLI run in the router namespace;
 // pods are made by the `cidrpool-cni` plugin with `cidrpool-ipam`.
+import { pollFor } from '../helpers/poll.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,26 +81,12 @@ export async function must(
   return r.stdout;
 }
 
-/** Poll `check` until it returns a value other than undefined, at most `timeoutMs`. */
-export async function waitFor<T>(
+/** Poll `check` every 100 ms until it returns a value other than undefined, at most `timeoutMs`. */
+export const waitFor = <T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await delay(100);
-  }
-}
+): Promise<T> => pollFor(what, check, timeoutMs, 100);
 
 export class Cluster {
   readonly prefix = `cp11d${process.pid}`;
