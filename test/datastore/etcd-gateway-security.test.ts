@@ -5,7 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import type { EtcdConfig } from '../../src/datastore/config-types.js';
 import { openEtcdGatewayStore } from '../../src/datastore/etcd-gateway/index.js';
 import { isCidrpoolError } from '../../src/errors/index.js';
-import { generateTestCertificates, type TestCertificates } from '../helpers/etcd-certs.js';
+import {
+  generateTestCertificates,
+  mutualTls,
+  type TestCertificates,
+} from '../helpers/etcd-certs.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
 
 /** Open with `config`, write and read one key; resolves to what was read back. */
@@ -35,13 +39,7 @@ describe('etcd JSON gateway over TLS and with authentication', () => {
     [tls, auth] = await Promise.all([
       startEtcd({
         members: 1,
-        tls: {
-          caFile: certs.caFile,
-          certFile: certs.serverCertFile,
-          keyFile: certs.serverKeyFile,
-          clientCertFile: certs.clientCertFile,
-          clientKeyFile: certs.clientKeyFile,
-        },
+        tls: mutualTls(certs),
       }),
       startEtcd({ members: 1 }),
     ]);

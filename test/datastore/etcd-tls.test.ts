@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../cli/support.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd-cluster.js';
-import { generateTestCertificates, type TestCertificates } from '../helpers/etcd-certs.js';
+import {
+  generateTestCertificates,
+  mutualTls,
+  type TestCertificates,
+} from '../helpers/etcd-certs.js';
 
 /** Assert that opening with `config` fails with DS_CONFIG on one line that mentions `text`. */
 async function assertOpenFails(config: EtcdConfig, text: string): Promise<void> {
@@ -34,13 +38,7 @@ describe('etcd store over TLS', () => {
     certs = generateTestCertificates();
     cluster = await startEtcd({
       members: 1,
-      tls: {
-        caFile: certs.caFile,
-        certFile: certs.serverCertFile,
-        keyFile: certs.serverKeyFile,
-        clientCertFile: certs.clientCertFile,
-        clientKeyFile: certs.clientKeyFile,
-      },
+      tls: mutualTls(certs),
     });
     config = {
       type: 'etcdv3',

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EtcdServerTls } from './etcd-cluster.js';
 
 export interface TestCertificates {
   readonly dir: string;
@@ -70,3 +71,12 @@ export function generateTestCertificates(): TestCertificates {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** The server side of a mutual-TLS etcd made from `certs` (the harness checks it with the client pair). */
+export const mutualTls = (certs: TestCertificates): EtcdServerTls => ({
+  caFile: certs.caFile,
+  certFile: certs.serverCertFile,
+  keyFile: certs.serverKeyFile,
+  clientCertFile: certs.clientCertFile,
+  clientKeyFile: certs.clientKeyFile,
+});
