@@ -258,8 +258,23 @@ export const resyncSecondsFromFlags = (
       : DEFAULT_RESYNC_SECONDS,
   );
 
-/** FelixConfiguration `default` and `node.<name>` as the datastore holds them at start. */
-export async function readFelixFields(context: AgentContext): Promise<FelixDataplaneFields> {
+/** One read per agent: the dataplane and NAT services both start from the same fields. */
+const felixFieldsByAgent = new WeakMap<AgentContext, Promise<FelixDataplaneFields>>();
+
+/**
+ * FelixConfiguration `default` and `node.<name>` as the datastore held them when the agent's
+ * first service asked (read once per agent, at start).
+ */
+export function readFelixFields(context: AgentContext): Promise<FelixDataplaneFields> {
+  let fields = felixFieldsByAgent.get(context);
+  if (!fields) {
+    fields = readFelixFieldsOnce(context);
+    felixFieldsByAgent.set(context, fields);
+  }
+  return fields;
+}
+
+async function readFelixFieldsOnce(context: AgentContext): Promise<FelixDataplaneFields> {
   const specOf = async (name: string) => {
     const found = await context.client.find('FelixConfiguration', name);
     return found?.kind === 'FelixConfiguration' ? found.spec : undefined;
