@@ -47,9 +47,7 @@ export async function agentLane(o: AgentLaneOptions): Promise<
       { node, socket: join(dir, `${node}.sock`), ready: false, inFlight: 0 },
     ]),
   );
-  const baseEnv = Object.fromEntries(
-    Object.entries(childEnv(o.backend)).filter((e): e is [string, string] => e[1] !== undefined),
-  );
+  const baseEnv = childEnv(o.backend);
   /** Start the agent of `s`; a start that fails is tried again (bounded). */
   const start = async (s: AgentSlot) => {
     for (let attempt = 1; ; attempt++) {

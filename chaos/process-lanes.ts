@@ -24,7 +24,7 @@ export interface ProcessLaneOptions extends LaneOptions {
 }
 
 /** The environment every child process gets: a clean one plus the datastore's. */
-export function childEnv(backend: Backend): NodeJS.ProcessEnv {
+export function childEnv(backend: Backend): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/tmp',
